@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { OP_NAMES, Rng, randomGraph, zooLayers } from '@evonorm/graph';
+import {
+  Candidate,
+  IndexSet,
+  LayerGraph,
+  MutationServiceService,
+  Op,
+  RejectionReason,
+  RejectionServiceService,
+  SelectionServiceService,
+  TrainResponse,
+  TrainingServiceService,
+  descriptorSetPath,
+  graphFromProto,
+  graphToProto,
+  opFromIr,
+} from '../src/index.js';
+
+describe('contracts', () => {
+  it('round-trips every zoo layer and 1,000 random graphs through the wire format', () => {
+    const graphs = [...zooLayers().map((l) => l.graph)];
+    for (let seed = 0; seed < 1000; seed++) graphs.push(randomGraph(Rng.fromSeed(seed)));
+    for (const graph of graphs) {
+      const bytes = LayerGraph.encode(graphToProto(graph)).finish();
+      const back = graphFromProto(LayerGraph.decode(bytes));
+      assert.ok(back.ok);
+      if (back.ok) assert.deepEqual(back.graph, graph);
+    }
+  });
+
+  it('maps every IR op to a distinct wire op', () => {
+    const wire = OP_NAMES.map(opFromIr);
+    assert.equal(new Set(wire).size, OP_NAMES.length);
+    assert.ok(wire.every((op) => op !== Op.OP_UNSPECIFIED && op !== undefined));
+  });
+
+  it('turns unknown or unspecified enum values into validation problems naming the node', () => {
+    const unknown = graphFromProto({ nodes: [{ op: 99 as Op, inputs: [0], indexSet: IndexSet.INDEX_SET_UNSPECIFIED }] });
+    assert.equal(unknown.ok, false);
+    if (!unknown.ok) {
+      assert.equal(unknown.problems[0]!.code, 'unknown_op');
+      assert.match(unknown.problems[0]!.message, /node 4/);
+    }
+    const noAxes = graphFromProto({ nodes: [{ op: Op.OP_STD, inputs: [0], indexSet: IndexSet.INDEX_SET_UNSPECIFIED }] });
+    assert.ok(!noAxes.ok && noAxes.problems[0]!.code === 'missing_axes');
+    const badAxes = graphFromProto({ nodes: [{ op: Op.OP_STD, inputs: [0], indexSet: 7 as IndexSet }] });
+    assert.ok(!badAxes.ok && badAxes.problems[0]!.code === 'unknown_axes');
+    const missing = graphFromProto(undefined);
+    assert.ok(!missing.ok && missing.problems[0]!.code === 'not_an_object');
+  });
+
+  it('encodes candidates with fitness or rejection outcomes', () => {
+    const candidate: Candidate = Candidate.fromPartial({
+      id: 'c-1',
+      graph: graphToProto(zooLayers()[0]!.graph),
+      hashes: { structural: 'ab', functional: 'cd' },
+      fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.9, loss: 0.3, steps: 100, seconds: 2 }], meanAccuracy: 0.9 },
+    });
+    const back = Candidate.decode(Candidate.encode(candidate).finish());
+    assert.deepEqual(back, candidate);
+    const rejected = Candidate.fromPartial({ id: 'c-2', rejection: { reason: RejectionReason.REJECTION_REASON_UNSTABLE, detail: 'norm 3e9' } });
+    assert.equal(Candidate.decode(Candidate.encode(rejected).finish()).rejection?.reason, RejectionReason.REJECTION_REASON_UNSTABLE);
+    const event = TrainResponse.fromPartial({ progress: { step: 10, loss: 2.1 } });
+    assert.equal(TrainResponse.decode(TrainResponse.encode(event).finish()).progress?.step, 10);
+  });
+
+  it('defines the four services with their RPCs', () => {
+    assert.deepEqual(Object.keys(MutationServiceService).sort(), ['canonicalize', 'mutate', 'randomGraph', 'renderFormula']);
+    assert.deepEqual(Object.keys(RejectionServiceService).sort(), ['screen', 'testQuality', 'testStability']);
+    assert.deepEqual(Object.keys(TrainingServiceService).sort(), ['getWorkerInfo', 'train']);
+    assert.equal(TrainingServiceService.train.responseStream, true);
+    assert.deepEqual(Object.keys(SelectionServiceService).sort(), [
+      'getParetoFront',
+      'getSearch',
+      'getStatistics',
+      'listHistory',
+      'listPopulation',
+      'lookupFunctionalHash',
+      'reportCandidate',
+      'sampleParent',
+    ]);
+    assert.equal(SelectionServiceService.sampleParent.path, '/evonorm.v1.SelectionService/SampleParent');
+  });
+
+  it('ships the binary descriptor set of the protos for server reflection', () => {
+    const bytes = readFileSync(descriptorSetPath());
+    const text = bytes.toString('latin1');
+    for (const name of ['MutationService', 'RejectionService', 'TrainingService', 'SelectionService', 'evonorm/v1/graph.proto']) {
+      assert.ok(text.includes(name), name);
+    }
+  });
+});
