@@ -1,0 +1,183 @@
+/**
+ * A small builder for ONNX graphs on top of onnx-proto: unique value names, typed initializers
+ * stored as raw little-endian bytes, attributes from plain values, and model serialization.
+ */
+import onnxProto from 'onnx-proto';
+
+export const onnx = onnxProto.onnx;
+
+/** Element types used here (onnx.TensorProto.DataType). */
+export type DType = 'float32' | 'float16' | 'float64' | 'int64';
+
+export const ONNX_TYPE: Readonly<Record<DType, number>> = { float32: 1, float16: 10, float64: 11, int64: 7 };
+
+export type Dim = number | string;
+export type AttributeValue = number | string | readonly number[] | { readonly float: number } | { readonly ints: readonly number[] };
+
+export const DEFAULT_OPSET = 17;
+
+/** float32 -> IEEE half bits, round to nearest even. */
+export function toHalfBits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const bits = new Uint32Array(f32.buffer)[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+  return sign | half;
+}
+
+export function encodeValues(values: ArrayLike<number>, dtype: DType): Uint8Array {
+  switch (dtype) {
+    case 'float32':
+      return new Uint8Array(Float32Array.from(values).buffer);
+    case 'float64':
+      return new Uint8Array(Float64Array.from(values).buffer);
+    case 'int64':
+      return new Uint8Array(BigInt64Array.from(Array.from(values, (v) => BigInt(v))).buffer);
+    case 'float16': {
+      const out = new Uint16Array(values.length);
+      for (let i = 0; i < values.length; i++) out[i] = toHalfBits(values[i]!);
+      return new Uint8Array(out.buffer);
+    }
+  }
+}
+
+function valueInfo(name: string, dtype: DType, dims: readonly Dim[]): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: ONNX_TYPE[dtype],
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function attribute(name: string, value: AttributeValue): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? { name, type: T.INT, i: value } : { name, type: T.FLOAT, f: value };
+  }
+  if ('float' in value) return { name, type: T.FLOAT, f: value.float };
+  const ints = 'ints' in value ? value.ints : (value as readonly number[]);
+  return { name, type: T.INTS, ints: [...ints] };
+}
+
+export class GraphBuilder {
+  private readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  private readonly initializers: onnxProto.onnx.ITensorProto[] = [];
+  private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
+  private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
+  private readonly used = new Set<string>();
+  private readonly domains = new Map<string, number>();
+  private counter = 0;
+
+  constructor(readonly name: string) {}
+
+  /** A fresh value name with the given stem. */
+  fresh(stem: string): string {
+    let name = stem;
+    while (this.used.has(name)) name = `${stem}_${++this.counter}`;
+    this.used.add(name);
+    return name;
+  }
+
+  input(name: string, dtype: DType, dims: readonly Dim[]): string {
+    this.used.add(name);
+    this.inputs.push(valueInfo(name, dtype, dims));
+    return name;
+  }
+
+  output(name: string, dtype: DType, dims: readonly Dim[]): void {
+    this.outputs.push(valueInfo(name, dtype, dims));
+  }
+
+  initializer(stem: string, values: ArrayLike<number>, dims: readonly number[], dtype: DType): string {
+    const name = this.fresh(stem);
+    this.initializers.push({ name, dims: [...dims], dataType: ONNX_TYPE[dtype], rawData: encodeValues(values, dtype) });
+    return name;
+  }
+
+  /** Adds a node and returns its (first) output name. */
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, AttributeValue>> = {},
+    options: { output?: string; outputs?: number; domain?: string } = {},
+  ): string {
+    const count = options.outputs ?? 1;
+    const outputs = Array.from({ length: count }, (_, k) =>
+      k === 0 && options.output ? this.claim(options.output) : this.fresh(`${opType.toLowerCase()}${k ? `_${k}` : ''}`),
+    );
+    if (options.domain) this.domains.set(options.domain, 1);
+    this.nodes.push({
+      opType,
+      input: [...inputs],
+      output: outputs,
+      name: this.fresh(`n_${opType}`),
+      domain: options.domain ?? '',
+      attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)),
+    });
+    return outputs[0]!;
+  }
+
+  private claim(name: string): string {
+    if (this.used.has(name)) throw new Error(`value name ${name} is already used`);
+    this.used.add(name);
+    return name;
+  }
+
+
+  /** Drops nodes whose outputs nothing uses (e.g. ones a fused rewrite superseded), and unused initializers. */
+  private prune(): { nodes: onnxProto.onnx.INodeProto[]; initializers: onnxProto.onnx.ITensorProto[] } {
+    const needed = new Set(this.outputs.map((o) => o.name!));
+    const kept: onnxProto.onnx.INodeProto[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i]!;
+      if (node.output!.some((o) => needed.has(o))) {
+        kept.push(node);
+        for (const input of node.input!) needed.add(input);
+      }
+    }
+    return { nodes: kept.reverse(), initializers: this.initializers.filter((t) => needed.has(t.name!)) };
+  }
+
+  /** Serialized ModelProto. */
+  model(options: { opset?: number; producer?: string; docString?: string } = {}): Uint8Array {
+    const { nodes, initializers } = this.prune();
+    const opsetImport = [{ domain: '', version: options.opset ?? DEFAULT_OPSET }];
+    for (const [domain, version] of this.domains) opsetImport.push({ domain, version });
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: options.producer ?? 'evonorm',
+      docString: options.docString ?? '',
+      opsetImport,
+      graph: {
+        name: this.name,
+        node: nodes,
+        initializer: initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './builder.js';
+export * from './layer.js';
+export * from './session.js';

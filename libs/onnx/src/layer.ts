@@ -1,0 +1,241 @@
+/**
+ * Export of a layer graph to ONNX in inference form: batch aggregates read their moving averages
+ * from initializers, everything else is computed from x. Values keep the shape their computation
+ * gives (an instance statistic stays [N,C,1,1]) and broadcasting does the rest, which is both
+ * what the IR means and fewer bytes moved.
+ *
+ * `optimize` rewrites for fewer passes over memory (DESIGN.md, export optimizer):
+ *  - the canonical form first (dead nodes dropped, common subexpressions merged);
+ *  - inference statistics sqrt(moving + eps) folded into constants;
+ *  - variance in one pass, E[v²] − E[v]², clamped at 0 and accumulated in fp32 for fp16 exports;
+ *  - division by a reduced statistic as multiplication by its (small) reciprocal;
+ *  - γ folded into that per-(n,c) scale when the output is such a product, so the full-size
+ *    tensor is touched by one Mul and one Add;
+ *  - x·σ(v·x) as ORT's fused com.microsoft QuickGelu when v is the same in every channel.
+ */
+import {
+  DEFAULT_GROUPS,
+  EPSILON,
+  NUM_INITIAL,
+  canonicalize,
+  groupCount,
+  initialParams,
+  initialState,
+  type LayerGraph,
+  type LayerParams,
+  type LayerState,
+} from '@evonorm/graph';
+import { GraphBuilder, type DType } from './builder.js';
+
+export interface LayerExportOptions {
+  /** Channels C (parameters are per channel). */
+  readonly channels: number;
+  /** Element type of x, y and the weights; statistics of fp16 exports accumulate in fp32. */
+  readonly dtype?: 'float32' | 'float64' | 'float16';
+  readonly params?: LayerParams;
+  /** Moving averages by node id of `graph` (as the float64 interpreter keeps them). */
+  readonly state?: LayerState;
+  readonly optimize?: boolean;
+  readonly groups?: number;
+  readonly epsilon?: number;
+}
+
+/** Which of the dims (n, c, h, w) have full size; false means size 1 (broadcast). */
+type Extent = readonly [boolean, boolean, boolean, boolean];
+
+interface Value {
+  readonly name: string;
+  readonly extent: Extent;
+}
+
+const FULL: Extent = [true, true, true, true];
+const SCALAR: Extent = [false, false, false, false];
+const CHANNEL: Extent = [false, true, false, false];
+
+const union = (a: Extent, b: Extent): Extent => [a[0] || b[0], a[1] || b[1], a[2] || b[2], a[3] || b[3]];
+const isFull = (e: Extent): boolean => e.every(Boolean);
+const isReduced = (e: Extent): boolean => !e[2] && !e[3];
+
+const BINARY_ONNX = { add: 'Add', mul: 'Mul', div: 'Div', max: 'Max' } as const;
+const UNARY_ONNX = { neg: 'Neg', sigmoid: 'Sigmoid', tanh: 'Tanh', exp: 'Exp', abs: 'Abs' } as const;
+
+/** Emits one layer into `b`, reading `x` ([N,C,H,W]); returns the name of its output y. */
+export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options: LayerExportOptions, prefix = ''): string {
+  const C = options.channels;
+  const dtype: DType = options.dtype ?? 'float32';
+  // Statistics of fp16 layers are computed in fp32.
+  const statType: DType = dtype === 'float16' ? 'float32' : dtype;
+  const eps = options.epsilon ?? EPSILON;
+  const G = groupCount(C, options.groups ?? DEFAULT_GROUPS);
+  const params = options.params ?? initialParams(C);
+  const optimize = options.optimize ?? false;
+  let state = options.state ?? initialState(graph, C);
+  if (optimize) {
+    const c = canonicalize(graph);
+    const moved = new Map<number, Float64Array>();
+    for (const [id, values] of state) if (c.idMap[id]! >= 0) moved.set(c.idMap[id]!, values);
+    graph = c.graph;
+    state = moved;
+  }
+  const name = (stem: string): string => `${prefix}${stem}`;
+  const channelInit = (stem: string, values: Float64Array, type: DType = dtype): string =>
+    b.initializer(name(stem), values, [1, C, 1, 1], type);
+  const scalar = (stem: string, value: number, type: DType): string => b.initializer(name(stem), [value], [], type);
+  const cast = (v: string, to: DType): string =>
+    to === 'float32' ? b.node('Cast', [v], { to: 1 }) : to === 'float16' ? b.node('Cast', [v], { to: 10 }) : v;
+  const epsStat = scalar('eps', eps, statType);
+
+  const values: Value[] = [
+    { name: x, extent: FULL },
+    // Rank 4 like every value here, so aggregates can reduce it.
+    { name: b.initializer(name('zero'), [0], [1, 1, 1, 1], dtype), extent: SCALAR },
+    { name: channelInit('v0', params.v0), extent: CHANNEL },
+    { name: channelInit('v1', params.v1), extent: CHANNEL },
+  ];
+
+  /** Mean, mean square or variance of v over `axes`, keepdims, in statType. */
+  const moments = (v: string, axes: number[], kind: 'mean' | 'meansq' | 'var'): string => {
+    const mean = (t: string): string => b.node('ReduceMean', [t], { axes, keepdims: 1 });
+    if (kind === 'mean') return mean(v);
+    if (kind === 'meansq') return mean(b.node('Mul', [v, v]));
+    const m = mean(v);
+    if (optimize) {
+      const meanSq = mean(b.node('Mul', [v, v]));
+      return b.node('Max', [b.node('Sub', [meanSq, b.node('Mul', [m, m])]), scalar('zero_stat', 0, statType)]);
+    }
+    const d = b.node('Sub', [v, m]);
+    return mean(b.node('Mul', [d, d]));
+  };
+
+  const finish = (op: 'mean' | 'rms' | 'std', stat: string): string =>
+    op === 'mean' ? stat : b.node('Sqrt', [b.node('Add', [stat, epsStat])]);
+
+  const aggregate = (op: 'mean' | 'rms' | 'std', axes: string, input: Value, id: number): Value => {
+    const kind = op === 'mean' ? 'mean' : op === 'rms' ? 'meansq' : 'var';
+    if (axes === 'bwh') {
+      const moving = state.get(id);
+      if (!moving) throw new Error(`no moving average for batch aggregate node ${id}`);
+      if (optimize) {
+        const folded = op === 'mean' ? moving : moving.map((m) => Math.sqrt(m + eps));
+        return { name: channelInit(`stat${id}`, folded), extent: CHANNEL };
+      }
+      return { name: cast(finish(op, channelInit(`moving${id}`, moving, statType)), dtype), extent: CHANNEL };
+    }
+    const v = cast(input.name, statType);
+    if (axes === 'whcg' && input.extent[1]) {
+      const grouped = b.node('Reshape', [v, b.initializer(name('group_shape'), [0, G, -1], [3], 'int64')]);
+      const stat = finish(op, moments(grouped, [2], kind));
+      const spread = b.node('Expand', [stat, b.initializer(name('group_expand'), [1, 1, C / G], [3], 'int64')]);
+      const back = b.node('Reshape', [spread, b.initializer(name('channel_shape'), [0, C, 1, 1], [4], 'int64')]);
+      return { name: cast(back, dtype), extent: [input.extent[0], true, false, false] };
+    }
+    // Constant over channels, a group statistic is an instance one; the layer set reduces c too.
+    const reduceAxes = axes === 'whc' ? [1, 2, 3] : [2, 3];
+    const stat = finish(op, moments(v, reduceAxes, kind));
+    return { name: cast(stat, dtype), extent: [input.extent[0], axes === 'whc' ? false : input.extent[1], false, false] };
+  };
+
+  const uniform = (a: Float64Array): boolean => a.every((v) => v === a[0]);
+
+  graph.nodes.forEach((node, index) => {
+    const id = index + NUM_INITIAL;
+    const a = values[node.inputs[0]!]!;
+    const c = node.inputs.length > 1 ? values[node.inputs[1]!]! : undefined;
+    let out: Value;
+    switch (node.op) {
+      case 'add':
+      case 'max':
+        out = { name: b.node(BINARY_ONNX[node.op], [a.name, c!.name]), extent: union(a.extent, c!.extent) };
+        break;
+      case 'mul': {
+        // x·σ(v1·x) with one v1 for all channels: ORT's fused QuickGelu (x·σ(αx)); no double kernel.
+        const quick = optimize && dtype !== 'float64' ? quickGeluAlpha(graph, index, params.v1, uniform) : undefined;
+        out =
+          quick !== undefined
+            ? { name: b.node('QuickGelu', [x], { alpha: { float: quick } }, { domain: 'com.microsoft' }), extent: FULL }
+            : { name: b.node('Mul', [a.name, c!.name]), extent: union(a.extent, c!.extent) };
+        break;
+      }
+      case 'div':
+        out =
+          optimize && isFull(a.extent) && !isFull(c!.extent)
+            ? { name: b.node('Mul', [a.name, b.node('Reciprocal', [c!.name])]), extent: FULL }
+            : { name: b.node('Div', [a.name, c!.name]), extent: union(a.extent, c!.extent) };
+        break;
+      case 'neg':
+      case 'sigmoid':
+      case 'tanh':
+      case 'exp':
+      case 'abs':
+        out = { name: b.node(UNARY_ONNX[node.op], [a.name]), extent: a.extent };
+        break;
+      case 'square':
+        out = { name: b.node('Mul', [a.name, a.name]), extent: a.extent };
+        break;
+      case 'log':
+        out = { name: b.node('Mul', [b.node('Sign', [a.name]), b.node('Log', [b.node('Abs', [a.name])])]), extent: a.extent };
+        break;
+      case 'sqrt':
+        out = { name: b.node('Mul', [b.node('Sign', [a.name]), b.node('Sqrt', [b.node('Abs', [a.name])])]), extent: a.extent };
+        break;
+      case 'mean':
+      case 'rms':
+      case 'std':
+        out = aggregate(node.op, node.axes!, a, id);
+        break;
+    }
+    values[id] = out;
+  });
+
+  const gamma = channelInit('gamma', params.gamma);
+  const beta = channelInit('beta', params.beta);
+  const output = values[values.length - 1]!;
+  const last = graph.nodes[graph.nodes.length - 1]!;
+  if (optimize && isFull(output.extent) && (last.op === 'div' || last.op === 'mul')) {
+    // y = a·s·γ + β with s reduced: fold γ into the small scale s. For a division only the
+    // denominator may be the small factor (a / s = a·(1/s)).
+    const [p, q] = last.inputs.map((i) => values[i]!) as [Value, Value];
+    const isScale = (v: Value): boolean => isReduced(v.extent) && !isFull(v.extent);
+    const small = isScale(q) ? q : last.op === 'mul' && isScale(p) ? p : undefined;
+    const big = small === q ? p : q;
+    if (small && isFull(big.extent)) {
+      const scale = last.op === 'div' ? b.node('Reciprocal', [small.name]) : small.name;
+      return b.node('Add', [b.node('Mul', [big.name, b.node('Mul', [scale, gamma])]), beta]);
+    }
+  }
+  const full = isFull(output.extent) ? output.name : b.node('Expand', [output.name, b.node('Shape', [x])]);
+  return b.node('Add', [b.node('Mul', [full, gamma]), beta]);
+}
+
+/**
+ * If node `index` is x·σ(v1·x) (in either operand order) and v1 is uniform, the QuickGelu alpha.
+ */
+function quickGeluAlpha(
+  graph: LayerGraph,
+  index: number,
+  v1: Float64Array,
+  uniform: (a: Float64Array) => boolean,
+): number | undefined {
+  const node = graph.nodes[index]!;
+  if (node.op !== 'mul' || !uniform(v1)) return undefined;
+  const [p, q] = node.inputs;
+  const sig = p === 0 ? q! : q === 0 ? p! : -1;
+  if (sig < NUM_INITIAL) return undefined;
+  const s = graph.nodes[sig - NUM_INITIAL]!;
+  if (s.op !== 'sigmoid' || s.inputs[0]! < NUM_INITIAL) return undefined;
+  const m = graph.nodes[s.inputs[0]! - NUM_INITIAL]!;
+  const isVx = m.op === 'mul' && ((m.inputs[0] === 3 && m.inputs[1] === 0) || (m.inputs[0] === 0 && m.inputs[1] === 3));
+  return isVx ? v1[0]! : undefined;
+}
+
+/** A model with input `x` [N, C, H, W] and output `y` of the same shape. */
+export function exportLayer(graph: LayerGraph, options: LayerExportOptions): Uint8Array {
+  const b = new GraphBuilder('evonorm_layer');
+  const dtype = options.dtype ?? 'float32';
+  const dims = ['N', options.channels, 'H', 'W'];
+  const x = b.input('x', dtype, dims);
+  const y = emitLayer(b, graph, x, options);
+  const out = b.node('Identity', [y], {}, { output: 'y' });
+  b.output(out, dtype, dims);
+  return b.model({ docString: options.optimize ? 'evonorm layer (optimized export)' : 'evonorm layer' });
+}
