@@ -1,2 +1,3 @@
 export * from './spec.js';
 export * from './architectures.js';
+export * from './weights.js';

@@ -1,3 +1,4 @@
 export * from './builder.js';
 export * from './layer.js';
 export * from './session.js';
+export * from './network.js';
