@@ -1,0 +1,4 @@
+export * from './dataset.js';
+export * from './readers.js';
+export * from './synthetic.js';
+export * from './batches.js';
