@@ -2,7 +2,7 @@
 // written to tmp/test-results/<project>.json for tools/run-tests.mjs to sum.
 // Usage: node tools/node-test.mjs <project> <dir-with-compiled-tests> [more node --test flags]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -27,6 +27,11 @@ if (files.length === 0) {
 }
 const results = join(root, 'tmp', 'test-results');
 mkdirSync(results, { recursive: true });
+// One result file per project: a second writer would silently replace the first one's counts.
+if (existsSync(join(results, `${project}.json`))) {
+  console.error(`tmp/test-results/${project}.json already exists: is "${project}" the name of two projects' test targets?`);
+  process.exit(1);
+}
 const reporter = pathToFileURL(join(root, 'tools', 'count-reporter.mjs')).href;
 const run = spawnSync(
   process.execPath,

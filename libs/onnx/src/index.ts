@@ -2,3 +2,4 @@ export * from './builder.js';
 export * from './layer.js';
 export * from './session.js';
 export * from './network.js';
+export * from './bench.js';

@@ -43,7 +43,7 @@ export function cudaHelp(error: unknown): string {
     'It needs, next to onnxruntime_binding.node in node_modules/onnxruntime-node/bin/napi-v6/linux/x64:',
     '  libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so built for ORT 1.29.0,',
     'and the CUDA 13 runtime, cuBLAS and cuDNN 9 libraries on LD_LIBRARY_PATH.',
-    'Run scripts/setup-cuda.sh once on the GPU machine to install them (see README, "CUDA").',
+    'Run tools/setup-cuda.sh once on the GPU machine to install them (see README, "CUDA").',
   ].join('\n');
 }
 

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ort } from '@evonorm/onnx';
+
+const CLI = fileURLToPath(new URL('../../bin/evonorm.js', import.meta.url));
+const run = (...args: string[]): { code: number | null; stdout: string; stderr: string } => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+describe('evonorm export', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evonorm-cli-'));
+
+  it('writes a zoo layer that ONNX Runtime loads and runs', async () => {
+    const out = join(dir, 's0.onnx');
+    const r = run('export', '--layer', 'evonorm-s0', '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /wrote .*s0\.onnx \(evonorm-s0, float32/);
+    const session = await ort.InferenceSession.create(out);
+    const y = await session.run({ x: new ort.Tensor('float32', new Float32Array(2 * 64 * 3 * 3).fill(0.5), [2, 64, 3, 3]) });
+    assert.equal(y.y!.data.length, 2 * 64 * 9);
+  });
+
+  it('writes a graph given as JSON, optimized, and inside a network', async () => {
+    const graph = join(dir, 'mine.json');
+    writeFileSync(graph, JSON.stringify({ nodes: [{ op: 'std', inputs: [0], axes: 'wh' }, { op: 'div', inputs: [0, 4] }, { op: 'tanh', inputs: [5] }] }));
+    for (const extra of [['--optimize'], ['--network', 'resnet_v2', '--input', '1x28x28']]) {
+      const out = join(dir, `mine-${extra.length}.onnx`);
+      const r = run('export', '--layer', graph, '--out', out, ...extra);
+      assert.equal(r.code, 0, r.stderr);
+      const session = await ort.InferenceSession.create(out);
+      assert.ok(session.inputNames.length === 1);
+    }
+  });
+
+  it('explains bad input with exit code 2', () => {
+    const unknown = run('export', '--layer', 'no-such-layer', '--out', join(dir, 'x.onnx'));
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /neither a zoo layer \(bn-relu, gn-relu/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ nodes: [{ op: 'add', inputs: [0, 9] }] }));
+    const invalid = run('export', '--layer', bad, '--out', join(dir, 'x.onnx'));
+    assert.equal(invalid.code, 2);
+    assert.match(invalid.stderr, /nodes\[0\]\.inputs\[1\]: node 4 .* input 1 is 9/);
+    assert.equal(run('export', '--layer', 'evonorm-s0').code, 2);
+    assert.equal(run('frobnicate').code, 2);
+  });
+});
+
+describe('evonorm bench', () => {
+  it('prints JSON lines for layers (naive and optimized) and networks at CI-sized shapes', () => {
+    const r = run('bench', '--ep', 'cpu', '--json', '--shapes', '2x32x8x8', '--layers', 'relu,bn-relu,evonorm-b0', '--chain', '2', '--repeats', '2', '--networks', 'resnet_v2', '--batch', '2');
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const layers = rows.filter((x) => x.bench === 'layer');
+    assert.deepEqual(layers.map((x) => `${x.layer}/${x.export}`), ['relu/stock', 'bn-relu/naive', 'bn-relu/optimized', 'evonorm-b0/naive', 'evonorm-b0/optimized']);
+    for (const row of layers) {
+      assert.ok(typeof row.per_layer_ms === 'number' && row.per_layer_ms >= 0);
+      assert.equal(row.floor_bytes, 2 * 2 * 32 * 8 * 8 * 4);
+      assert.ok(typeof row.floor_ms === 'number');
+    }
+    assert.equal(rows.filter((x) => x.bench === 'network').length, 4);
+    assert.equal(rows.filter((x) => x.bench === 'bandwidth').length, 1);
+  });
+
+  it('prints a table without --json and rejects bad options', () => {
+    const r = run('bench', '--shapes', '1x8x4x4', '--layers', 'evonorm-s0', '--chain', '1', '--repeats', '1', '--networks', 'none');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /per-layer latency/);
+    assert.match(r.stdout, /evonorm-s0\s+optimized/);
+    assert.equal(run('bench', '--ep', 'tpu').code, 2);
+    assert.match(run('bench', '--shapes', '1x2x3').stderr, /must be 4 positive integers/);
+  });
+
+  it('says what is missing when CUDA is asked for on a machine without it', () => {
+    const r = run('bench', '--ep', 'cuda', '--shapes', '1x8x4x4', '--layers', 'relu', '--networks', 'none', '--repeats', '1');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /CUDA execution provider could not be used/);
+    assert.match(r.stderr, /setup-cuda\.sh/);
+  });
+});
