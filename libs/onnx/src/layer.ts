@@ -11,7 +11,9 @@
  *  - division by a reduced statistic as multiplication by its (small) reciprocal;
  *  - γ folded into that per-(n,c) scale when the output is such a product, so the full-size
  *    tensor is touched by one Mul and one Add;
- *  - x·σ(v·x) as ORT's fused com.microsoft QuickGelu when v is the same in every channel.
+ *  - x·σ(v·x) as ORT's fused com.microsoft QuickGelu when v is the same in every channel;
+ *  - a layer whose canonical form is BN-ReLU as stock BatchNormalization + Relu, with γ folded
+ *    into the BN scale when γ ≥ 0 (max(z, 0)·γ = max(z·γ, 0)).
  */
 import {
   DEFAULT_GROUPS,
@@ -21,6 +23,7 @@ import {
   groupCount,
   initialParams,
   initialState,
+  zooLayer,
   type LayerGraph,
   type LayerParams,
   type LayerState,
@@ -78,6 +81,9 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
     state = moved;
   }
   const name = (stem: string): string => `${prefix}${stem}`;
+  if (optimize && canonicalize(graph).hash === bnReluHash()) {
+    return emitStockBnRelu(b, graph, x, { C, dtype, eps, params, state, name });
+  }
   const channelInit = (stem: string, values: Float64Array, type: DType = dtype): string =>
     b.initializer(name(stem), values, [1, C, 1, 1], type);
   const scalar = (stem: string, value: number, type: DType): string => b.initializer(name(stem), [value], [], type);
@@ -93,15 +99,26 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
     { name: channelInit('v1', params.v1), extent: CHANNEL },
   ];
 
+  /** Number of elements reduced over `axes` of v, as a statType scalar (H and W are symbolic). */
+  const countOver = (v: string, axes: number[]): string => {
+    const dims = b.node('Gather', [b.node('Shape', [v]), b.initializer(name('count_axes'), axes, [axes.length], 'int64')]);
+    return b.node('Cast', [b.node('ReduceProd', [dims], { keepdims: 0 })], { to: statType === 'float64' ? 11 : 1 });
+  };
+
   /** Mean, mean square or variance of v over `axes`, keepdims, in statType. */
   const moments = (v: string, axes: number[], kind: 'mean' | 'meansq' | 'var'): string => {
     const mean = (t: string): string => b.node('ReduceMean', [t], { axes, keepdims: 1 });
+    // Optimized: the mean square without a full-size v·v temporary (ReduceSumSquare / count).
+    const meanSquare = (): string =>
+      optimize
+        ? b.node('Div', [b.node('ReduceSumSquare', [v], { axes, keepdims: 1 }), countOver(v, axes)])
+        : mean(b.node('Mul', [v, v]));
     if (kind === 'mean') return mean(v);
-    if (kind === 'meansq') return mean(b.node('Mul', [v, v]));
+    if (kind === 'meansq') return meanSquare();
     const m = mean(v);
     if (optimize) {
-      const meanSq = mean(b.node('Mul', [v, v]));
-      return b.node('Max', [b.node('Sub', [meanSq, b.node('Mul', [m, m])]), scalar('zero_stat', 0, statType)]);
+      // One pass over v for each statistic, no centered copy: E[v²] − E[v]², clamped at 0.
+      return b.node('Max', [b.node('Sub', [meanSquare(), b.node('Mul', [m, m])]), scalar('zero_stat', 0, statType)]);
     }
     const d = b.node('Sub', [v, m]);
     return mean(b.node('Mul', [d, d]));
@@ -205,6 +222,39 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
   }
   const full = isFull(output.extent) ? output.name : b.node('Expand', [output.name, b.node('Shape', [x])]);
   return b.node('Add', [b.node('Mul', [full, gamma]), beta]);
+}
+
+let cachedBnReluHash: string | undefined;
+function bnReluHash(): string {
+  cachedBnReluHash ??= canonicalize(zooLayer('bn-relu').graph).hash;
+  return cachedBnReluHash;
+}
+
+/** BN-ReLU (canonical form) as BatchNormalization(scale v1, bias v0, moving stats) + Relu + affine. */
+function emitStockBnRelu(
+  b: GraphBuilder,
+  graph: LayerGraph,
+  x: string,
+  o: { C: number; dtype: DType; eps: number; params: LayerParams; state: LayerState; name: (s: string) => string },
+): string {
+  const find = (op: 'mean' | 'std'): Float64Array => {
+    const index = graph.nodes.findIndex((n) => n.op === op && n.axes === 'bwh');
+    const moving = o.state.get(index + NUM_INITIAL);
+    if (!moving) throw new Error(`no moving average for the BN-ReLU ${op}`);
+    return moving;
+  };
+  const { v0, v1, gamma, beta } = o.params;
+  const foldGamma = gamma.every((g) => g >= 0);
+  const vec = (stem: string, values: Float64Array): string => b.initializer(o.name(stem), values, [o.C], o.dtype);
+  const scale = foldGamma ? v1.map((v, c) => v * gamma[c]!) : v1;
+  const bias = foldGamma ? v0.map((v, c) => v * gamma[c]!) : v0;
+  const bn = b.node('BatchNormalization', [x, vec('bn_scale', scale), vec('bn_bias', bias), vec('bn_mean', find('mean')), vec('bn_var', find('std'))], {
+    epsilon: { float: o.eps },
+  });
+  let y = b.node('Relu', [bn]);
+  const channel = (stem: string, values: Float64Array): string => b.initializer(o.name(stem), values, [1, o.C, 1, 1], o.dtype);
+  if (!foldGamma) y = b.node('Mul', [y, channel('gamma', gamma)]);
+  return beta.every((v) => v === 0) ? y : b.node('Add', [y, channel('beta', beta)]);
 }
 
 /**
