@@ -25,6 +25,8 @@ export async function createSession(model: Uint8Array, options: SessionOptions =
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [ep],
     graphOptimizationLevel: options.graphOptimization ?? 'all',
+    // Errors only: ORT warns, e.g., for every fp16 node it cannot constant-fold on the CPU.
+    logSeverityLevel: 3,
   };
   if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
   try {

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Shape4 } from '@evonorm/graph';
 import { ARCHITECTURES, architecture } from '@evonorm/nets';
 import {
+  ExecutionProviderError,
   benchBaseline,
   benchLayer,
   benchNetwork,
@@ -92,10 +93,16 @@ export async function runBench(config: BenchConfig, emit: (row: Row | Record<str
       const baseline = await benchBaseline(shape, dtype, timing);
       for (const layer of layers) {
         for (const optimize of layer.graph ? [false, true] : [false]) {
-          const row = await benchLayer(layer, { ...timing, shape, dtype, chain: config.chain, optimize }, baseline);
-          row.floor_ms = row.floor_bytes / (bandwidth * 1e6);
-          rows.push(row);
-          emit(row);
+          try {
+            const row = await benchLayer(layer, { ...timing, shape, dtype, chain: config.chain, optimize }, baseline);
+            row.floor_ms = row.floor_bytes / (bandwidth * 1e6);
+            rows.push(row);
+            emit(row);
+          } catch (error) {
+            if (error instanceof ExecutionProviderError) throw error;
+            // One layer the runtime cannot run (e.g. a kernel missing for fp16) does not end the run.
+            emit({ bench: 'layer', layer: layer.name, export: optimize ? 'optimized' : 'naive', dtype, shape, error: (error as Error).message });
+          }
         }
       }
     }
@@ -104,9 +111,14 @@ export async function runBench(config: BenchConfig, emit: (row: Row | Record<str
       for (const layer of layers) {
         if (!layer.graph) continue;
         for (const optimize of [false, true]) {
-          const row = await benchNetwork(spec, { name: layer.name, graph: layer.graph }, { ...timing, batch: config.batch, dtype, optimize });
-          rows.push(row);
-          emit(row);
+          try {
+            const row = await benchNetwork(spec, { name: layer.name, graph: layer.graph }, { ...timing, batch: config.batch, dtype, optimize });
+            rows.push(row);
+            emit(row);
+          } catch (error) {
+            if (error instanceof ExecutionProviderError) throw error;
+            emit({ bench: 'network', network: spec.name, layer: layer.name, export: optimize ? 'optimized' : 'naive', dtype, error: (error as Error).message });
+          }
         }
       }
     }
