@@ -2,6 +2,9 @@
  * ONNX Runtime sessions: execution-provider selection with a clear error when CUDA is asked for
  * and cannot be had, and small helpers to run float tensors.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
@@ -37,16 +40,30 @@ export async function createSession(model: Uint8Array, options: SessionOptions =
   }
 }
 
+const PROVIDER_LIBRARIES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+
+/** Folder of onnxruntime_binding.node, where ORT looks for provider libraries. */
+export function ortBinaryDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
 /** What is missing when the CUDA provider does not load, and how to get it. */
 export function cudaHelp(error: unknown): string {
-  const detail = error instanceof Error ? error.message : String(error);
-  return [
-    `ONNX Runtime's CUDA execution provider could not be used: ${detail}`,
-    'It needs, next to onnxruntime_binding.node in node_modules/onnxruntime-node/bin/napi-v6/linux/x64:',
-    '  libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so built for ORT 1.29.0,',
-    'and the CUDA 13 runtime, cuBLAS and cuDNN 9 libraries on LD_LIBRARY_PATH.',
-    'Run tools/setup-cuda.sh once on the GPU machine to install them (see README, "CUDA").',
-  ].join('\n');
+  const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const dir = ortBinaryDir();
+  const missing = PROVIDER_LIBRARIES.filter((lib) => !existsSync(join(dir, lib)));
+  const lines = [`ONNX Runtime's CUDA execution provider could not be used: ${detail}`];
+  if (missing.length > 0) {
+    lines.push(`missing next to onnxruntime_binding.node in ${dir}: ${missing.join(', ')} (CUDA 13 build for ORT 1.29.0)`);
+  } else {
+    lines.push(
+      `the provider libraries are in ${dir}; the CUDA 13 runtime, cuBLAS or cuDNN 9 libraries they need are probably not on LD_LIBRARY_PATH (eval "$(bash tools/setup-cuda.sh --env)")`,
+    );
+  }
+  lines.push('Run tools/setup-cuda.sh once on the GPU machine to install them (see README, "CUDA").');
+  return lines.join('\n');
 }
 
 export type FloatArray = Float32Array | Float64Array;

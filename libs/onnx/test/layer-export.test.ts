@@ -193,7 +193,7 @@ describe('execution providers', () => {
     const model = exportLayer(zooLayer('evonorm-s0').graph, { channels: 8 });
     await assert.rejects(createSession(model, { ep: 'cuda' }), (error: unknown) => {
       assert.ok(error instanceof ExecutionProviderError);
-      assert.match(error.message, /libonnxruntime_providers_cuda\.so/);
+      assert.match(error.message, /missing next to onnxruntime_binding\.node in .*: libonnxruntime_providers_shared\.so, libonnxruntime_providers_cuda\.so/);
       assert.match(error.message, /setup-cuda\.sh/);
       return true;
     });
