@@ -3,3 +3,4 @@ export * from './layer.js';
 export * from './session.js';
 export * from './network.js';
 export * from './bench.js';
+export * from './autodiff/index.js';

@@ -1,0 +1,2 @@
+export * from './tensor-graph.js';
+export * from './gradients.js';
