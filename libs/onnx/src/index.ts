@@ -4,3 +4,4 @@ export * from './session.js';
 export * from './network.js';
 export * from './bench.js';
 export * from './autodiff/index.js';
+export * from './training/index.js';

@@ -1,0 +1,4 @@
+export * from './layer-tensors.js';
+export * from './network-tensors.js';
+export * from './train-step.js';
+export * from './trainer.js';
