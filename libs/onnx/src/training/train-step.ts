@@ -86,3 +86,23 @@ export function buildEvaluation(spec: NetworkSpec, layer: LayerGraph, layout: Ne
   b.output(b.node('Identity', [correct], {}, { output: 'correct' }), 'float32', []);
   return g.model();
 }
+
+/** Inputs: images, labels, params, state. Outputs: loss and `grad.<param>` for every parameter (training form). */
+export function buildGradient(spec: NetworkSpec, layer: LayerGraph, layout: NetworkLayout, batch: number): Uint8Array {
+  const g = new TensorGraph(`${spec.name}_gradient`, 'float32');
+  const images = g.input('images', [batch, ...spec.input]);
+  const labels = g.input('labels', [batch, spec.classes]);
+  const inputs = new Map<string, string>();
+  for (const p of layout.params) inputs.set(p.name, g.input(paramInput(p.name), p.shape));
+  for (const s of layout.state) inputs.set(s.name, g.input(stateInput(s.name), s.shape));
+  const net = emitNetworkTensors(g, spec, layer, images, 'train', (name) => inputs.get(name)!);
+  const { lossSum } = lossAndCorrect(g, net.logits, labels);
+  const loss = g.mul(lossSum, g.constant(1 / batch, [1, 1]));
+  const grads = gradients(g, loss, layout.params.map((p) => inputs.get(p.name)!));
+  const b = g.builder;
+  for (const p of layout.params) {
+    b.output(b.node('Identity', [grads.get(inputs.get(p.name)!)!], {}, { output: `grad.${p.name}` }), 'float32', p.shape);
+  }
+  b.output(b.node('Identity', [loss], {}, { output: 'loss' }), 'float32', [1, 1]);
+  return g.model();
+}

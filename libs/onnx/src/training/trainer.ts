@@ -6,7 +6,7 @@ import type { LayerGraph } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
 import { createSession, ort, type ExecutionProvider } from '../session.js';
 import { networkLayout, type NetworkLayout } from './network-tensors.js';
-import { buildEvaluation, buildTrainStep, momentumInput, paramInput, stateInput, updated } from './train-step.js';
+import { buildEvaluation, buildGradient, buildTrainStep, momentumInput, paramInput, stateInput, updated } from './train-step.js';
 
 export interface OnnxTrainerOptions {
   readonly batch: number;
@@ -32,6 +32,7 @@ function oneHot(labels: Uint8Array, classes: number): Float32Array {
 
 export class OnnxTrainer {
   private evalSession?: ort.InferenceSession;
+  private gradientSession?: { batch: number; session: ort.InferenceSession };
 
   private constructor(
     readonly spec: NetworkSpec,
@@ -100,6 +101,33 @@ export class OnnxTrainer {
     return { loss: loss / examples, accuracy: correct / examples, examples };
   }
 
+  /**
+   * Loss and ∂loss/∂θ for every parameter on one batch (training form; parameters and moving
+   * averages unchanged), optionally at parameters `at` instead of the current ones.
+   */
+  async gradients(images: Float32Array, labels: Uint8Array, at?: ReadonlyMap<string, Float32Array>): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+    const batch = labels.length;
+    if (this.gradientSession?.batch !== batch) {
+      await this.gradientSession?.session.release();
+      const model = buildGradient(this.spec, this.layer, this.layout, batch);
+      this.gradientSession = { batch, session: await createSession(model, { ep: this.options.ep ?? 'cpu', threads: this.options.threads ?? 0 }) };
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      images: new ort.Tensor('float32', images, [batch, ...this.spec.input]),
+      labels: new ort.Tensor('float32', oneHot(labels, this.spec.classes), [batch, this.spec.classes]),
+    };
+    for (const [name, t] of this.tensors) if (!name.startsWith('momentum.')) feeds[name] = t;
+    if (at) for (const p of this.layout.params) feeds[paramInput(p.name)] = new ort.Tensor('float32', at.get(p.name)!, [...p.shape]);
+    const out = await this.gradientSession.session.run(feeds);
+    const grads = new Map(this.layout.params.map((p) => [p.name, out[`grad.${p.name}`]!.data as Float32Array]));
+    return { loss: (out.loss!.data as Float32Array)[0]!, grads };
+  }
+
+  /** Current parameters by layout name (copies). */
+  parameters(): Map<string, Float32Array> {
+    return new Map(this.layout.params.map((p) => [p.name, Float32Array.from(this.tensors.get(paramInput(p.name))!.data as Float32Array)]));
+  }
+
   /** Current value of a parameter or state tensor by its layout name. */
   value(name: string): Float32Array {
     const t = this.tensors.get(paramInput(name)) ?? this.tensors.get(stateInput(name));
@@ -110,5 +138,6 @@ export class OnnxTrainer {
   async release(): Promise<void> {
     await this.session.release();
     await this.evalSession?.release();
+    await this.gradientSession?.session.release();
   }
 }

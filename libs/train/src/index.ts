@@ -1,0 +1,5 @@
+export * from './schedule.js';
+export * from './engine.js';
+export * from './train.js';
+export * from './quality.js';
+export * from './stability.js';
