@@ -4,7 +4,7 @@
  */
 import type { LayerGraph } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
-import { OnnxTrainer, type ExecutionProvider } from '@evonorm/onnx';
+import { OnnxTrainer, type OnnxTrainerOptions } from '@evonorm/onnx';
 
 export type EngineName = 'onnx' | 'tfjs' | 'auto';
 
@@ -18,15 +18,8 @@ export interface Trainer {
   release(): Promise<void>;
 }
 
-export interface TrainerOptions {
-  readonly batch: number;
-  readonly evalBatch?: number;
-  readonly seed: number;
-  readonly ep?: ExecutionProvider;
-  readonly threads?: number;
-  readonly momentum?: number;
-  readonly weightDecay?: number;
-}
+/** Batch sizes, seed, execution provider, threads and SGD settings: the same for every engine. */
+export type TrainerOptions = OnnxTrainerOptions;
 
 export class EngineUnavailableError extends Error {
   constructor(message: string) {
