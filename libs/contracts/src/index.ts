@@ -12,8 +12,12 @@ export * from './gen/evonorm/v1/rejection_service.js';
 export * from './gen/evonorm/v1/training_service.js';
 export * from './gen/evonorm/v1/selection_service.js';
 
-/** Path of the FileDescriptorSet of proto/ (written by `buf build` next to the generated code). */
-export function descriptorSetPath(): string {
-  return fileURLToPath(new URL('../../src/gen/evonorm.binpb', import.meta.url));
+/**
+ * Path of a FileDescriptorSet written by `buf build` next to the generated code: all of proto/, or
+ * only one service's file and its imports (e.g. "evonorm.v1.MutationService"), for reflection.
+ */
+export function descriptorSetPath(service?: string): string {
+  const file = service ? `${service.replace(/^evonorm\.v1\./, '').replace(/Service$/, '').toLowerCase()}.binpb` : 'evonorm.binpb';
+  return fileURLToPath(new URL(`../../src/gen/${file}`, import.meta.url));
 }
 export * from './convert.js';

@@ -1,0 +1,91 @@
+/**
+ * Wraps service methods: maps thrown errors to gRPC statuses, refuses calls whose deadline has
+ * passed or that were cancelled, and logs one line per call with its status and duration.
+ */
+import { status, type Metadata, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type ServiceError } from '@grpc/grpc-js';
+import { RpcError, invalidArgument } from './errors.js';
+import type { Logger } from './logger.js';
+
+/** Set on a request whose bytes could not be decoded (see `tolerantDefinition`). */
+export const MALFORMED = Symbol('malformed request');
+
+/**
+ * The same service definition, but a request that fails to decode reaches the handler as
+ * `{ [MALFORMED]: reason }` (answered INVALID_ARGUMENT) instead of grpc-js's INTERNAL.
+ */
+export function tolerantDefinition<T extends ServiceDefinition>(definition: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (error) {
+          return { [MALFORMED]: error instanceof Error ? error.message : String(error) };
+        }
+      },
+    };
+  }
+  return out as T;
+}
+
+export interface CallContext {
+  /** Aborted when the client cancels or the deadline passes. */
+  readonly signal: AbortSignal;
+  readonly metadata: Metadata;
+}
+
+/** The status and message a thrown value is answered with. */
+export function toServiceError(error: unknown): Partial<ServiceError> {
+  if (error instanceof RpcError) return { code: error.code, details: error.message };
+  return { code: status.INTERNAL, details: 'internal error; see the server log' };
+}
+
+function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
+  const d = call.getDeadline();
+  return d instanceof Date ? d.getTime() : typeof d === 'number' ? d : Infinity;
+}
+
+/** A unary handler from an async function of the request. */
+export function unary<Req, Res>(
+  method: string,
+  logger: Logger,
+  fn: (request: Req, context: CallContext) => Promise<Res> | Res,
+): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+  return (call, callback) => {
+    const start = performance.now();
+    const controller = new AbortController();
+    call.on('cancelled', () => controller.abort());
+    const deadline = deadlineOf(call as ServerUnaryCall<unknown, unknown>);
+    const timer = Number.isFinite(deadline) ? setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now())) : undefined;
+    const finish = (code: status, error?: unknown): void => {
+      if (timer) clearTimeout(timer);
+      const fields: Record<string, unknown> = { method, code: status[code], ms: Number((performance.now() - start).toFixed(2)) };
+      if (error && !(error instanceof RpcError)) fields.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      logger.log(code === status.OK ? 'info' : code === status.INTERNAL ? 'error' : 'warn', 'call', fields);
+    };
+    if (Date.now() > deadline) {
+      finish(status.DEADLINE_EXCEEDED);
+      callback({ code: status.DEADLINE_EXCEEDED, details: 'deadline passed before the call started' });
+      return;
+    }
+    const malformed = (call.request as { [MALFORMED]?: string } | null)?.[MALFORMED];
+    Promise.resolve()
+      .then(() => {
+        if (malformed !== undefined) throw invalidArgument('request', `not a valid ${method}Request message (${malformed})`);
+        return fn(call.request, { signal: controller.signal, metadata: call.metadata });
+      })
+      .then(
+        (response) => {
+          finish(status.OK);
+          callback(null, response);
+        },
+        (error: unknown) => {
+          const e = toServiceError(error);
+          finish(e.code!, error);
+          callback(e);
+        },
+      );
+  };
+}
