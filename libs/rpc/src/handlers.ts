@@ -2,7 +2,15 @@
  * Wraps service methods: maps thrown errors to gRPC statuses, refuses calls whose deadline has
  * passed or that were cancelled, and logs one line per call with its status and duration.
  */
-import { status, type Metadata, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type ServiceError } from '@grpc/grpc-js';
+import {
+  status,
+  type Metadata,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type sendUnaryData,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { RpcError, invalidArgument } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -85,6 +93,55 @@ export function unary<Req, Res>(
           const e = toServiceError(error);
           finish(e.code!, error);
           callback(e);
+        },
+      );
+  };
+}
+
+/**
+ * A server-streaming handler: `fn` writes messages with `emit` and resolves when done. Errors end
+ * the stream with their status; a cancelled call (client cancel or deadline) aborts `signal`.
+ */
+export function serverStream<Req, Res>(
+  method: string,
+  logger: Logger,
+  fn: (request: Req, context: CallContext, emit: (message: Res) => void) => Promise<void>,
+): (call: ServerWritableStream<Req, Res>) => void {
+  return (call) => {
+    const start = performance.now();
+    const controller = new AbortController();
+    let cancelled = false;
+    call.on('cancelled', () => {
+      cancelled = true;
+      controller.abort();
+    });
+    const log = (code: status, error?: unknown): void => {
+      const fields: Record<string, unknown> = { method, code: status[code], ms: Number((performance.now() - start).toFixed(2)) };
+      if (error && !(error instanceof RpcError)) fields.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      logger.log(code === status.OK || code === status.CANCELLED ? 'info' : code === status.INTERNAL ? 'error' : 'warn', 'call', fields);
+    };
+    const malformed = (call.request as { [MALFORMED]?: string } | null)?.[MALFORMED];
+    Promise.resolve()
+      .then(() => {
+        if (malformed !== undefined) throw invalidArgument('request', `not a valid ${method}Request message (${malformed})`);
+        return fn(call.request, { signal: controller.signal, metadata: call.metadata }, (message) => {
+          if (!cancelled) call.write(message);
+        });
+      })
+      .then(
+        () => {
+          log(cancelled ? status.CANCELLED : status.OK);
+          if (!cancelled) call.end();
+        },
+        (error: unknown) => {
+          if (cancelled) {
+            log(status.CANCELLED);
+            return;
+          }
+          const e = toServiceError(error);
+          log(e.code!, error);
+          // grpc-js sends an error status when a server stream emits 'error'.
+          call.emit('error', e);
         },
       );
   };

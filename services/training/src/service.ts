@@ -1,0 +1,142 @@
+/**
+ * The TrainingService handlers: validate the request, train with streamed progress, stop when the
+ * client cancels or the deadline passes, and refuse work beyond this replica's concurrency.
+ */
+import {
+  Engine,
+  TrainingFailure,
+  type TrainRequest,
+  type TrainResponse,
+  type TrainingServiceServer,
+  type TrainingConfig,
+} from '@evonorm/contracts';
+import { ARCHITECTURES, architecture, isArchitecture } from '@evonorm/nets';
+import { invalidArgument, requireGraph, requireSeed, resourceExhausted, serverStream, unary, unavailable, type Logger } from '@evonorm/rpc';
+import { train } from '@evonorm/train';
+import { DATASETS, type DatasetCatalog } from './datasets.js';
+
+export const MAX_STEPS = 100_000;
+export const MAX_BATCH = 1024;
+
+export interface WorkerOptions {
+  readonly maxConcurrent: number;
+  readonly threads?: number;
+}
+
+function inRange(field: string, value: number, lo: number, hi: number, fallback: number): number {
+  if (value === 0) return fallback;
+  if (!Number.isFinite(value) || value < lo || value > hi) throw invalidArgument(field, `must be in [${lo}, ${hi}] (0 for the default ${fallback}), got ${value}`);
+  return value;
+}
+
+function requireConfig(config: TrainingConfig | undefined) {
+  if (!config) throw invalidArgument('config', 'a training config is required (architecture, dataset, steps)');
+  if (!isArchitecture(config.architecture)) {
+    throw invalidArgument('config.architecture', `unknown architecture ${JSON.stringify(config.architecture)}; use one of ${ARCHITECTURES.join(', ')}`);
+  }
+  if (!(DATASETS as readonly string[]).includes(config.dataset)) {
+    throw invalidArgument('config.dataset', `unknown dataset ${JSON.stringify(config.dataset)}; use one of ${DATASETS.join(', ')}`);
+  }
+  if (!Number.isInteger(config.steps) || config.steps < 1 || config.steps > MAX_STEPS) {
+    throw invalidArgument('config.steps', `must be an integer in [1, ${MAX_STEPS}], got ${config.steps}`);
+  }
+  return {
+    architecture: config.architecture,
+    dataset: config.dataset,
+    steps: config.steps,
+    batchSize: Math.round(inRange('config.batch_size', config.batchSize, 1, MAX_BATCH, 64)),
+    learningRate: inRange('config.learning_rate', config.learningRate, 1e-6, 10, 0.1),
+    momentum: inRange('config.momentum', config.momentum, 1e-6, 0.999, 0.9),
+    weightDecay: inRange('config.weight_decay', config.weightDecay, 1e-9, 0.1, 5e-4),
+    warmupSteps: Math.round(inRange('config.warmup_steps', config.warmupSteps, 1, MAX_STEPS, Math.min(50, Math.ceil(config.steps / 10)))),
+    width: inRange('config.width_multiplier', config.widthMultiplier, 0.05, 4, 0),
+    depth: inRange('config.depth_multiplier', config.depthMultiplier, 0.05, 4, 0),
+    validationExamples: Math.round(inRange('config.validation_examples', config.validationExamples, 10, 50_000, 1000)),
+  };
+}
+
+function requireEngine(engine: Engine): 'onnx' {
+  switch (engine) {
+    case Engine.ENGINE_UNSPECIFIED:
+    case Engine.ENGINE_AUTO:
+    case Engine.ENGINE_ONNX:
+      return 'onnx';
+    case Engine.ENGINE_TFJS:
+      throw unavailable('the tfjs engine is not available on this worker (no TensorFlow.js backend installed); use ENGINE_ONNX or ENGINE_AUTO');
+    default:
+      throw invalidArgument('engine', `unknown engine ${engine}; use ENGINE_AUTO, ENGINE_ONNX or ENGINE_TFJS`);
+  }
+}
+
+export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, logger: Logger): TrainingServiceServer {
+  let active = 0;
+  return {
+    train: serverStream<TrainRequest, TrainResponse>('Train', logger, async (request, context, emit) => {
+      const config = requireConfig(request.config);
+      const engine = requireEngine(request.engine);
+      const seed = requireSeed('seed', request.seed);
+      const every = request.progressEvery || 10;
+      const dataset = catalog.get(config.dataset, 'config.dataset');
+      if (config.validationExamples >= dataset.train.count) {
+        throw invalidArgument('config.validation_examples', `must be below the ${dataset.train.count} training examples of ${config.dataset}`);
+      }
+      const layer = requireGraph('graph', request.graph);
+      if (active >= worker.maxConcurrent) {
+        throw resourceExhausted(`${active} training(s) in flight, the limit of this replica is ${worker.maxConcurrent}; retry later or on another replica`);
+      }
+      active++;
+      try {
+        const spec = architecture(config.architecture, {
+          input: dataset.shape,
+          classes: dataset.classes,
+          ...(config.width ? { width: config.width } : {}),
+          ...(config.depth ? { depth: config.depth } : {}),
+        });
+        const result = await train({
+          network: spec,
+          layer,
+          dataset,
+          steps: config.steps,
+          batchSize: config.batchSize,
+          seed,
+          engine,
+          learningRate: config.learningRate,
+          momentum: config.momentum,
+          weightDecay: config.weightDecay,
+          warmupSteps: config.warmupSteps,
+          validationExamples: config.validationExamples,
+          progressEvery: every,
+          signal: context.signal,
+          ...(worker.threads ? { threads: worker.threads } : {}),
+          onProgress: (p) => emit({ progress: { step: p.step, loss: p.loss, learningRate: p.learningRate, imagesPerSecond: p.imagesPerSecond } }),
+        });
+        const failure =
+          result.failure?.kind === 'non_finite_loss'
+            ? TrainingFailure.TRAINING_FAILURE_NON_FINITE_LOSS
+            : result.failure?.kind === 'diverged'
+              ? TrainingFailure.TRAINING_FAILURE_DIVERGED
+              : TrainingFailure.TRAINING_FAILURE_UNSPECIFIED;
+        emit({
+          result: {
+            score: { architecture: config.architecture, accuracy: result.accuracy, loss: Number.isFinite(result.loss) ? result.loss : 0, steps: result.steps, seconds: result.seconds },
+            lossCurve: result.lossCurve.map((l) => (Number.isFinite(l) ? l : 0)),
+            seconds: result.seconds,
+            failure,
+            failureDetail: result.failure?.detail ?? '',
+            engine: result.engine,
+          },
+        });
+      } finally {
+        active--;
+      }
+    }),
+    getWorkerInfo: unary('GetWorkerInfo', logger, () => ({
+      engine: 'onnx',
+      backend: 'onnxruntime-node/cpu',
+      maxConcurrent: worker.maxConcurrent,
+      active,
+      architectures: [...ARCHITECTURES],
+      datasets: [...DATASETS],
+    })),
+  };
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Metadata, credentials, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { zooLayer } from '@evonorm/graph';
+import { Engine, IndexSet, Op, TrainRequest, TrainingConfig, TrainingServiceClient, graphToProto, type TrainResponse } from '@evonorm/contracts';
+import { callUnary, healthStatus, spawnService, type SpawnedService } from '@evonorm/rpc';
+
+const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const BN = graphToProto(zooLayer('bn-relu').graph);
+const config = (c: Partial<TrainingConfig>): TrainingConfig =>
+  TrainingConfig.fromPartial({ architecture: 'resnet_v2', dataset: 'synthetic', steps: 20, batchSize: 16, validationExamples: 200, widthMultiplier: 0.5, ...c });
+const request = (r: Partial<TrainRequest>): TrainRequest => TrainRequest.fromPartial({ graph: BN, config: config({}), seed: 1, ...r });
+
+interface Outcome {
+  events: TrainResponse[];
+  code: status;
+  details: string;
+  ms: number;
+}
+
+function train(client: TrainingServiceClient, req: TrainRequest, deadlineMs = 60_000, onStart?: (call: ClientReadableStream<TrainResponse>) => void): Promise<Outcome> {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    const events: TrainResponse[] = [];
+    const call = client.train(req, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) });
+    onStart?.(call);
+    call.on('data', (e: TrainResponse) => events.push(e));
+    call.on('error', (e: ServiceError) => resolve({ events, code: e.code, details: e.details, ms: performance.now() - start }));
+    call.on('end', () => resolve({ events, code: status.OK, details: '', ms: performance.now() - start }));
+  });
+}
+
+/** Retries while the replica's slot is still held (it frees at the aborted training's next step). */
+async function trainWhenFree(client: TrainingServiceClient, req: TrainRequest): Promise<Outcome> {
+  let out = await train(client, req);
+  for (let attempt = 0; attempt < 30 && out.code === status.RESOURCE_EXHAUSTED; attempt++) {
+    await new Promise((r) => setTimeout(r, 100));
+    out = await train(client, req);
+  }
+  return out;
+}
+
+describe('training service (separate process, generated client)', () => {
+  let service: SpawnedService;
+  let client: TrainingServiceClient;
+  before(async () => {
+    service = await spawnService(MAIN, ['--max-concurrent', '1']);
+    client = new TrainingServiceClient(service.address, credentials.createInsecure());
+  });
+  after(async () => {
+    client.close();
+    if (service.process.exitCode === null) await service.stop('SIGKILL');
+  });
+
+  it('reports worker info and health', async () => {
+    const info = await callUnary<unknown, { maxConcurrent: number; architectures: string[]; datasets: string[] }>(client, 'getWorkerInfo', {});
+    assert.equal(info.code, status.OK);
+    assert.equal(info.response!.maxConcurrent, 1);
+    assert.deepEqual(info.response!.architectures, ['resnet_v2', 'mobilenet_v2', 'efficientnet_b0']);
+    assert.equal(await healthStatus(service.address, 'evonorm.v1.TrainingService'), 'SERVING');
+  });
+
+  it('streams progress, then one result with a real accuracy', async () => {
+    const out = await train(client, request({ progressEvery: 5 }));
+    assert.equal(out.code, status.OK, out.details);
+    const progress = out.events.filter((e) => e.progress).map((e) => e.progress!.step);
+    assert.deepEqual(progress, [0, 5, 10, 15, 19]);
+    const results = out.events.filter((e) => e.result);
+    assert.equal(results.length, 1);
+    assert.equal(out.events.at(-1)!.result !== undefined, true, 'the result comes last');
+    const r = results[0]!.result!;
+    assert.equal(r.score!.architecture, 'resnet_v2');
+    assert.equal(r.lossCurve.length, 20);
+    assert.ok(r.score!.accuracy > 0.1 && r.score!.accuracy <= 1);
+    assert.equal(r.engine, 'onnx/cpu');
+  });
+
+  const BAD: Array<{ name: string; req: TrainRequest; code: status; says: RegExp }> = [
+    { name: 'missing config', req: TrainRequest.fromPartial({ graph: BN, seed: 1 }), code: status.INVALID_ARGUMENT, says: /^config: a training config is required/ },
+    { name: 'unknown architecture', req: request({ config: config({ architecture: 'vgg16' }) }), code: status.INVALID_ARGUMENT, says: /^config\.architecture: unknown architecture "vgg16"; use one of resnet_v2/ },
+    { name: 'unknown dataset', req: request({ config: config({ dataset: 'imagenet' }) }), code: status.INVALID_ARGUMENT, says: /^config\.dataset: unknown dataset "imagenet"/ },
+    { name: 'zero steps', req: request({ config: config({ steps: 0 }) }), code: status.INVALID_ARGUMENT, says: /^config\.steps: must be an integer in \[1, 100000\], got 0/ },
+    { name: 'absurd step count', req: request({ config: config({ steps: 2_000_000_000 }) }), code: status.INVALID_ARGUMENT, says: /^config\.steps: must be an integer in \[1, 100000\]/ },
+    { name: 'absurd batch size', req: request({ config: config({ batchSize: 100_000 }) }), code: status.INVALID_ARGUMENT, says: /^config\.batch_size: must be in \[1, 1024\]/ },
+    { name: 'negative learning rate', req: request({ config: config({ learningRate: -1 }) }), code: status.INVALID_ARGUMENT, says: /^config\.learning_rate/ },
+    { name: 'malformed graph', req: request({ graph: { nodes: [{ op: Op.OP_ADD, inputs: [0, 5], indexSet: IndexSet.INDEX_SET_UNSPECIFIED }, { op: Op.OP_NEG, inputs: [4], indexSet: IndexSet.INDEX_SET_UNSPECIFIED }] } }), code: status.INVALID_ARGUMENT, says: /graph\.nodes\[0\]\.inputs\[1\]: node 4 .*cycle/ },
+    { name: 'missing graph', req: TrainRequest.fromPartial({ config: config({}), seed: 1 }), code: status.INVALID_ARGUMENT, says: /^graph: a layer graph is required/ },
+    { name: 'tfjs engine not installed', req: request({ engine: Engine.ENGINE_TFJS }), code: status.UNAVAILABLE, says: /tfjs engine is not available/ },
+    { name: 'unknown engine', req: request({ engine: 42 as Engine }), code: status.INVALID_ARGUMENT, says: /^engine: unknown engine 42/ },
+    { name: 'CIFAR-10 not configured', req: request({ config: config({ dataset: 'cifar10' }) }), code: status.FAILED_PRECONDITION, says: /--cifar10-dir/ },
+  ];
+  for (const bad of BAD) {
+    it(`answers bad input with ${status[bad.code]}: ${bad.name}`, async () => {
+      const out = await train(client, bad.req);
+      assert.equal(out.code, bad.code, out.details);
+      assert.match(out.details, bad.says);
+      assert.equal(out.events.length, 0);
+    });
+  }
+
+  it('refuses work beyond its concurrency, frees the slot when the client cancels', async () => {
+    let first: ClientReadableStream<TrainResponse> | undefined;
+    const long = train(client, request({ config: config({ steps: 5000 }), progressEvery: 1 }), 60_000, (c) => (first = c));
+    await new Promise<void>((resolve) => first!.once('data', () => resolve()));
+    const second = await train(client, request({}));
+    assert.equal(second.code, status.RESOURCE_EXHAUSTED, second.details);
+    assert.match(second.details, /limit of this replica is 1/);
+    first!.cancel();
+    assert.equal((await long).code, status.CANCELLED);
+    // The server notices the cancellation at its next step and frees the slot.
+    const again = await trainWhenFree(client, request({ config: config({ steps: 2 }) }));
+    assert.equal(again.code, status.OK, again.details);
+  });
+
+  it('stops at the deadline', async () => {
+    const out = await train(client, request({ config: config({ steps: 5000 }) }), 1500);
+    assert.equal(out.code, status.DEADLINE_EXCEEDED);
+    assert.ok(out.ms < 3000, `${out.ms} ms`);
+  });
+
+  it('keeps serving after bad input', async () => {
+    const out = await trainWhenFree(client, request({ config: config({ steps: 2 }) }));
+    assert.equal(out.code, status.OK, out.details);
+    assert.ok(!/"level":"error"/.test(service.stderr()), 'no internal errors logged');
+  });
+});
+
+describe('a training replica killed while training', () => {
+  it('gives the client UNAVAILABLE promptly, well before its deadline', async () => {
+    const replica = await spawnService(MAIN);
+    const client = new TrainingServiceClient(replica.address, credentials.createInsecure());
+    let call: ClientReadableStream<TrainResponse> | undefined;
+    const pending = train(client, request({ config: config({ steps: 5000 }), progressEvery: 1 }), 60_000, (c) => (call = c));
+    await new Promise<void>((resolve) => call!.once('data', () => resolve()));
+    const killedAt = performance.now();
+    await replica.stop('SIGKILL');
+    const out = await pending;
+    assert.equal(out.code, status.UNAVAILABLE, out.details);
+    assert.ok(performance.now() - killedAt < 5000, 'no hang until the deadline');
+    client.close();
+  });
+});
