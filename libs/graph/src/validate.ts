@@ -305,7 +305,8 @@ export function assertValidGraph(graph: LayerGraph, options: ValidationOptions =
 
 export type ParseResult =
   | { readonly ok: true; readonly graph: LayerGraph }
-  | { readonly ok: false; readonly problems: readonly GraphProblem[] };
+  /** `graph` is set when every field parsed and only validation failed (e.g. independent of x). */
+  | { readonly ok: false; readonly problems: readonly GraphProblem[]; readonly graph?: LayerGraph };
 
 /**
  * Reads an untrusted JSON value (`{"nodes":[{"op":"mul","inputs":[3,0]}, ...]}`) into a graph,
@@ -379,7 +380,7 @@ export function parseLayerGraph(value: unknown, options: ValidationOptions = {})
   if (problems.length > 0) return { ok: false, problems };
   const graph: LayerGraph = { nodes };
   const semantic = validateGraph(graph, options);
-  return semantic.length > 0 ? { ok: false, problems: semantic } : { ok: true, graph };
+  return semantic.length > 0 ? { ok: false, problems: semantic, graph } : { ok: true, graph };
 }
 
 /** The ids of the initial nodes, for messages and docs. */

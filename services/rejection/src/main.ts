@@ -1,0 +1,32 @@
+/**
+ * The rejection service on its own: `npx nx serve rejection` or `node services/rejection/dist/src/main.js
+ * [--port 50052] [--training-address host:port] [--dataset fashion_mnist|synthetic] [--threads N]`.
+ * TestQuality needs a training service; the stability test runs here. Prints its address when ready.
+ */
+import { existsSync } from 'node:fs';
+import { RejectionServiceService } from '@evonorm/contracts';
+import { FASHION_MNIST_DIR, readFashionMnist, syntheticDataset, type Dataset } from '@evonorm/data';
+import { ConfigError, exitOnSignals, jsonLogger, serverConfig, startServer } from '@evonorm/rpc';
+import { trainingClient } from './quality.js';
+import { rejectionService } from './service.js';
+
+try {
+  const config = serverConfig(process.argv.slice(2), process.env, { port: 50052 }, ['training-address', 'dataset', 'threads']);
+  const datasetName = config.extra.dataset ?? (existsSync(FASHION_MNIST_DIR) ? 'fashion_mnist' : 'synthetic');
+  if (!['fashion_mnist', 'synthetic'].includes(datasetName)) throw new ConfigError('--dataset must be fashion_mnist or synthetic');
+  let dataset: Dataset | undefined;
+  const stabilityData = (): Dataset =>
+    (dataset ??= datasetName === 'fashion_mnist' ? readFashionMnist() : syntheticDataset({ seed: 0, shape: [1, 16, 16], train: 400, test: 100 }));
+  const logger = jsonLogger('rejection', { level: config.logLevel });
+  const trainingAddress = config.extra['training-address'];
+  const service = rejectionService(
+    { stabilityData, ...(trainingAddress ? { training: trainingClient(trainingAddress) } : {}), threads: Number(config.extra.threads ?? 0) },
+    logger,
+  );
+  const running = await startServer(config, [{ name: 'evonorm.v1.RejectionService', definition: RejectionServiceService, implementation: service }], logger);
+  exitOnSignals(running, logger);
+  console.log(`evonorm rejection service listening on ${running.address}`);
+} catch (error) {
+  console.error(`rejection: ${error instanceof ConfigError ? error.message : (error as Error).stack}`);
+  process.exit(2);
+}

@@ -1,0 +1,84 @@
+/** The RejectionService handlers: cheapest check first. */
+import { FunctionalProbe, type LayerGraph as IrGraph } from '@evonorm/graph';
+import { graphFromProto, RejectionReason, type RejectionServiceServer, type TrainingServiceClient } from '@evonorm/contracts';
+import type { Dataset } from '@evonorm/data';
+import { ARCHITECTURES, isArchitecture } from '@evonorm/nets';
+import { invalidArgument, requireSeed, unary, unavailable, type Logger } from '@evonorm/rpc';
+import { stabilityTest } from '@evonorm/train';
+import { qualityThroughTraining } from './quality.js';
+import { isVerdict, screen } from './screen.js';
+
+export const MAX_STABILITY_STEPS = 1000;
+export const MAX_QUALITY_STEPS = 10_000;
+
+export interface RejectionDeps {
+  /** Dataset of the stability test's small batch. */
+  readonly stabilityData: () => Dataset;
+  /** Client of the training service, or undefined when none is configured. */
+  readonly training?: TrainingServiceClient;
+  readonly threads?: number;
+}
+
+/** A graph well-formed enough to judge (its verdicts are the screen's business); garbage is INVALID_ARGUMENT. */
+function requireJudgeable(field: string, graph: Parameters<typeof graphFromProto>[0]): IrGraph {
+  if (!graph) throw invalidArgument(field, 'a layer graph is required');
+  const parsed = graphFromProto(graph, {});
+  if (parsed.ok) return parsed.graph;
+  if (isVerdict(parsed.problems) && parsed.graph) return parsed.graph;
+  const shown = parsed.problems.slice(0, 5).map((p) => `${field}.${p.field}: ${p.message}`);
+  throw invalidArgument(field, `invalid layer graph: ${shown.join('; ')}`);
+}
+
+function optional(field: string, value: number, lo: number, hi: number, fallback: number): number {
+  if (value === 0) return fallback;
+  if (!Number.isFinite(value) || value < lo || value > hi) throw invalidArgument(field, `must be in [${lo}, ${hi}] (0 for the default ${fallback}), got ${value}`);
+  return value;
+}
+
+export function rejectionService(deps: RejectionDeps, logger: Logger): RejectionServiceServer {
+  const probe = new FunctionalProbe();
+  return {
+    screen: unary('Screen', logger, (request) => screen(requireJudgeable('graph', request.graph), request.batchIndependent, probe)),
+    testStability: unary('TestStability', logger, async (request) => {
+      const graph = requireJudgeable('graph', request.graph);
+      const architecture = request.architecture || 'resnet_v2';
+      if (!isArchitecture(architecture)) throw invalidArgument('architecture', `unknown architecture ${JSON.stringify(architecture)}; use one of ${ARCHITECTURES.join(', ')}`);
+      const steps = optional('steps', request.steps, 1, MAX_STABILITY_STEPS, 100);
+      const threshold = optional('max_gradient_norm', request.maxGradientNorm, 1e-12, 1e300, 1e8);
+      const batchSize = optional('batch_size', request.batchSize, 1, 256, 8);
+      const result = await stabilityTest({
+        layer: graph,
+        dataset: deps.stabilityData(),
+        seed: requireSeed('seed', request.seed),
+        architecture,
+        steps,
+        maxGradientNorm: threshold,
+        batchSize,
+        ...(deps.threads ? { threads: deps.threads } : {}),
+      });
+      return {
+        accepted: result.accepted,
+        maxGradientNorm: Number.isFinite(result.maxGradientNorm) ? result.maxGradientNorm : Number.MAX_VALUE,
+        steps: result.steps,
+        seconds: result.seconds,
+        rejection: result.accepted ? undefined : { reason: RejectionReason.REJECTION_REASON_UNSTABLE, detail: result.detail, problems: [], scores: [] },
+      };
+    }),
+    testQuality: unary('TestQuality', logger, async (request, context) => {
+      requireJudgeable('graph', request.graph);
+      const architectures = request.architectures.length > 0 ? request.architectures : [...ARCHITECTURES];
+      architectures.forEach((a, i) => {
+        if (!isArchitecture(a)) throw invalidArgument(`architectures[${i}]`, `unknown architecture ${JSON.stringify(a)}; use one of ${ARCHITECTURES.join(', ')}`);
+      });
+      const steps = optional('steps', request.steps, 1, MAX_QUALITY_STEPS, 100);
+      const minAccuracy = optional('min_accuracy', request.minAccuracy, 1e-9, 1, 0.2);
+      const batchSize = optional('batch_size', request.batchSize, 1, 1024, 32);
+      if (!deps.training) throw unavailable('no training service configured: start the rejection service with --training-address host:port');
+      return qualityThroughTraining(
+        deps.training,
+        { graph: request.graph!, seed: requireSeed('seed', request.seed), architectures, dataset: request.dataset || 'fashion_mnist', steps, minAccuracy, batchSize },
+        context.signal,
+      );
+    }),
+  };
+}
