@@ -1,0 +1,65 @@
+/** The SelectionService handlers: validation of every report and query over the population. */
+import { SelectionCriterion, type Candidate, type SearchConfig, type SelectionServiceServer } from '@evonorm/contracts';
+import { failedPrecondition, invalidArgument, requireGraph, requireSeed, unary, type Logger } from '@evonorm/rpc';
+import { Population } from './population.js';
+
+const HASH = /^[0-9a-f]{16}$/;
+const MAX_PAGE = 1000;
+
+function requireCandidate(candidate: Candidate | undefined, search: SearchConfig): Candidate {
+  if (!candidate) throw invalidArgument('candidate', 'a candidate is required');
+  if (!candidate.id || candidate.id.length > 128 || !/^[\w.:-]+$/.test(candidate.id)) {
+    throw invalidArgument('candidate.id', 'must be 1-128 characters of letters, digits, "_", "-", ".", ":" (assigned by the caller, so reports are idempotent)');
+  }
+  requireGraph('candidate.graph', candidate.graph, { batchIndependent: search.batchIndependent });
+  if (candidate.hashes?.functional && !HASH.test(candidate.hashes.functional)) {
+    throw invalidArgument('candidate.hashes.functional', 'must be 16 lowercase hex characters (the probe hash) or empty');
+  }
+  if (!candidate.fitness && !candidate.rejection) throw invalidArgument('candidate', 'needs an outcome: fitness (evaluated) or rejection');
+  if (candidate.fitness) {
+    const scores = candidate.fitness.scores;
+    if (scores.length === 0) throw invalidArgument('candidate.fitness.scores', 'an evaluated candidate needs at least one architecture score');
+    scores.forEach((s, i) => {
+      if (!search.architectures.includes(s.architecture)) {
+        throw invalidArgument(`candidate.fitness.scores[${i}].architecture`, `${JSON.stringify(s.architecture)} is not one of this search's architectures (${search.architectures.join(', ')})`);
+      }
+      if (!(s.accuracy >= 0 && s.accuracy <= 1)) throw invalidArgument(`candidate.fitness.scores[${i}].accuracy`, `must be in [0, 1], got ${s.accuracy}`);
+    });
+  }
+  return candidate;
+}
+
+export function selectionService(search: SearchConfig, logger: Logger): SelectionServiceServer {
+  const population = new Population({ size: search.populationSize, tournamentFraction: search.tournamentFraction, criterion: search.criterion });
+  return {
+    getSearch: unary('GetSearch', logger, () => ({ config: search, candidates: population.reported, population: population.size })),
+    sampleParent: unary('SampleParent', logger, (request) => {
+      const drawn = population.sample(requireSeed('seed', request.seed));
+      if (!drawn) throw failedPrecondition('the population is empty: report evaluated candidates (the initial population) first');
+      return { parent: drawn.parent, tournament: drawn.tournament.map((c) => c.id) };
+    }),
+    reportCandidate: unary('ReportCandidate', logger, (request) => population.report(requireCandidate(request.candidate, search))),
+    lookupFunctionalHash: unary('LookupFunctionalHash', logger, (request) => {
+      if (!HASH.test(request.functionalHash)) throw invalidArgument('functional_hash', 'must be 16 lowercase hex characters');
+      const found = population.lookup(request.functionalHash);
+      return found ? { found: true, candidate: found } : { found: false, candidate: undefined };
+    }),
+    listPopulation: unary('ListPopulation', logger, (request) => ({ candidates: population.population(request.limit) })),
+    getParetoFront: unary('GetParetoFront', logger, (request) => ({ candidates: population.front(request.history) })),
+    listHistory: unary('ListHistory', logger, (request) => {
+      const size = request.pageSize || 100;
+      if (size > MAX_PAGE) throw invalidArgument('page_size', `at most ${MAX_PAGE}, got ${size}`);
+      const offset = request.pageToken ? Number(request.pageToken) : 0;
+      if (!Number.isSafeInteger(offset) || offset < 0) throw invalidArgument('page_token', 'use the next_page_token of a previous response');
+      const page = population.page(offset, size, request.acceptedOnly);
+      return { candidates: page.candidates, nextPageToken: page.next === undefined ? '' : String(page.next) };
+    }),
+    getStatistics: unary('GetStatistics', logger, () => population.statistics()),
+  };
+}
+
+export function criterionFrom(text: string): SelectionCriterion {
+  if (text === 'average') return SelectionCriterion.SELECTION_CRITERION_AVERAGE;
+  if (text === 'pareto') return SelectionCriterion.SELECTION_CRITERION_PARETO;
+  throw new Error(`--criterion must be average or pareto, got ${text}`);
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { credentials, status } from '@grpc/grpc-js';
+import { Rng, zooLayer } from '@evonorm/graph';
+import { Candidate, RejectionReason, ReportCandidateRequest, SelectionServiceClient, graphToProto } from '@evonorm/contracts';
+import { callRaw, callUnary, spawnService, type SpawnedService } from '@evonorm/rpc';
+
+const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const GRAPH = graphToProto(zooLayer('evonorm-s0').graph);
+const hex = (n: number): string => n.toString(16).padStart(16, '0');
+const evaluated = (id: string, accuracies: [number, number], hash = hex(Number(id.replace(/\D/g, '')) + 1)): Candidate =>
+  Candidate.fromPartial({
+    id,
+    graph: GRAPH,
+    hashes: { structural: hash, functional: hash },
+    fitness: { scores: [{ architecture: 'resnet_v2', accuracy: accuracies[0] }, { architecture: 'mobilenet_v2', accuracy: accuracies[1] }] },
+  });
+
+describe('selection service (separate process, generated client)', () => {
+  let service: SpawnedService;
+  let client: SelectionServiceClient;
+  const call = <T>(method: string, request: unknown) => callUnary<unknown, T>(client, method, request);
+  const report = (c: Candidate) => call<{ sequence: number; enteredPopulation: boolean; evictedId: string; alreadyReported: boolean }>('reportCandidate', { candidate: c });
+
+  before(async () => {
+    service = await spawnService(MAIN, ['--population', '4', '--tournament-fraction', '1', '--architectures', 'resnet_v2,mobilenet_v2']);
+    client = new SelectionServiceClient(service.address, credentials.createInsecure());
+  });
+  after(async () => {
+    client.close();
+    if (service.process.exitCode === null) await service.stop('SIGKILL');
+  });
+
+  it('refuses to sample from an empty population', async () => {
+    const out = await call('sampleParent', { seed: 1 });
+    assert.equal(out.code, status.FAILED_PRECONDITION);
+    assert.match(out.details, /population is empty/);
+  });
+
+  it('keeps the population, ages out the oldest, and picks the best of a tournament', async () => {
+    const accs: Array<[number, number]> = [[0.5, 0.5], [0.9, 0.8], [0.6, 0.7], [0.7, 0.2], [0.3, 0.95]];
+    const outcomes = [];
+    for (let i = 0; i < accs.length; i++) outcomes.push((await report(evaluated(`c${i}`, accs[i]!))).response!);
+    assert.deepEqual(outcomes.map((o) => o.sequence), [1, 2, 3, 4, 5]);
+    assert.equal(outcomes[4]!.evictedId, 'c0', 'the oldest member leaves when a fifth enters a population of 4');
+    const population = await call<{ candidates: Candidate[] }>('listPopulation', { limit: 0 });
+    assert.deepEqual(population.response!.candidates.map((c) => c.id), ['c1', 'c2', 'c3', 'c4']);
+    // Tournament of the whole population (fraction 1), average criterion: c1 has the best mean.
+    const parent = await call<{ parent: Candidate; tournament: string[] }>('sampleParent', { seed: 3 });
+    assert.equal(parent.response!.parent.id, 'c1');
+    assert.equal(parent.response!.tournament.length, 4);
+    const front = await call<{ candidates: Candidate[] }>('getParetoFront', { history: false });
+    assert.deepEqual(front.response!.candidates.map((c) => c.id).sort(), ['c1', 'c4']);
+  });
+
+  it('is idempotent by candidate id, records rejections, and finds evaluations by functional hash', async () => {
+    const again = await report(evaluated('c1', [0.1, 0.1]));
+    assert.equal(again.response!.alreadyReported, true);
+    assert.equal(again.response!.sequence, 2);
+    const rejected = await report(Candidate.fromPartial({ id: 'r1', graph: GRAPH, rejection: { reason: RejectionReason.REJECTION_REASON_UNSTABLE, detail: 'norm 3e9' } }));
+    assert.equal(rejected.response!.enteredPopulation, false);
+    const found = await call<{ found: boolean; candidate: Candidate }>('lookupFunctionalHash', { functionalHash: hex(2) });
+    assert.equal(found.response!.found, true);
+    assert.equal(found.response!.candidate.id, 'c1');
+    assert.equal((await call<{ found: boolean }>('lookupFunctionalHash', { functionalHash: hex(999) })).response!.found, false);
+    const stats = await call<{ candidates: number; evaluated: number; rejectionsByReason: Record<string, number>; best: Candidate }>('getStatistics', {});
+    assert.equal(stats.response!.candidates, 6);
+    assert.equal(stats.response!.evaluated, 5);
+    assert.deepEqual(stats.response!.rejectionsByReason, { REJECTION_REASON_UNSTABLE: 1 });
+    assert.equal(stats.response!.best.id, 'c1');
+  });
+
+  it('pages through the history', async () => {
+    const first = await call<{ candidates: Candidate[]; nextPageToken: string }>('listHistory', { pageSize: 4, pageToken: '', acceptedOnly: false });
+    assert.deepEqual(first.response!.candidates.map((c) => c.id), ['c0', 'c1', 'c2', 'c3']);
+    const second = await call<{ candidates: Candidate[]; nextPageToken: string }>('listHistory', { pageSize: 4, pageToken: first.response!.nextPageToken, acceptedOnly: false });
+    assert.deepEqual(second.response!.candidates.map((c) => c.id), ['c4', 'r1']);
+    assert.equal(second.response!.nextPageToken, '');
+  });
+
+  const BAD: Array<[string, string, unknown, RegExp]> = [
+    ['missing candidate', 'reportCandidate', {}, /^candidate: a candidate is required/],
+    ['empty id', 'reportCandidate', { candidate: Candidate.fromPartial({ graph: GRAPH, rejection: { reason: 1 } }) }, /^candidate\.id: must be 1-128 characters/],
+    ['malformed graph', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: { nodes: [{ op: 2, inputs: [9, 0], indexSet: 0 }] }, rejection: { reason: 1 } }) }, /candidate\.graph\.nodes\[0\]\.inputs\[0\]/],
+    ['no outcome', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH }) }, /^candidate: needs an outcome/],
+    ['unknown architecture', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'vgg', accuracy: 0.5 }] } }) }, /^candidate\.fitness\.scores\[0\]\.architecture: "vgg" is not one of this search's architectures/],
+    ['accuracy out of range', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 7 }] } }) }, /^candidate\.fitness\.scores\[0\]\.accuracy: must be in \[0, 1\]/],
+    ['bad functional hash', 'lookupFunctionalHash', { functionalHash: 'xyz' }, /^functional_hash: must be 16 lowercase hex/],
+    ['oversized page', 'listHistory', { pageSize: 5000, pageToken: '', acceptedOnly: false }, /^page_size: at most 1000/],
+    ['bad page token', 'listHistory', { pageSize: 10, pageToken: 'abc', acceptedOnly: false }, /^page_token: use the next_page_token/],
+  ];
+  for (const [name, method, request, says] of BAD) {
+    it(`answers bad input with INVALID_ARGUMENT: ${name}`, async () => {
+      const out = await call(method, request);
+      assert.equal(out.code, status.INVALID_ARGUMENT, out.details);
+      assert.match(out.details, says);
+    });
+  }
+
+  it('survives 1,000 randomly mutated reports and keeps serving', async () => {
+    const rng = Rng.fromSeed(11);
+    const valid = Buffer.from(ReportCandidateRequest.encode({ candidate: evaluated('f1', [0.4, 0.4]) }).finish());
+    for (let i = 0; i < 1000; i++) {
+      const bytes = Buffer.from(valid);
+      for (let k = 0; k < 1 + rng.int(3); k++) bytes[rng.int(bytes.length)] = rng.int(256);
+      const out = await callRaw(service.address, '/evonorm.v1.SelectionService/ReportCandidate', rng.int(5) === 0 ? bytes.subarray(0, rng.int(bytes.length)) : bytes);
+      assert.ok([status.OK, status.INVALID_ARGUMENT].includes(out.code), `payload ${i}: ${status[out.code]} ${out.details}`);
+    }
+    assert.equal((await call('getStatistics', {})).code, status.OK);
+    assert.ok(!/"level":"error"/.test(service.stderr()), 'no internal errors logged');
+  });
+});
