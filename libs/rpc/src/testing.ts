@@ -90,6 +90,25 @@ export function callRaw(address: string, path: string, bytes: Buffer, deadlineMs
   return callUnary<Buffer, Buffer>(client, 'raw', bytes, deadlineMs).finally(() => client.close());
 }
 
+/** Sends raw request bytes to a server-streaming method; resolves with the final status and message count. */
+export function callRawStream(address: string, path: string, bytes: Buffer, deadlineMs = 10_000): Promise<CallOutcome<number>> {
+  const identity = (b: Buffer): Buffer => b;
+  const Ctor = makeGenericClientConstructor(
+    { raw: { path, requestStream: false, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+    'RawStream',
+  );
+  const client = new Ctor(address, credentials.createInsecure());
+  return new Promise<CallOutcome<number>>((resolve) => {
+    let messages = 0;
+    const call = (client as unknown as { raw: (b: Buffer, m: Metadata, o: { deadline: Date }) => NodeJS.EventEmitter }).raw(bytes, new Metadata(), {
+      deadline: new Date(Date.now() + deadlineMs),
+    });
+    call.on('data', () => messages++);
+    call.on('error', (e: ServiceError) => resolve({ code: e.code, details: e.details, response: messages }));
+    call.on('end', () => resolve({ code: 0, details: '', response: messages }));
+  }).finally(() => client.close());
+}
+
 /** The health status of `service` ('' for the whole server). */
 export async function healthStatus(address: string, service: string): Promise<string> {
   const { protoPath } = require('grpc-health-check') as { protoPath: string };

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Metadata, credentials, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { zooLayer } from '@evonorm/graph';
 import { Engine, IndexSet, Op, TrainRequest, TrainingConfig, TrainingServiceClient, graphToProto, type TrainResponse } from '@evonorm/contracts';
-import { callUnary, healthStatus, spawnService, type SpawnedService } from '@evonorm/rpc';
+import { Rng } from '@evonorm/graph';
+import { callRawStream, callUnary, healthStatus, spawnService, type SpawnedService } from '@evonorm/rpc';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const BN = graphToProto(zooLayer('bn-relu').graph);
@@ -117,6 +118,22 @@ describe('training service (separate process, generated client)', () => {
     const out = await train(client, request({ config: config({ steps: 5000 }) }), 1500);
     assert.equal(out.code, status.DEADLINE_EXCEEDED);
     assert.ok(out.ms < 3000, `${out.ms} ms`);
+  });
+
+  it('survives 1,000 randomly mutated Train payloads, answering each with a clear status', async () => {
+    const rng = Rng.fromSeed(5);
+    const tiny = request({ config: config({ steps: 1, batchSize: 2, validationExamples: 10, widthMultiplier: 0.1 }) });
+    const valid = Buffer.from(TrainRequest.encode(tiny).finish());
+    const allowed = [status.OK, status.INVALID_ARGUMENT, status.FAILED_PRECONDITION, status.RESOURCE_EXHAUSTED, status.UNAVAILABLE, status.DEADLINE_EXCEEDED];
+    const codes = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const bytes = Buffer.from(valid);
+      for (let k = 0; k < 1 + rng.int(3); k++) bytes[rng.int(bytes.length)] = rng.int(256);
+      const out = await callRawStream(service.address, '/evonorm.v1.TrainingService/Train', rng.int(5) === 0 ? bytes.subarray(0, rng.int(bytes.length)) : bytes, 5000);
+      codes.set(status[out.code], (codes.get(status[out.code]) ?? 0) + 1);
+      assert.ok(allowed.includes(out.code), `payload ${i}: ${status[out.code]} ${out.details}`);
+    }
+    assert.ok((codes.get('INVALID_ARGUMENT') ?? 0) > 500, JSON.stringify([...codes]));
   });
 
   it('keeps serving after bad input', async () => {
