@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { credentials, status } from '@grpc/grpc-js';
@@ -134,5 +135,22 @@ describe('mutation service (separate process, generated client)', () => {
 
   it('shuts down on SIGTERM with exit code 0', async () => {
     assert.equal(await service.stop('SIGTERM'), 0);
+  });
+});
+
+describe('mutation service over TLS', () => {
+  it('serves TLS clients with the given certificate and refuses plaintext ones', async () => {
+    const fixtures = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
+    const tls = await spawnService(MAIN, ['--tls-cert', `${fixtures}test-cert.pem`, '--tls-key', `${fixtures}test-key.pem`]);
+    const ca = readFileSync(`${fixtures}test-cert.pem`);
+    const secure = new MutationServiceClient(tls.address, credentials.createSsl(ca));
+    const ok = await callUnary<unknown, { formula: { text: string } }>(secure, 'renderFormula', { graph: S0 });
+    assert.equal(ok.code, status.OK, ok.details);
+    const plain = new MutationServiceClient(tls.address, credentials.createInsecure());
+    const refused = await callUnary(plain, 'renderFormula', { graph: S0 }, 3000);
+    assert.notEqual(refused.code, status.OK);
+    secure.close();
+    plain.close();
+    assert.equal(await tls.stop('SIGTERM'), 0);
   });
 });

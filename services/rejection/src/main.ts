@@ -1,17 +1,18 @@
 /**
  * The rejection service on its own: `npx nx serve rejection` or `node services/rejection/dist/src/main.js
- * [--port 50052] [--training-address host:port] [--dataset fashion_mnist|synthetic] [--threads N]`.
- * TestQuality needs a training service; the stability test runs here. Prints its address when ready.
+ * [--port 50052] [--training-address host:port] [--selection-address host:port] [--dataset fashion_mnist|synthetic]`.
+ * TestQuality needs a training service; Screen reports duplicates when it knows the selection
+ * service; the stability test runs here. Prints its address when ready.
  */
 import { existsSync } from 'node:fs';
 import { RejectionServiceService } from '@evonorm/contracts';
 import { FASHION_MNIST_DIR, readFashionMnist, syntheticDataset, type Dataset } from '@evonorm/data';
 import { ConfigError, exitOnSignals, jsonLogger, serverConfig, startServer } from '@evonorm/rpc';
-import { trainingClient } from './quality.js';
+import { selectionLookup, trainingClient } from './quality.js';
 import { rejectionService } from './service.js';
 
 try {
-  const config = serverConfig(process.argv.slice(2), process.env, { port: 50052 }, ['training-address', 'dataset', 'threads']);
+  const config = serverConfig(process.argv.slice(2), process.env, { port: 50052 }, ['training-address', 'selection-address', 'dataset', 'threads']);
   const datasetName = config.extra.dataset ?? (existsSync(FASHION_MNIST_DIR) ? 'fashion_mnist' : 'synthetic');
   if (!['fashion_mnist', 'synthetic'].includes(datasetName)) throw new ConfigError('--dataset must be fashion_mnist or synthetic');
   let dataset: Dataset | undefined;
@@ -19,8 +20,14 @@ try {
     (dataset ??= datasetName === 'fashion_mnist' ? readFashionMnist() : syntheticDataset({ seed: 0, shape: [1, 16, 16], train: 400, test: 100 }));
   const logger = jsonLogger('rejection', { level: config.logLevel });
   const trainingAddress = config.extra['training-address'];
+  const selectionAddress = config.extra['selection-address'];
   const service = rejectionService(
-    { stabilityData, ...(trainingAddress ? { training: trainingClient(trainingAddress) } : {}), threads: Number(config.extra.threads ?? 0) },
+    {
+      stabilityData,
+      ...(trainingAddress ? { training: trainingClient(trainingAddress) } : {}),
+      ...(selectionAddress ? { lookup: selectionLookup(selectionAddress) } : {}),
+      threads: Number(config.extra.threads ?? 0),
+    },
     logger,
   );
   const running = await startServer(config, [{ name: 'evonorm.v1.RejectionService', definition: RejectionServiceService, implementation: service }], logger);

@@ -5,6 +5,7 @@ import {
   TrainRequest,
   TrainingConfig,
   TrainingFailure,
+  SelectionServiceClient,
   TrainingServiceClient,
   type ArchitectureScore,
   type LayerGraph,
@@ -73,4 +74,16 @@ export async function qualityThroughTraining(client: TrainingServiceClient, plan
 
 export function trainingClient(address: string): TrainingServiceClient {
   return new TrainingServiceClient(address, credentials.createInsecure());
+}
+
+/** Asks the selection service for an evaluated candidate with this functional hash. */
+export function selectionLookup(address: string): (functionalHash: string) => Promise<string | undefined> {
+  const client = new SelectionServiceClient(address, credentials.createInsecure());
+  return (functionalHash) =>
+    new Promise((resolve, reject) => {
+      client.lookupFunctionalHash({ functionalHash }, new Metadata(), { deadline: new Date(Date.now() + 10_000) }, (error, response) => {
+        if (error) reject(unavailable(`selection service: ${error.details}`));
+        else resolve(response.found ? response.candidate?.id : undefined);
+      });
+    });
 }

@@ -16,6 +16,8 @@ export interface RejectionDeps {
   readonly stabilityData: () => Dataset;
   /** Client of the training service, or undefined when none is configured. */
   readonly training?: TrainingServiceClient;
+  /** Looks up an evaluated candidate by functional hash (the selection service), when configured. */
+  readonly lookup?: (functionalHash: string) => Promise<string | undefined>;
   readonly threads?: number;
 }
 
@@ -38,7 +40,12 @@ function optional(field: string, value: number, lo: number, hi: number, fallback
 export function rejectionService(deps: RejectionDeps, logger: Logger): RejectionServiceServer {
   const probe = new FunctionalProbe();
   return {
-    screen: unary('Screen', logger, (request) => screen(requireJudgeable('graph', request.graph), request.batchIndependent, probe)),
+    screen: unary('Screen', logger, async (request) => {
+      const verdict = screen(requireJudgeable('graph', request.graph), request.batchIndependent, probe);
+      if (!verdict.accepted || !deps.lookup) return verdict;
+      // A functionally equal layer already evaluated: the caller can reuse its result.
+      return { ...verdict, duplicateOf: (await deps.lookup(verdict.hashes!.functional)) ?? '' };
+    }),
     testStability: unary('TestStability', logger, async (request) => {
       const graph = requireJudgeable('graph', request.graph);
       const architecture = request.architecture || 'resnet_v2';

@@ -4,9 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { credentials, status } from '@grpc/grpc-js';
 import { Rng, zooLayer, type LayerGraph as IrGraph } from '@evonorm/graph';
 import {
+  Candidate,
   RejectionReason,
   RejectionServiceClient,
   ScreenRequest,
+  SelectionServiceClient,
   TestQualityRequest,
   TestStabilityRequest,
   graphToProto,
@@ -93,6 +95,27 @@ describe('rejection service (separate processes: rejection and training)', () =>
     const bad = await callUnary<unknown, TestQualityResponse>(client, 'testQuality', request(CONSTANT), 120_000);
     assert.equal(bad.response!.accepted, false);
     assert.equal(bad.response!.rejection!.reason, RejectionReason.REJECTION_REASON_LOW_QUALITY);
+  });
+
+  it('reports a functionally equal candidate the selection service has evaluated', async () => {
+    const SELECTION = fileURLToPath(new URL('../../../selection/dist/src/main.js', import.meta.url));
+    const selection = await spawnService(SELECTION, ['--architectures', 'resnet_v2']);
+    const withLookup = await spawnService(MAIN, ['--selection-address', selection.address, '--dataset', 'synthetic']);
+    const screenClient = new RejectionServiceClient(withLookup.address, credentials.createInsecure());
+    const square = g([{ op: 'square', inputs: [0] }]);
+    const first = await callUnary<unknown, ScreenResponse>(screenClient, 'screen', ScreenRequest.fromPartial({ graph: square }));
+    assert.equal(first.response!.duplicateOf, '');
+    const selectionClient = new SelectionServiceClient(selection.address, credentials.createInsecure());
+    const reported = await callUnary(selectionClient, 'reportCandidate', {
+      candidate: Candidate.fromPartial({ id: 'sq', graph: square, hashes: first.response!.hashes!, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5 }] } }),
+    });
+    assert.equal(reported.code, status.OK, reported.details);
+    const product = await callUnary<unknown, ScreenResponse>(screenClient, 'screen', ScreenRequest.fromPartial({ graph: g([{ op: 'mul', inputs: [0, 0] }]) }));
+    assert.equal(product.response!.duplicateOf, 'sq', 'x·x computes the same function as x²');
+    screenClient.close();
+    selectionClient.close();
+    await withLookup.stop('SIGKILL');
+    await selection.stop('SIGKILL');
   });
 
   it('answers UNAVAILABLE when no training service is configured or it is down', async () => {
