@@ -21,6 +21,22 @@ export const momentumInput = (name: string): string => `momentum.${name}`;
 export const stateInput = (name: string): string => `state.${name}`;
 export const updated = (input: string): string => `new.${input}`;
 
+/** A graph with the inputs every network graph here reads: images, one-hot labels, parameters, state. */
+function networkGraph(name: string, spec: NetworkSpec, layout: NetworkLayout, batch: number) {
+  const g = new TensorGraph(name, 'float32');
+  const images = g.input('images', [batch, ...spec.input]);
+  const labels = g.input('labels', [batch, spec.classes]);
+  const inputs = new Map<string, string>();
+  for (const p of layout.params) inputs.set(p.name, g.input(paramInput(p.name), p.shape));
+  for (const s of layout.state) inputs.set(s.name, g.input(stateInput(s.name), s.shape));
+  const input = (name: string): string => {
+    const v = inputs.get(name);
+    if (!v) throw new Error(`no parameter or state named ${name}`);
+    return v;
+  };
+  return { g, images, labels, input };
+}
+
 /** Cross-entropy summed over the batch and the number of correct predictions. */
 function lossAndCorrect(g: TensorGraph, logits: string, labels: string): { lossSum: string; correct: string } {
   const logp = g.logSoftmax(logits);
@@ -33,27 +49,18 @@ function lossAndCorrect(g: TensorGraph, logits: string, labels: string): { lossS
 
 /** Inputs: images, labels (one-hot), lr [1], params, momenta, state. Outputs: loss, correct, updated tensors. */
 export function buildTrainStep(spec: NetworkSpec, layer: LayerGraph, layout: NetworkLayout, options: TrainStepOptions): Uint8Array {
-  const g = new TensorGraph(`${spec.name}_train_step`, 'float32');
-  const images = g.input('images', [options.batch, ...spec.input]);
-  const labels = g.input('labels', [options.batch, spec.classes]);
+  const { g, images, labels, input } = networkGraph(`${spec.name}_train_step`, spec, layout, options.batch);
   const lr = g.input('lr', [1]);
-  const inputs = new Map<string, string>();
-  for (const p of layout.params) inputs.set(p.name, g.input(paramInput(p.name), p.shape));
-  for (const s of layout.state) inputs.set(s.name, g.input(stateInput(s.name), s.shape));
-  const net = emitNetworkTensors(g, spec, layer, images, 'train', (name) => {
-    const v = inputs.get(name);
-    if (!v) throw new Error(`no parameter or state named ${name}`);
-    return v;
-  });
+  const net = emitNetworkTensors(g, spec, layer, images, 'train', input);
   const { lossSum, correct } = lossAndCorrect(g, net.logits, labels);
   const loss = g.mul(lossSum, g.constant(1 / options.batch, [1, 1]));
-  const grads = gradients(g, loss, layout.params.map((p) => inputs.get(p.name)!));
+  const grads = gradients(g, loss, layout.params.map((p) => input(p.name)));
 
   const b = g.builder;
   const mu = b.initializer('momentum_coefficient', [options.momentum ?? 0.9], [], 'float32');
   const wd = b.initializer('weight_decay', [options.weightDecay ?? 5e-4], [], 'float32');
   for (const p of layout.params) {
-    const value = inputs.get(p.name)!;
+    const value = input(p.name);
     const m = b.input(momentumInput(p.name), 'float32', p.shape);
     let grad = grads.get(value)!;
     if (p.decay) grad = b.node('Add', [grad, b.node('Mul', [value, wd])]);
@@ -73,13 +80,8 @@ export function buildTrainStep(spec: NetworkSpec, layer: LayerGraph, layout: Net
 
 /** Inputs: images, labels, params, state. Outputs: loss_sum, correct (inference form, moving averages). */
 export function buildEvaluation(spec: NetworkSpec, layer: LayerGraph, layout: NetworkLayout, batch: number): Uint8Array {
-  const g = new TensorGraph(`${spec.name}_eval`, 'float32');
-  const images = g.input('images', [batch, ...spec.input]);
-  const labels = g.input('labels', [batch, spec.classes]);
-  const inputs = new Map<string, string>();
-  for (const p of layout.params) inputs.set(p.name, g.input(paramInput(p.name), p.shape));
-  for (const s of layout.state) inputs.set(s.name, g.input(stateInput(s.name), s.shape));
-  const net = emitNetworkTensors(g, spec, layer, images, 'infer', (name) => inputs.get(name)!);
+  const { g, images, labels, input } = networkGraph(`${spec.name}_eval`, spec, layout, batch);
+  const net = emitNetworkTensors(g, spec, layer, images, 'infer', input);
   const { lossSum, correct } = lossAndCorrect(g, net.logits, labels);
   const b = g.builder;
   b.output(b.node('Identity', [lossSum], {}, { output: 'loss_sum' }), 'float32', [1, 1]);
@@ -89,19 +91,14 @@ export function buildEvaluation(spec: NetworkSpec, layer: LayerGraph, layout: Ne
 
 /** Inputs: images, labels, params, state. Outputs: loss and `grad.<param>` for every parameter (training form). */
 export function buildGradient(spec: NetworkSpec, layer: LayerGraph, layout: NetworkLayout, batch: number): Uint8Array {
-  const g = new TensorGraph(`${spec.name}_gradient`, 'float32');
-  const images = g.input('images', [batch, ...spec.input]);
-  const labels = g.input('labels', [batch, spec.classes]);
-  const inputs = new Map<string, string>();
-  for (const p of layout.params) inputs.set(p.name, g.input(paramInput(p.name), p.shape));
-  for (const s of layout.state) inputs.set(s.name, g.input(stateInput(s.name), s.shape));
-  const net = emitNetworkTensors(g, spec, layer, images, 'train', (name) => inputs.get(name)!);
+  const { g, images, labels, input } = networkGraph(`${spec.name}_gradient`, spec, layout, batch);
+  const net = emitNetworkTensors(g, spec, layer, images, 'train', input);
   const { lossSum } = lossAndCorrect(g, net.logits, labels);
   const loss = g.mul(lossSum, g.constant(1 / batch, [1, 1]));
-  const grads = gradients(g, loss, layout.params.map((p) => inputs.get(p.name)!));
+  const grads = gradients(g, loss, layout.params.map((p) => input(p.name)));
   const b = g.builder;
   for (const p of layout.params) {
-    b.output(b.node('Identity', [grads.get(inputs.get(p.name)!)!], {}, { output: `grad.${p.name}` }), 'float32', p.shape);
+    b.output(b.node('Identity', [grads.get(input(p.name))!], {}, { output: `grad.${p.name}` }), 'float32', p.shape);
   }
   b.output(b.node('Identity', [loss], {}, { output: 'loss' }), 'float32', [1, 1]);
   return g.model();
