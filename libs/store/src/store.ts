@@ -1,0 +1,168 @@
+/**
+ * The SQLite record of one search (better-sqlite3, WAL, one writer): every candidate ever
+ * reported, stored losslessly as its protobuf bytes beside the columns queries need; the
+ * population in age order; and key-value metadata (configuration, generator state). A report is
+ * one transaction, so a killed process loses nothing it acknowledged.
+ */
+import Database from 'better-sqlite3';
+import { Candidate, RejectionReason } from '@evonorm/contracts';
+
+export interface ReportOutcome {
+  readonly sequence: number;
+  readonly enteredPopulation: boolean;
+  readonly evictedId: string;
+  readonly alreadyReported: boolean;
+}
+
+export interface StoreStatistics {
+  readonly candidates: number;
+  readonly evaluated: number;
+  readonly rejectionsByReason: Record<string, number>;
+  readonly duplicateHits: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS candidates (
+  sequence INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  parent_id TEXT,
+  functional_hash TEXT,
+  evaluated INTEGER NOT NULL,
+  mean_accuracy REAL,
+  rejection_reason INTEGER,
+  duplicate_of TEXT,
+  created_ms INTEGER NOT NULL,
+  message BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS candidates_by_hash ON candidates (functional_hash) WHERE evaluated = 1;
+CREATE TABLE IF NOT EXISTS population (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  candidate_id TEXT NOT NULL UNIQUE REFERENCES candidates (id)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+type Row = { message: Buffer };
+
+function decode(row: Row | undefined): Candidate | undefined {
+  return row ? Candidate.decode(row.message) : undefined;
+}
+
+function meanAccuracy(c: Candidate): number | null {
+  const scores = c.fitness?.scores ?? [];
+  return scores.length ? scores.reduce((s, x) => s + x.accuracy, 0) / scores.length : null;
+}
+
+export class SearchStore {
+  private constructor(private readonly db: Database.Database) {}
+
+  /** Opens (creating if needed) the store at `path`, or an in-memory one for ':memory:'. */
+  static open(path: string): SearchStore {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes
+    db.pragma('foreign_keys = ON');
+    db.exec(SCHEMA);
+    return new SearchStore(db);
+  }
+
+  /** Records a candidate (idempotent by id); evaluated ones join the population, evicting the oldest beyond `populationSize`. */
+  report(candidate: Candidate, populationSize: number): ReportOutcome {
+    return this.db.transaction((): ReportOutcome => {
+      const known = this.db.prepare('SELECT sequence FROM candidates WHERE id = ?').get(candidate.id) as { sequence: number } | undefined;
+      if (known) return { sequence: known.sequence, enteredPopulation: false, evictedId: '', alreadyReported: true };
+      const next = (this.db.prepare('SELECT COALESCE(MAX(sequence), 0) + 1 AS n FROM candidates').get() as { n: number }).n;
+      const stored: Candidate = { ...candidate, sequence: next, createdUnixMs: candidate.createdUnixMs || Date.now() };
+      const evaluated = stored.fitness !== undefined;
+      this.db
+        .prepare(
+          `INSERT INTO candidates (sequence, id, parent_id, functional_hash, evaluated, mean_accuracy, rejection_reason, duplicate_of, created_ms, message)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          next,
+          stored.id,
+          stored.parentId || null,
+          stored.hashes?.functional || null,
+          evaluated ? 1 : 0,
+          meanAccuracy(stored),
+          stored.rejection ? stored.rejection.reason : null,
+          stored.duplicateOf || null,
+          stored.createdUnixMs,
+          Buffer.from(Candidate.encode(stored).finish()),
+        );
+      if (!evaluated) return { sequence: next, enteredPopulation: false, evictedId: '', alreadyReported: false };
+      this.db.prepare('INSERT INTO population (candidate_id) VALUES (?)').run(stored.id);
+      let evictedId = '';
+      const count = (this.db.prepare('SELECT COUNT(*) AS n FROM population').get() as { n: number }).n;
+      if (count > populationSize) {
+        const oldest = this.db.prepare('SELECT position, candidate_id FROM population ORDER BY position LIMIT 1').get() as { position: number; candidate_id: string };
+        this.db.prepare('DELETE FROM population WHERE position = ?').run(oldest.position);
+        evictedId = oldest.candidate_id;
+      }
+      return { sequence: next, enteredPopulation: true, evictedId, alreadyReported: false };
+    })();
+  }
+
+  /** The population, oldest first. */
+  population(): Candidate[] {
+    const rows = this.db.prepare('SELECT c.message FROM population p JOIN candidates c ON c.id = p.candidate_id ORDER BY p.position').all() as Row[];
+    return rows.map((r) => decode(r)!);
+  }
+
+  populationSize(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM population').get() as { n: number }).n;
+  }
+
+  /** The first evaluated candidate with this functional hash. */
+  lookup(functionalHash: string): Candidate | undefined {
+    return decode(this.db.prepare('SELECT message FROM candidates WHERE functional_hash = ? AND evaluated = 1 ORDER BY sequence LIMIT 1').get(functionalHash) as Row | undefined);
+  }
+
+  get(id: string): Candidate | undefined {
+    return decode(this.db.prepare('SELECT message FROM candidates WHERE id = ?').get(id) as Row | undefined);
+  }
+
+  /** History after sequence `after`, oldest first; `next` is the last sequence returned when more remain. */
+  page(after: number, size: number, evaluatedOnly: boolean): { candidates: Candidate[]; next: number | undefined } {
+    const rows = this.db
+      .prepare(`SELECT sequence, message FROM candidates WHERE sequence > ? ${evaluatedOnly ? 'AND evaluated = 1' : ''} ORDER BY sequence LIMIT ?`)
+      .all(after, size + 1) as Array<Row & { sequence: number }>;
+    const more = rows.length > size;
+    const shown = rows.slice(0, size);
+    return { candidates: shown.map((r) => decode(r)!), next: more ? shown.at(-1)!.sequence : undefined };
+  }
+
+  /** All evaluated candidates (for history-wide Pareto fronts). */
+  evaluated(): Candidate[] {
+    return (this.db.prepare('SELECT message FROM candidates WHERE evaluated = 1 ORDER BY sequence').all() as Row[]).map((r) => decode(r)!);
+  }
+
+  best(): Candidate | undefined {
+    return decode(this.db.prepare('SELECT message FROM candidates WHERE evaluated = 1 ORDER BY mean_accuracy DESC, sequence LIMIT 1').get() as Row | undefined);
+  }
+
+  statistics(): StoreStatistics {
+    const counts = this.db
+      .prepare('SELECT COUNT(*) AS candidates, COALESCE(SUM(evaluated), 0) AS evaluated, COUNT(duplicate_of) AS duplicates FROM candidates')
+      .get() as { candidates: number; evaluated: number; duplicates: number };
+    const reasons = this.db
+      .prepare('SELECT rejection_reason AS reason, COUNT(*) AS n FROM candidates WHERE evaluated = 0 AND rejection_reason IS NOT NULL GROUP BY rejection_reason')
+      .all() as Array<{ reason: number; n: number }>;
+    const rejectionsByReason: Record<string, number> = {};
+    for (const r of reasons) rejectionsByReason[RejectionReason[r.reason] ?? String(r.reason)] = r.n;
+    return { candidates: counts.candidates, evaluated: counts.evaluated, rejectionsByReason, duplicateHits: counts.duplicates };
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

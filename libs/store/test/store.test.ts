@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Candidate, RejectionReason } from '@evonorm/contracts';
+import { SearchStore } from '../src/index.js';
+
+const evaluated = (id: string, accuracy: number, hash = ''): Candidate =>
+  Candidate.fromPartial({ id, hashes: { structural: 'ab', functional: hash }, fitness: { scores: [{ architecture: 'resnet_v2', accuracy }], meanAccuracy: accuracy } });
+const rejected = (id: string, reason: RejectionReason): Candidate => Candidate.fromPartial({ id, rejection: { reason, detail: 'x' } });
+
+describe('SearchStore', () => {
+  it('keeps the population in age order, evicting the oldest, and every candidate in the history', () => {
+    const store = SearchStore.open(':memory:');
+    const outcomes = ['a', 'b', 'c', 'd'].map((id, i) => store.report(evaluated(id, 0.1 * (i + 1)), 3));
+    assert.deepEqual(outcomes.map((o) => o.sequence), [1, 2, 3, 4]);
+    assert.equal(outcomes[3]!.evictedId, 'a');
+    assert.deepEqual(store.population().map((c) => c.id), ['b', 'c', 'd']);
+    const r = store.report(rejected('r', RejectionReason.REJECTION_REASON_NON_FINITE), 3);
+    assert.deepEqual(r, { sequence: 5, enteredPopulation: false, evictedId: '', alreadyReported: false });
+    assert.deepEqual(store.report(evaluated('b', 0.9), 3), { sequence: 2, enteredPopulation: false, evictedId: '', alreadyReported: true });
+    assert.equal(store.get('a')!.fitness!.scores[0]!.accuracy, 0.1, 'evicted members stay in the history');
+    assert.equal(store.best()!.id, 'd');
+    store.close();
+  });
+
+  it('finds evaluations by functional hash, pages the history and counts rejections', () => {
+    const store = SearchStore.open(':memory:');
+    store.report(evaluated('a', 0.5, 'ffff000011112222'), 10);
+    store.report(rejected('r1', RejectionReason.REJECTION_REASON_UNSTABLE), 10);
+    store.report(rejected('r2', RejectionReason.REJECTION_REASON_UNSTABLE), 10);
+    store.report(Candidate.fromPartial({ ...evaluated('b', 0.5, 'ffff000011112222'), duplicateOf: 'a' }), 10);
+    assert.equal(store.lookup('ffff000011112222')!.id, 'a');
+    assert.equal(store.lookup('0000000000000000'), undefined);
+    const first = store.page(0, 2, false);
+    assert.deepEqual([first.candidates.map((c) => c.id), first.next], [['a', 'r1'], 2]);
+    const second = store.page(first.next!, 2, false);
+    assert.deepEqual([second.candidates.map((c) => c.id), second.next], [['r2', 'b'], undefined]);
+    assert.deepEqual(store.page(0, 10, true).candidates.map((c) => c.id), ['a', 'b']);
+    assert.deepEqual(store.statistics(), { candidates: 4, evaluated: 2, rejectionsByReason: { REJECTION_REASON_UNSTABLE: 2 }, duplicateHits: 1 });
+    store.setMeta('rng', '[1,2,3,4]');
+    assert.equal(store.getMeta('rng'), '[1,2,3,4]');
+    store.close();
+  });
+
+  it('reopens a file with everything in it', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'search.sqlite');
+    const store = SearchStore.open(path);
+    store.report(evaluated('a', 0.3), 5);
+    store.report(evaluated('b', 0.4), 5);
+    store.setMeta('config', '{"population":5}');
+    store.close();
+    const again = SearchStore.open(path);
+    assert.deepEqual(again.population().map((c) => c.id), ['a', 'b']);
+    assert.equal(again.report(evaluated('c', 0.5), 5).sequence, 3);
+    assert.equal(again.getMeta('config'), '{"population":5}');
+    again.close();
+  });
+
+  it('loses no acknowledged report when the writing process is killed', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'search.sqlite');
+    const module = fileURLToPath(new URL('../src/index.js', import.meta.url));
+    const contracts = import.meta.resolve('@evonorm/contracts');
+    // The child reports candidates as fast as it can and prints each acknowledged sequence.
+    const script = `
+      const { SearchStore } = await import(${JSON.stringify(module)});
+      const { Candidate } = await import(${JSON.stringify(contracts)});
+      const store = SearchStore.open(${JSON.stringify(path)});
+      for (let i = 0; ; i++) {
+        const o = store.report(Candidate.fromPartial({ id: 'c' + i, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5 }] } }), 1000000);
+        process.stdout.write(o.sequence + '\\n');
+      }`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let acknowledged = 0;
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        const lines = d.toString().trim().split('\n');
+        acknowledged = Math.max(acknowledged, Number(lines.at(-1)));
+        if (acknowledged >= 200 && child.exitCode === null) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => child.on('exit', r));
+    const store = SearchStore.open(path);
+    const stats = store.statistics();
+    assert.ok(stats.candidates >= acknowledged, `${stats.candidates} stored < ${acknowledged} acknowledged`);
+    assert.equal(store.page(0, 1_000_000, false).candidates.length, stats.candidates);
+    store.close();
+  });
+});
