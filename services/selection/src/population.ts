@@ -3,9 +3,11 @@
  * the population at random and picks its winner by mean accuracy, or uniformly from its
  * non-dominated set (Pareto); evaluated candidates join and the oldest member leaves. Every
  * reported candidate stays in the history; the evaluated ones are indexed by functional hash.
+ * State lives in a SearchStore (SQLite), so a restarted service continues where it stopped.
  */
 import { Rng } from '@evonorm/graph';
-import { RejectionReason, SelectionCriterion, type Candidate } from '@evonorm/contracts';
+import { SelectionCriterion, type Candidate } from '@evonorm/contracts';
+import type { ReportOutcome, SearchStore } from '@evonorm/store';
 
 export interface PopulationConfig {
   readonly size: number;
@@ -36,91 +38,65 @@ export function paretoFront(candidates: readonly Candidate[]): Candidate[] {
 }
 
 export class Population {
-  private readonly members: Candidate[] = [];
-  private readonly history: Candidate[] = [];
-  private readonly byId = new Map<string, Candidate>();
-  private readonly byFunctionalHash = new Map<string, Candidate>();
-  private readonly started = Date.now();
+  private readonly started: number;
 
-  constructor(readonly config: PopulationConfig) {}
+  constructor(
+    readonly config: PopulationConfig,
+    private readonly store: SearchStore,
+  ) {
+    const recorded = store.getMeta('started_ms');
+    this.started = recorded ? Number(recorded) : Date.now();
+    if (!recorded) store.setMeta('started_ms', String(this.started));
+  }
 
   get size(): number {
-    return this.members.length;
+    return this.store.populationSize();
   }
 
   get reported(): number {
-    return this.history.length;
+    return this.store.statistics().candidates;
   }
 
   /** One tournament seeded by `seed`; undefined when the population is empty. */
   sample(seed: number): { parent: Candidate; tournament: Candidate[] } | undefined {
-    if (this.members.length === 0) return undefined;
+    const members = this.store.population();
+    if (members.length === 0) return undefined;
     const rng = Rng.fromSeed(seed);
-    const k = Math.max(1, Math.min(this.members.length, Math.round(this.members.length * this.config.tournamentFraction)));
-    const tournament = rng.sample(this.members.length, k).map((i) => this.members[i]!);
-    let parent: Candidate;
-    if (this.config.criterion === SelectionCriterion.SELECTION_CRITERION_PARETO) {
-      parent = rng.pick(paretoFront(tournament));
-    } else {
-      parent = tournament.reduce((best, c) => (meanAccuracy(c) > meanAccuracy(best) ? c : best));
-    }
+    const k = Math.max(1, Math.min(members.length, Math.round(members.length * this.config.tournamentFraction)));
+    const tournament = rng.sample(members.length, k).map((i) => members[i]!);
+    const parent =
+      this.config.criterion === SelectionCriterion.SELECTION_CRITERION_PARETO
+        ? rng.pick(paretoFront(tournament))
+        : tournament.reduce((best, c) => (meanAccuracy(c) > meanAccuracy(best) ? c : best));
     return { parent, tournament };
   }
 
   /** Records a candidate; idempotent by id. */
-  report(candidate: Candidate): { sequence: number; enteredPopulation: boolean; evictedId: string; alreadyReported: boolean } {
-    const known = this.byId.get(candidate.id);
-    if (known) return { sequence: known.sequence, enteredPopulation: false, evictedId: '', alreadyReported: true };
-    const stored: Candidate = { ...candidate, sequence: this.history.length + 1, createdUnixMs: candidate.createdUnixMs || Date.now() };
-    this.history.push(stored);
-    this.byId.set(stored.id, stored);
-    if (!stored.fitness) return { sequence: stored.sequence, enteredPopulation: false, evictedId: '', alreadyReported: false };
-    const hash = stored.hashes?.functional;
-    if (hash && !this.byFunctionalHash.has(hash)) this.byFunctionalHash.set(hash, stored);
-    this.members.push(stored);
-    const evicted = this.members.length > this.config.size ? this.members.shift()! : undefined;
-    return { sequence: stored.sequence, enteredPopulation: true, evictedId: evicted?.id ?? '', alreadyReported: false };
+  report(candidate: Candidate): ReportOutcome {
+    return this.store.report(candidate, this.config.size);
   }
 
   lookup(functionalHash: string): Candidate | undefined {
-    return this.byFunctionalHash.get(functionalHash);
+    return this.store.lookup(functionalHash);
   }
 
   population(limit = 0): Candidate[] {
-    return limit > 0 ? this.members.slice(-limit) : [...this.members];
+    const members = this.store.population();
+    return limit > 0 ? members.slice(-limit) : members;
   }
 
   front(history: boolean): Candidate[] {
-    return paretoFront(history ? this.history.filter((c) => c.fitness) : this.members);
+    return paretoFront(history ? this.store.evaluated() : this.store.population());
   }
 
-  /** History from position `offset`, oldest first. */
-  page(offset: number, size: number, acceptedOnly: boolean): { candidates: Candidate[]; next: number | undefined } {
-    const out: Candidate[] = [];
-    let i = offset;
-    for (; i < this.history.length && out.length < size; i++) {
-      const c = this.history[i]!;
-      if (!acceptedOnly || c.fitness) out.push(c);
-    }
-    return { candidates: out, next: i < this.history.length ? i : undefined };
+  /** History after sequence `after`, oldest first. */
+  page(after: number, size: number, acceptedOnly: boolean): { candidates: Candidate[]; next: number | undefined } {
+    return this.store.page(after, size, acceptedOnly);
   }
 
   statistics() {
-    const rejections: Record<string, number> = {};
-    let evaluated = 0;
-    let duplicates = 0;
-    let best: Candidate | undefined;
-    for (const c of this.history) {
-      if (c.duplicateOf) duplicates++;
-      if (c.fitness) {
-        evaluated++;
-        if (!best || meanAccuracy(c) > meanAccuracy(best)) best = c;
-      } else if (c.rejection) {
-        const name = RejectionReason[c.rejection.reason] ?? String(c.rejection.reason);
-        rejections[name] = (rejections[name] ?? 0) + 1;
-      }
-    }
+    const stats = this.store.statistics();
     const hours = Math.max((Date.now() - this.started) / 3_600_000, 1e-9);
-    return { candidates: this.history.length, evaluated, rejectionsByReason: rejections, duplicateHits: duplicates, candidatesPerHour: this.history.length / hours, best };
+    return { ...stats, candidatesPerHour: stats.candidates / hours, best: this.store.best() };
   }
 }

@@ -1,6 +1,7 @@
 /** The SelectionService handlers: validation of every report and query over the population. */
 import { SelectionCriterion, type Candidate, type SearchConfig, type SelectionServiceServer } from '@evonorm/contracts';
 import { failedPrecondition, invalidArgument, requireGraph, requireSeed, unary, type Logger } from '@evonorm/rpc';
+import type { SearchStore } from '@evonorm/store';
 import { Population } from './population.js';
 
 const HASH = /^[0-9a-f]{16}$/;
@@ -29,8 +30,8 @@ function requireCandidate(candidate: Candidate | undefined, search: SearchConfig
   return candidate;
 }
 
-export function selectionService(search: SearchConfig, logger: Logger): SelectionServiceServer {
-  const population = new Population({ size: search.populationSize, tournamentFraction: search.tournamentFraction, criterion: search.criterion });
+export function selectionService(search: SearchConfig, store: SearchStore, logger: Logger): SelectionServiceServer {
+  const population = new Population({ size: search.populationSize, tournamentFraction: search.tournamentFraction, criterion: search.criterion }, store);
   return {
     getSearch: unary('GetSearch', logger, () => ({ config: search, candidates: population.reported, population: population.size })),
     sampleParent: unary('SampleParent', logger, (request) => {

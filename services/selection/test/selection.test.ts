@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { credentials, status } from '@grpc/grpc-js';
@@ -109,5 +112,30 @@ describe('selection service (separate process, generated client)', () => {
     }
     assert.equal((await call('getStatistics', {})).code, status.OK);
     assert.ok(!/"level":"error"/.test(service.stderr()), 'no internal errors logged');
+  });
+});
+
+describe('selection service with a database', () => {
+  it('keeps every acknowledged report across a SIGKILL and continues after a restart', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'selection-')), 'search.sqlite');
+    const args = ['--population', '3', '--architectures', 'resnet_v2,mobilenet_v2', '--db', db];
+    const first = await spawnService(MAIN, args);
+    let client = new SelectionServiceClient(first.address, credentials.createInsecure());
+    for (let i = 0; i < 5; i++) {
+      const out = await callUnary<unknown, { sequence: number }>(client, 'reportCandidate', { candidate: evaluated(`p${i}`, [0.1 * i, 0.5]) });
+      assert.equal(out.response!.sequence, i + 1);
+    }
+    client.close();
+    await first.stop('SIGKILL');
+    const second = await spawnService(MAIN, args);
+    client = new SelectionServiceClient(second.address, credentials.createInsecure());
+    const population = await callUnary<unknown, { candidates: Candidate[] }>(client, 'listPopulation', { limit: 0 });
+    assert.deepEqual(population.response!.candidates.map((c) => c.id), ['p2', 'p3', 'p4']);
+    const next = await callUnary<unknown, { sequence: number; evictedId: string }>(client, 'reportCandidate', { candidate: evaluated('p5', [0.9, 0.9]) });
+    assert.deepEqual([next.response!.sequence, next.response!.evictedId], [6, 'p2']);
+    const again = await callUnary<unknown, { alreadyReported: boolean }>(client, 'reportCandidate', { candidate: evaluated('p1', [0.1, 0.5]) });
+    assert.equal(again.response!.alreadyReported, true, 'reports before the crash are still known');
+    client.close();
+    await second.stop('SIGTERM');
   });
 });
