@@ -55,6 +55,20 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
   return d instanceof Date ? d.getTime() : typeof d === 'number' ? d : Infinity;
 }
 
+/** One log line per call: method, status, duration, and the stack of an unexpected error. */
+function logCall(logger: Logger, method: string, start: number, code: status, error?: unknown): void {
+  const fields: Record<string, unknown> = { method, code: status[code], ms: Number((performance.now() - start).toFixed(2)) };
+  if (error && !(error instanceof RpcError)) fields.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const level = code === status.OK || code === status.CANCELLED ? 'info' : code === status.INTERNAL ? 'error' : 'warn';
+  logger.log(level, 'call', fields);
+}
+
+/** Throws INVALID_ARGUMENT for a request `tolerantDefinition` could not decode. */
+function requireDecoded(request: unknown, method: string): void {
+  const malformed = (request as { [MALFORMED]?: string } | null)?.[MALFORMED];
+  if (malformed !== undefined) throw invalidArgument('request', `not a valid ${method}Request message (${malformed})`);
+}
+
 /** A unary handler from an async function of the request. */
 export function unary<Req, Res>(
   method: string,
@@ -69,19 +83,16 @@ export function unary<Req, Res>(
     const timer = Number.isFinite(deadline) ? setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now())) : undefined;
     const finish = (code: status, error?: unknown): void => {
       if (timer) clearTimeout(timer);
-      const fields: Record<string, unknown> = { method, code: status[code], ms: Number((performance.now() - start).toFixed(2)) };
-      if (error && !(error instanceof RpcError)) fields.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      logger.log(code === status.OK ? 'info' : code === status.INTERNAL ? 'error' : 'warn', 'call', fields);
+      logCall(logger, method, start, code, error);
     };
     if (Date.now() > deadline) {
       finish(status.DEADLINE_EXCEEDED);
       callback({ code: status.DEADLINE_EXCEEDED, details: 'deadline passed before the call started' });
       return;
     }
-    const malformed = (call.request as { [MALFORMED]?: string } | null)?.[MALFORMED];
     Promise.resolve()
       .then(() => {
-        if (malformed !== undefined) throw invalidArgument('request', `not a valid ${method}Request message (${malformed})`);
+        requireDecoded(call.request, method);
         return fn(call.request, { signal: controller.signal, metadata: call.metadata });
       })
       .then(
@@ -115,15 +126,10 @@ export function serverStream<Req, Res>(
       cancelled = true;
       controller.abort();
     });
-    const log = (code: status, error?: unknown): void => {
-      const fields: Record<string, unknown> = { method, code: status[code], ms: Number((performance.now() - start).toFixed(2)) };
-      if (error && !(error instanceof RpcError)) fields.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      logger.log(code === status.OK || code === status.CANCELLED ? 'info' : code === status.INTERNAL ? 'error' : 'warn', 'call', fields);
-    };
-    const malformed = (call.request as { [MALFORMED]?: string } | null)?.[MALFORMED];
+    const log = (code: status, error?: unknown): void => logCall(logger, method, start, code, error);
     Promise.resolve()
       .then(() => {
-        if (malformed !== undefined) throw invalidArgument('request', `not a valid ${method}Request message (${malformed})`);
+        requireDecoded(call.request, method);
         return fn(call.request, { signal: controller.signal, metadata: call.metadata }, (message) => {
           if (!cancelled) call.write(message);
         });
