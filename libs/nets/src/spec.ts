@@ -115,7 +115,7 @@ export function inferShapes(spec: NetworkSpec): Map<string, ExampleShape> {
 }
 
 /** Input channels of a node's (first) input. */
-export function inputChannels(spec: NetworkSpec, shapes: Map<string, ExampleShape>, node: NetNode): number {
+export function inputChannels(shapes: Map<string, ExampleShape>, node: NetNode): number {
   const name = inputsOf(node)[0]!;
   const s = shapes.get(name)!;
   return s.length === 3 ? s[0]! : s.reduce((a, b) => a * b, 1);
@@ -135,7 +135,7 @@ export function countParameters(spec: NetworkSpec): ParameterCount {
   let slotChannels = 0;
   let slots = 0;
   for (const node of spec.nodes) {
-    const cin = node.op === 'input' ? 0 : inputChannels(spec, shapes, node);
+    const cin = node.op === 'input' ? 0 : inputChannels(shapes, node);
     switch (node.op) {
       case 'conv':
         weights += (cin / node.groups) * node.kernel * node.kernel * node.out + (node.bias ? node.out : 0);
@@ -163,9 +163,9 @@ export function countMacs(spec: NetworkSpec): number {
   for (const node of spec.nodes) {
     if (node.op === 'conv') {
       const [out, h, w] = shapes.get(node.name)!;
-      macs += (inputChannels(spec, shapes, node) / node.groups) * node.kernel * node.kernel * out! * h! * w!;
+      macs += (inputChannels(shapes, node) / node.groups) * node.kernel * node.kernel * out! * h! * w!;
     } else if (node.op === 'dense') {
-      macs += inputChannels(spec, shapes, node) * node.out;
+      macs += inputChannels(shapes, node) * node.out;
     }
   }
   return macs;

@@ -67,7 +67,7 @@ export function emitNetwork(
         break;
       }
       case 'normAct': {
-        const channels = inputChannels(spec, shapes, node);
+        const channels = inputChannels(shapes, node);
         const slot = options.slots?.get(node.name) ?? {};
         if (options.slotImpl === 'stock-bn-relu') {
           out = stockBnRelu(b, get(node.input), channels, dtype, node.name, slot);

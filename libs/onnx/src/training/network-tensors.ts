@@ -40,13 +40,13 @@ export function networkLayout(spec: NetworkSpec, layer: LayerGraph, seed: number
       const bias = weights.get(`${node.name}.bias`);
       if (bias) params.push({ name: `${node.name}.bias`, shape: bias.dims, init: bias.data, decay: false });
     } else if (node.op === 'batchNorm') {
-      const c = inputChannels(spec, shapes, node);
+      const c = inputChannels(shapes, node);
       params.push({ name: `${node.name}.gamma`, shape: channel(c), init: new Float64Array(c).fill(1), decay: false });
       params.push({ name: `${node.name}.beta`, shape: channel(c), init: new Float64Array(c), decay: false });
       state.push({ name: `${node.name}.mean`, shape: channel(c), init: new Float64Array(c) });
       state.push({ name: `${node.name}.var`, shape: channel(c), init: new Float64Array(c).fill(1) });
     } else if (node.op === 'normAct') {
-      const c = inputChannels(spec, shapes, node);
+      const c = inputChannels(shapes, node);
       const p = initialParams(c);
       for (const key of ['v0', 'v1', 'gamma', 'beta'] as const) {
         params.push({ name: `${node.name}/${key}`, shape: channel(c), init: p[key], decay: false });
