@@ -6,7 +6,7 @@
  * the device's bandwidth, measured with a chain of ReLUs (one read, one write per element).
  */
 import { initialParams, type LayerGraph, type Shape4 } from '@evonorm/graph';
-import { inferShapes, type NetworkSpec } from '@evonorm/nets';
+import type { NetworkSpec } from '@evonorm/nets';
 import { GraphBuilder, ONNX_TYPE } from './builder.js';
 import { emitLayer } from './layer.js';
 import { emitNetwork } from './network.js';
@@ -153,7 +153,6 @@ export async function benchNetwork(
   layer: LayerBenchCase & { graph: LayerGraph },
   options: TimingOptions & { batch: number; dtype?: BenchDType; optimize?: boolean },
 ): Promise<NetworkBenchResult> {
-  inferShapes(spec);
   const dtype = options.dtype ?? 'float32';
   const shape = [options.batch, ...spec.input];
   const exportOptions = { dtype, optimize: options.optimize ?? false, batch: options.batch };
