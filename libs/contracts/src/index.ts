@@ -9,6 +9,7 @@ export * from './gen/evonorm/v1/graph.js';
 export * from './gen/evonorm/v1/candidate.js';
 export * from './gen/evonorm/v1/mutation_service.js';
 export * from './gen/evonorm/v1/rejection_service.js';
+export * from './gen/evonorm/v1/training.js';
 export * from './gen/evonorm/v1/training_service.js';
 export * from './gen/evonorm/v1/selection_service.js';
 

@@ -5,3 +5,6 @@ export * from './config.js';
 export * from './server.js';
 export * from './validate.js';
 export * from './testing.js';
+export * from './slots.js';
+export * from './client.js';
+export * from './training-pool.js';

@@ -1,6 +1,6 @@
 /**
  * The rejection service on its own: `npx nx serve rejection` or `node services/rejection/dist/src/main.js
- * [--port 50052] [--training-address host:port] [--selection-address host:port] [--dataset fashion_mnist|synthetic]`.
+ * [--port 50052] [--training-address host:port[,host:port...] | dns:///name:port] [--selection-address host:port] [--dataset fashion_mnist|synthetic]`.
  * TestQuality needs a training service; Screen reports duplicates when it knows the selection
  * service; the stability test runs here. Prints its address when ready.
  */

@@ -1,19 +1,17 @@
 /** The quality test through the training service: a short training per architecture over gRPC. */
-import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, credentials } from '@grpc/grpc-js';
 import {
   RejectionReason,
   TrainRequest,
   TrainingConfig,
   TrainingFailure,
   SelectionServiceClient,
-  TrainingServiceClient,
   type ArchitectureScore,
   type LayerGraph,
   type TestQualityResponse,
-  type TrainResponse,
   type TrainResult,
 } from '@evonorm/contracts';
-import { RpcError, unavailable } from '@evonorm/rpc';
+import { RpcError, TRANSIENT_CODES, TrainingError, TrainingPool, trainingTargets, unavailable } from '@evonorm/rpc';
 
 export interface QualityPlan {
   readonly graph: LayerGraph;
@@ -23,31 +21,21 @@ export interface QualityPlan {
   readonly steps: number;
   readonly minAccuracy: number;
   readonly batchSize: number;
+  /** The rest of each run's configuration (width, learning rate...). */
+  readonly base?: TrainingConfig;
 }
 
-function trainOnce(client: TrainingServiceClient, request: TrainRequest, signal: AbortSignal): Promise<TrainResult> {
-  return new Promise((resolve, reject) => {
-    let result: TrainResult | undefined;
-    const call = client.train(request, new Metadata());
-    const onAbort = (): void => call.cancel();
-    signal.addEventListener('abort', onAbort, { once: true });
-    call.on('data', (e: TrainResponse) => {
-      if (e.result) result = e.result;
-    });
-    call.on('error', (e: ServiceError) => {
-      signal.removeEventListener('abort', onAbort);
-      // Bad requests are ours to report as such; a dead or missing trainer is UNAVAILABLE.
-      reject(e.code === status.UNAVAILABLE || e.code === status.DEADLINE_EXCEEDED ? unavailable(`training service: ${e.details}`) : new RpcError(e.code, `training service: ${e.details}`));
-    });
-    call.on('end', () => {
-      signal.removeEventListener('abort', onAbort);
-      if (result) resolve(result);
-      else reject(unavailable('training service ended the call without a result'));
-    });
-  });
+async function trainOnce(pool: TrainingPool, request: TrainRequest, signal: AbortSignal): Promise<TrainResult> {
+  try {
+    return await pool.train(request, signal);
+  } catch (error) {
+    // Bad requests are ours to report as such; dead or missing trainers are UNAVAILABLE.
+    if (error instanceof TrainingError) throw TRANSIENT_CODES.has(error.code) ? unavailable(error.message) : new RpcError(error.code, error.message);
+    throw error;
+  }
 }
 
-export async function qualityThroughTraining(client: TrainingServiceClient, plan: QualityPlan, signal: AbortSignal): Promise<TestQualityResponse> {
+export async function qualityThroughTraining(client: TrainingPool, plan: QualityPlan, signal: AbortSignal): Promise<TestQualityResponse> {
   const scores: ArchitectureScore[] = [];
   for (const architecture of plan.architectures) {
     const result = await trainOnce(
@@ -55,7 +43,7 @@ export async function qualityThroughTraining(client: TrainingServiceClient, plan
       TrainRequest.fromPartial({
         graph: plan.graph,
         seed: plan.seed,
-        config: TrainingConfig.fromPartial({ architecture, dataset: plan.dataset, steps: plan.steps, batchSize: plan.batchSize, validationExamples: 500 }),
+        config: TrainingConfig.fromPartial({ ...plan.base, validationExamples: plan.base?.validationExamples || 500, architecture, dataset: plan.dataset, steps: plan.steps, batchSize: plan.batchSize }),
       }),
       signal,
     );
@@ -72,8 +60,11 @@ export async function qualityThroughTraining(client: TrainingServiceClient, plan
   return { accepted: true, scores, rejection: undefined };
 }
 
-export function trainingClient(address: string): TrainingServiceClient {
-  return new TrainingServiceClient(address, credentials.createInsecure());
+/** Training replicas from "host:port[,host:port...]" or "dns:///name:port", used round-robin with failover. */
+export function trainingClient(addresses: string): TrainingPool {
+  const targets = trainingTargets(addresses);
+  // Fail fast (UNAVAILABLE) when every replica is down: the caller retries the whole test.
+  return new TrainingPool(targets, { maxAttempts: targets.length + 1 });
 }
 
 /** Asks the selection service for an evaluated candidate with this functional hash. */

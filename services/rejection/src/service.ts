@@ -1,9 +1,9 @@
 /** The RejectionService handlers: cheapest check first. */
 import { FunctionalProbe, type LayerGraph as IrGraph } from '@evonorm/graph';
-import { graphFromProto, RejectionReason, type RejectionServiceServer, type TrainingServiceClient } from '@evonorm/contracts';
+import { graphFromProto, RejectionReason, type RejectionServiceServer } from '@evonorm/contracts';
 import type { Dataset } from '@evonorm/data';
 import { ARCHITECTURES, isArchitecture } from '@evonorm/nets';
-import { invalidArgument, requireSeed, unary, unavailable, type Logger } from '@evonorm/rpc';
+import { invalidArgument, requireSeed, unary, unavailable, type Logger, type TrainingPool } from '@evonorm/rpc';
 import { stabilityTest } from '@evonorm/train';
 import { qualityThroughTraining } from './quality.js';
 import { isVerdict, screen } from './screen.js';
@@ -14,8 +14,8 @@ export const MAX_QUALITY_STEPS = 10_000;
 export interface RejectionDeps {
   /** Dataset of the stability test's small batch. */
   readonly stabilityData: () => Dataset;
-  /** Client of the training service, or undefined when none is configured. */
-  readonly training?: TrainingServiceClient;
+  /** Training replicas, or undefined when none is configured. */
+  readonly training?: TrainingPool;
   /** Looks up an evaluated candidate by functional hash (the selection service), when configured. */
   readonly lookup?: (functionalHash: string) => Promise<string | undefined>;
   readonly threads?: number;
@@ -83,7 +83,7 @@ export function rejectionService(deps: RejectionDeps, logger: Logger): Rejection
       if (!deps.training) throw unavailable('no training service configured: start the rejection service with --training-address host:port');
       return qualityThroughTraining(
         deps.training,
-        { graph: request.graph!, seed: requireSeed('seed', request.seed), architectures, dataset: request.dataset || 'fashion_mnist', steps, minAccuracy, batchSize },
+        { graph: request.graph!, seed: requireSeed('seed', request.seed), architectures, dataset: request.dataset || 'fashion_mnist', steps, minAccuracy, batchSize, ...(request.training ? { base: request.training } : {}) },
         context.signal,
       );
     }),

@@ -1,6 +1,7 @@
 /**
  * The TrainingService handlers: validate the request, train with streamed progress, stop when the
- * client cancels or the deadline passes, and refuse work beyond this replica's concurrency.
+ * client cancels or the deadline passes; calls beyond this replica's concurrency wait in a bounded
+ * queue, and beyond that are refused.
  */
 import {
   Engine,
@@ -11,7 +12,7 @@ import {
   type TrainingConfig,
 } from '@evonorm/contracts';
 import { ARCHITECTURES, architecture, isArchitecture } from '@evonorm/nets';
-import { invalidArgument, requireGraph, requireSeed, resourceExhausted, serverStream, unary, unavailable, type Logger } from '@evonorm/rpc';
+import { invalidArgument, requireGraph, requireSeed, serverStream, Slots, unary, unavailable, type Logger } from '@evonorm/rpc';
 import { train } from '@evonorm/train';
 import { DATASETS, type DatasetCatalog } from './datasets.js';
 
@@ -20,6 +21,8 @@ export const MAX_BATCH = 1024;
 
 export interface WorkerOptions {
   readonly maxConcurrent: number;
+  /** Calls that may wait for a free slot; beyond them a call is refused (RESOURCE_EXHAUSTED). */
+  readonly maxQueued?: number;
   readonly threads?: number;
 }
 
@@ -69,7 +72,7 @@ function requireEngine(engine: Engine): 'onnx' {
 }
 
 export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, logger: Logger): TrainingServiceServer {
-  let active = 0;
+  const slots = new Slots(worker.maxConcurrent, worker.maxQueued ?? 0);
   return {
     train: serverStream<TrainRequest, TrainResponse>('Train', logger, async (request, context, emit) => {
       const config = requireConfig(request.config);
@@ -81,10 +84,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
         throw invalidArgument('config.validation_examples', `must be below the ${dataset.train.count} training examples of ${config.dataset}`);
       }
       const layer = requireGraph('graph', request.graph);
-      if (active >= worker.maxConcurrent) {
-        throw resourceExhausted(`${active} training(s) in flight, the limit of this replica is ${worker.maxConcurrent}; retry later or on another replica`);
-      }
-      active++;
+      const release = await slots.acquire(context.signal);
       try {
         const spec = architecture(config.architecture, {
           input: dataset.shape,
@@ -127,14 +127,14 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
           },
         });
       } finally {
-        active--;
+        release();
       }
     }),
     getWorkerInfo: unary('GetWorkerInfo', logger, () => ({
       engine: 'onnx',
       backend: 'onnxruntime-node/cpu',
       maxConcurrent: worker.maxConcurrent,
-      active,
+      active: slots.active,
       architectures: [...ARCHITECTURES],
       datasets: [...DATASETS],
     })),

@@ -46,7 +46,7 @@ describe('training service (separate process, generated client)', () => {
   let service: SpawnedService;
   let client: TrainingServiceClient;
   before(async () => {
-    service = await spawnService(MAIN, ['--max-concurrent', '1']);
+    service = await spawnService(MAIN, ['--max-concurrent', '1', '--max-queued', '1']);
     client = new TrainingServiceClient(service.address, credentials.createInsecure());
   });
   after(async () => {
@@ -100,15 +100,21 @@ describe('training service (separate process, generated client)', () => {
     });
   }
 
-  it('refuses work beyond its concurrency, frees the slot when the client cancels', async () => {
+  it('queues work beyond its concurrency, refuses beyond the queue, frees the slot when the client cancels', async () => {
     let first: ClientReadableStream<TrainResponse> | undefined;
     const long = train(client, request({ config: config({ steps: 5000 }), progressEvery: 1 }), 60_000, (c) => (first = c));
     await new Promise<void>((resolve) => first!.once('data', () => resolve()));
-    const second = await train(client, request({}));
-    assert.equal(second.code, status.RESOURCE_EXHAUSTED, second.details);
-    assert.match(second.details, /limit of this replica is 1/);
+    const queued = train(client, request({ config: config({ steps: 2 }) }), 60_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const third = await train(client, request({}));
+    assert.equal(third.code, status.RESOURCE_EXHAUSTED, third.details);
+    assert.match(third.details, /limit of this replica is 1 running \+ 1 queued/);
     first!.cancel();
     assert.equal((await long).code, status.CANCELLED);
+    // The queued call gets the slot once the cancelled training notices, at its next step.
+    const waited = await queued;
+    assert.equal(waited.code, status.OK, waited.details);
+    assert.equal(waited.events.filter((e) => e.result).length, 1);
     // The server notices the cancellation at its next step and frees the slot.
     const again = await trainWhenFree(client, request({ config: config({ steps: 2 }) }));
     assert.equal(again.code, status.OK, again.details);
