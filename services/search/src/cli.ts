@@ -3,25 +3,46 @@
 import { ExecutionProviderError } from '@evonorm/onnx';
 import { BENCH_USAGE, benchCommand } from './commands/bench.js';
 import { EXPORT_USAGE, exportCommand } from './commands/export.js';
+import { RERANK_USAGE, rerankCommand } from './commands/rerank.js';
+import { SEARCH_USAGE, searchCommand } from './commands/search.js';
+import { TOP_USAGE, topCommand } from './commands/top.js';
 import { UsageError } from './layers.js';
+import { HistoryMismatchError } from './search/loop.js';
+import { RunFolderError } from './search/run-folder.js';
+import { DatasetError } from '@evonorm/data';
 
 const USAGE = `evonorm: evolutionary search for normalization-activation layers
 
 commands:
+  search   run or resume a search (regularized evolution or random search)
+  top      the best layers of a search, with formulas and per-architecture scores
+  rerank   train a search's top layers longer and rank them on the test split
   export   write a layer (zoo name or JSON graph) as an ONNX model
   bench    time layers and networks with ONNX Runtime (CPU or CUDA)
 
+${SEARCH_USAGE}
+
+${TOP_USAGE}
+
+${RERANK_USAGE}
+
 ${EXPORT_USAGE}
 
-${BENCH_USAGE}
-
-The search itself (evonorm search, top, serve) arrives with the orchestrator.`;
+${BENCH_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'search':
+      return searchCommand(rest);
+    case 'top':
+      await topCommand(rest);
+      return 0;
+    case 'rerank':
+      await rerankCommand(rest);
+      return 0;
     case 'export':
-      exportCommand(rest);
+      await exportCommand(rest);
       return 0;
     case 'bench':
       await benchCommand(rest);
@@ -41,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError || error instanceof ExecutionProviderError || (error instanceof TypeError && 'code' in error)) {
+    if (error instanceof UsageError || error instanceof ExecutionProviderError || error instanceof RunFolderError || error instanceof HistoryMismatchError || error instanceof DatasetError || (error instanceof TypeError && 'code' in error)) {
       console.error(`evonorm: ${(error as Error).message}`);
       process.exit(2);
     }

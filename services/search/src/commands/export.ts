@@ -1,15 +1,20 @@
 /** `evonorm export`: a layer (zoo name or JSON graph) to an ONNX model, alone or in a network. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { graphFromProto } from '@evonorm/contracts';
 import { parseArgs } from 'node:util';
 import { architecture, isArchitecture } from '@evonorm/nets';
 import { exportLayer, exportNetwork } from '@evonorm/onnx';
-import { UsageError, parseShape, resolveLayer } from '../layers.js';
+import { UsageError, parseShape, resolveLayer, type NamedLayer } from '../layers.js';
+import { readHistory } from '../search/history.js';
+import { topCandidates } from '../search/ranking.js';
 
 export const EXPORT_USAGE = `usage: evonorm export --layer <zoo-name|graph.json> --out <file.onnx>
+       evonorm export --from <search dir> [--top 3] [--out-dir <dir>/export]
   [--channels 64] [--optimize] [--dtype float32|float16|float64]
   [--network resnet_v2|mobilenet_v2|efficientnet_b0 [--input 3x32x32] [--full]]`;
 
-export function exportCommand(argv: string[]): void {
+export async function exportCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -21,23 +26,46 @@ export function exportCommand(argv: string[]): void {
       network: { type: 'string' },
       input: { type: 'string' },
       full: { type: 'boolean', default: false },
+      from: { type: 'string' },
+      top: { type: 'string', default: '3' },
+      'out-dir': { type: 'string' },
     },
   });
-  if (!values.layer || !values.out) throw new UsageError(`--layer and --out are required\n${EXPORT_USAGE}`);
   const dtype = values.dtype;
   if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'float64') throw new UsageError(`--dtype must be float32, float16 or float64`);
-  const layer = resolveLayer(values.layer);
-  let model: Uint8Array;
-  if (values.network) {
-    if (!isArchitecture(values.network)) throw new UsageError(`unknown --network ${values.network}`);
-    const input = values.input ? (parseShape(values.input, 3) as [number, number, number]) : undefined;
-    const spec = architecture(values.network, { full: values.full, ...(input ? { input } : {}) });
-    model = exportNetwork(spec, layer.graph, { dtype, optimize: values.optimize });
-  } else {
-    const channels = Number(values.channels);
-    if (!Number.isInteger(channels) || channels < 1) throw new UsageError('--channels must be a positive integer');
-    model = exportLayer(layer.graph, { channels, dtype, optimize: values.optimize });
+  const writeOne = (layer: NamedLayer, out: string): void => {
+    let model: Uint8Array;
+    if (values.network) {
+      if (!isArchitecture(values.network)) throw new UsageError(`unknown --network ${values.network}`);
+      const input = values.input ? (parseShape(values.input, 3) as [number, number, number]) : undefined;
+      const spec = architecture(values.network, { full: values.full, ...(input ? { input } : {}) });
+      model = exportNetwork(spec, layer.graph, { dtype, optimize: values.optimize });
+    } else {
+      const channels = Number(values.channels);
+      if (!Number.isInteger(channels) || channels < 1) throw new UsageError('--channels must be a positive integer');
+      model = exportLayer(layer.graph, { channels, dtype, optimize: values.optimize });
+    }
+    writeFileSync(out, model);
+    console.log(`wrote ${out} (${layer.name}${values.network ? ` in ${values.network}` : ''}, ${dtype}${values.optimize ? ', optimized' : ''}, ${model.length} bytes)`);
+  };
+  if (values.from) {
+    const top = Number(values.top);
+    if (!Number.isInteger(top) || top < 1) throw new UsageError('--top must be a positive integer');
+    const { history } = await readHistory(values.from);
+    const best = topCandidates(history, top);
+    if (best.length === 0) throw new UsageError(`${values.from} has no evaluated candidates yet`);
+    const outDir = values['out-dir'] ?? join(values.from, 'export');
+    mkdirSync(outDir, { recursive: true });
+    best.forEach((c, rank) => {
+      const parsed = graphFromProto(c.graph, {});
+      if (!parsed.ok) throw new Error(`${c.id}: stored graph is invalid: ${parsed.problems[0]?.message}`);
+      const stem = join(outDir, `${rank + 1}-${c.id}`);
+      writeFileSync(`${stem}.json`, `${JSON.stringify(parsed.graph, null, 2)}\n`);
+      writeOne({ name: c.id, graph: parsed.graph }, `${stem}.onnx`);
+      console.log(`   mean accuracy ${(100 * c.fitness!.meanAccuracy).toFixed(1)}%  ${c.formula?.text ?? ''}  (graph: ${stem}.json)`);
+    });
+    return;
   }
-  writeFileSync(values.out, model);
-  console.log(`wrote ${values.out} (${layer.name}${values.network ? ` in ${values.network}` : ''}, ${dtype}${values.optimize ? ', optimized' : ''}, ${model.length} bytes)`);
+  if (!values.layer || !values.out) throw new UsageError(`--layer and --out are required\n${EXPORT_USAGE}`);
+  writeOne(resolveLayer(values.layer), values.out);
 }

@@ -1,0 +1,83 @@
+/**
+ * `evonorm rerank <dir>`: the paper re-ranks its top layers by longer training. The top N of a
+ * search are trained again on every architecture of its plan for more steps and scored on the
+ * dataset's test split, which the search never saw (it scored on validation examples held out of
+ * the training split). Results go to <dir>/rerank.json.
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { graphFromProto } from '@evonorm/contracts';
+import { readCifar10, readFashionMnist, syntheticDataset, type Dataset } from '@evonorm/data';
+import { architecture } from '@evonorm/nets';
+import { train } from '@evonorm/train';
+import { readHistory } from '../search/history.js';
+import type { SearchPlan } from '../search/plan.js';
+import { topCandidates } from '../search/ranking.js';
+import { UsageError } from '../layers.js';
+
+export const RERANK_USAGE = `usage: evonorm rerank <dir> [--top 10] [--steps 1000] [--threads N] [--cifar10-dir D] [--json]
+  trains the top layers longer on every architecture of the search and ranks them on the test split`;
+
+function datasetOf(plan: SearchPlan, cifar10Dir: string | undefined): Dataset {
+  if (plan.dataset === 'fashion_mnist') return readFashionMnist();
+  if (plan.dataset === 'cifar10') {
+    if (!cifar10Dir) throw new UsageError('this search ran on CIFAR-10: pass --cifar10-dir <folder>');
+    return readCifar10(cifar10Dir);
+  }
+  return syntheticDataset({ seed: 0, shape: [1, 16, 16], train: 2000, test: 500 });
+}
+
+export async function rerankCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '10' }, steps: { type: 'string', default: '1000' }, threads: { type: 'string' }, 'cifar10-dir': { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  const dir = positionals[0];
+  if (!dir || positionals.length > 1) throw new UsageError(RERANK_USAGE);
+  const top = Number(values.top);
+  const steps = Number(values.steps);
+  const threads = Number(values.threads ?? availableParallelism());
+  if (!Number.isInteger(top) || top < 1) throw new UsageError('--top must be a positive integer');
+  if (!Number.isInteger(steps) || steps < 1) throw new UsageError('--steps must be a positive integer');
+  if (!Number.isInteger(threads) || threads < 1) throw new UsageError('--threads must be a positive integer');
+  const { record, history } = await readHistory(dir);
+  const plan = record.plan;
+  const candidates = topCandidates(history, top);
+  if (candidates.length === 0) throw new UsageError(`${dir} has no evaluated candidates yet`);
+  const dataset = datasetOf(plan, values['cifar10-dir']);
+  const rows = [];
+  for (const c of candidates) {
+    const parsed = graphFromProto(c.graph, {});
+    if (!parsed.ok) throw new Error(`${c.id}: stored graph is invalid`);
+    const scores: Record<string, number> = {};
+    for (const name of plan.architectures) {
+      const result = await train({
+        network: architecture(name, { input: dataset.shape, classes: dataset.classes, width: plan.width, depth: plan.depth }),
+        layer: parsed.graph,
+        dataset,
+        steps,
+        batchSize: plan.batchSize,
+        learningRate: plan.learningRate,
+        seed: plan.seed,
+        engine: 'onnx',
+        threads,
+        evaluateOn: 'test',
+      });
+      scores[name] = result.failure ? 0 : result.accuracy;
+    }
+    const mean = Object.values(scores).reduce((s, x) => s + x, 0) / plan.architectures.length;
+    const row = { id: c.id, searchMeanAccuracy: c.fitness!.meanAccuracy, testMeanAccuracy: mean, testScores: scores, formula: c.formula?.text ?? '' };
+    rows.push(row);
+    if (values.json) console.log(JSON.stringify({ type: 'reranked', ...row }));
+    else console.log(`${c.id}: test ${(100 * mean).toFixed(1)}% (search ${(100 * row.searchMeanAccuracy).toFixed(1)}%)  ${row.formula}`);
+  }
+  rows.sort((a, b) => b.testMeanAccuracy - a.testMeanAccuracy);
+  writeFileSync(join(dir, 'rerank.json'), `${JSON.stringify({ steps, split: 'test', layers: rows }, null, 2)}\n`);
+  if (!values.json) {
+    console.log(`\nre-ranked by test accuracy after ${steps} steps (written to ${join(dir, 'rerank.json')}):`);
+    rows.forEach((r, i) => console.log(`${String(i + 1).padStart(2)}  ${r.id}  ${(100 * r.testMeanAccuracy).toFixed(1)}%  ${r.formula}`));
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The services a search talks to, as typed promise calls. Every call is idempotent (seeded draws,
+ * reports keyed by candidate id), so calls that fail because a service is down or restarting are
+ * retried with backoff until it is back or the search stops: a restarted selection service loses
+ * the search nothing.
+ */
+import { credentials, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import {
+  MutationServiceClient,
+  RejectionServiceClient,
+  SelectionServiceClient,
+  type Candidate,
+  type GetSearchResponse,
+  type LayerGraph,
+  type ReportCandidateResponse,
+  type ScreenResponse,
+  type TestQualityRequest,
+  type TestQualityResponse,
+  type TestStabilityRequest,
+  type TestStabilityResponse,
+  type TrainRequest,
+  type TrainResult,
+} from '@evonorm/contracts';
+import { TrainingPool, isServiceError, trainingTargets, unaryCall, withRetry, type ReplicaState } from '@evonorm/rpc';
+
+export interface Addresses {
+  readonly selection: string;
+  readonly mutation: string;
+  readonly rejection: string;
+  /** "host:port[,host:port...]" or "dns:///name:port". */
+  readonly training: string;
+}
+
+export interface SearchBackend {
+  getSearch(): Promise<GetSearchResponse>;
+  randomGraph(seed: number, batchIndependent: boolean): Promise<LayerGraph>;
+  mutate(parent: LayerGraph, seed: number, batchIndependent: boolean): Promise<LayerGraph>;
+  /** The tournament winner, or undefined while the population is empty. */
+  sampleParent(seed: number): Promise<Candidate | undefined>;
+  screen(graph: LayerGraph, batchIndependent: boolean): Promise<ScreenResponse>;
+  testStability(request: TestStabilityRequest, signal: AbortSignal): Promise<TestStabilityResponse>;
+  testQuality(request: TestQualityRequest, signal: AbortSignal): Promise<TestQualityResponse>;
+  train(request: TrainRequest, signal: AbortSignal): Promise<TrainResult>;
+  report(candidate: Candidate): Promise<ReportCandidateResponse>;
+  /** Every reported candidate, oldest first. */
+  history(): Promise<Candidate[]>;
+  replicas(): ReplicaState[];
+  close(): void;
+}
+
+export interface RetryNotice {
+  readonly service: string;
+  readonly method: string;
+  readonly code: string;
+  readonly detail: string;
+  readonly attempt: number;
+}
+
+const SHORT_MS = 30_000;
+const LONG_MS = 3_600_000;
+
+export function grpcBackend(addresses: Addresses, signal: AbortSignal, onRetry: (notice: RetryNotice) => void = () => {}): SearchBackend {
+  const insecure = credentials.createInsecure();
+  const selection = new SelectionServiceClient(addresses.selection, insecure);
+  const mutation = new MutationServiceClient(addresses.mutation, insecure);
+  const rejection = new RejectionServiceClient(addresses.rejection, insecure);
+  const pool = new TrainingPool(trainingTargets(addresses.training), {
+    onRetry: (target, error, attempt) => onRetry({ service: `training ${target}`, method: 'Train', code: status[error.code] ?? String(error.code), detail: error.details, attempt }),
+  });
+  const call = <Req, Res>(service: string, client: Client, method: string, request: Req, deadlineMs = SHORT_MS, callSignal: AbortSignal = signal): Promise<Res> =>
+    withRetry(() => unaryCall<Req, Res>(client, method, request, { deadlineMs, signal: callSignal }), {
+      signal: callSignal,
+      maxDelayMs: 2000,
+      onRetry: (error: ServiceError, attempt) => onRetry({ service, method, code: status[error.code] ?? String(error.code), detail: error.details, attempt }),
+    });
+
+  return {
+    getSearch: () => call('selection', selection, 'getSearch', {}),
+    randomGraph: async (seed, batchIndependent) => (await call<object, { graph?: LayerGraph }>('mutation', mutation, 'randomGraph', { seed, space: { batchIndependent, minNodes: 0, maxNodes: 0 } })).graph!,
+    mutate: async (parent, seed, batchIndependent) =>
+      (await call<object, { child?: LayerGraph }>('mutation', mutation, 'mutate', { parent, seed, space: { batchIndependent, minNodes: 0, maxNodes: 0 } })).child!,
+    sampleParent: async (seed) => {
+      try {
+        return (await call<object, { parent?: Candidate }>('selection', selection, 'sampleParent', { seed })).parent;
+      } catch (error) {
+        if (isServiceError(error) && error.code === status.FAILED_PRECONDITION) return undefined; // empty population
+        throw error;
+      }
+    },
+    screen: (graph, batchIndependent) => call('rejection', rejection, 'screen', { graph, batchIndependent }),
+    testStability: (request, s) => call('rejection', rejection, 'testStability', request, LONG_MS, s),
+    testQuality: (request, s) => call('rejection', rejection, 'testQuality', request, LONG_MS, s),
+    train: (request, s) => pool.train(request, s),
+    report: (candidate) => call('selection', selection, 'reportCandidate', { candidate }),
+    history: async () => {
+      const all: Candidate[] = [];
+      let pageToken = '';
+      do {
+        const page = await call<object, { candidates: Candidate[]; nextPageToken: string }>('selection', selection, 'listHistory', { pageSize: 1000, pageToken, acceptedOnly: false });
+        all.push(...page.candidates);
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return all;
+    },
+    replicas: () => pool.state(),
+    close: () => {
+      selection.close();
+      mutation.close();
+      rejection.close();
+      pool.close();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/** What a running search tells its observers: the live view, the JSON-lines stream, tests. */
+import type { SearchPlan } from './plan.js';
+import type { RetryNotice } from './backend.js';
+
+export type Outcome = 'evaluated' | 'rejected';
+
+export interface CandidateEvent {
+  readonly type: 'candidate';
+  readonly index: number;
+  readonly id: string;
+  readonly parentId: string;
+  readonly outcome: Outcome;
+  /** RejectionReason name without its prefix, e.g. "low_quality"; empty when evaluated. */
+  readonly reason: string;
+  readonly detail: string;
+  readonly duplicateOf: string;
+  readonly meanAccuracy: number;
+  readonly scores: Readonly<Record<string, number>>;
+  readonly formula: string;
+  readonly seconds: number;
+}
+
+export type SearchEvent =
+  | { readonly type: 'start'; readonly plan: SearchPlan; readonly resumedAt: number; readonly dir: string; readonly training: string }
+  | CandidateEvent
+  | { readonly type: 'best'; readonly id: string; readonly meanAccuracy: number; readonly scores: Readonly<Record<string, number>>; readonly formula: string }
+  | ({ readonly type: 'retry' } & RetryNotice)
+  | { readonly type: 'stop'; readonly reason: StopReason; readonly candidates: number; readonly evaluated: number; readonly seconds: number };
+
+export type StopReason = 'candidates' | 'time' | 'interrupted';
+
+/** Running totals for the live view. */
+export interface SearchStats {
+  readonly startedMs: number;
+  /** Candidates reported in this run (not counting those resumed from the history). */
+  reportedThisRun: number;
+  reported: number;
+  evaluated: number;
+  duplicates: number;
+  rejectionsByReason: Record<string, number>;
+  /** Candidates in each stage right now. */
+  stages: { screening: number; stability: number; quality: number; evaluation: number; inFlight: number };
+  best?: { id: string; meanAccuracy: number; formula: string; scores: Readonly<Record<string, number>> };
+}

@@ -1,0 +1,38 @@
+/** Reads a finished or running search's history from its run folder (SQLite) or its selection service. */
+import { existsSync } from 'node:fs';
+import { credentials } from '@grpc/grpc-js';
+import { SelectionServiceClient, type Candidate } from '@evonorm/contracts';
+import { unaryCall } from '@evonorm/rpc';
+import { SearchStore } from '@evonorm/store';
+import { readRun, storePath, type RunRecord } from './run-folder.js';
+
+export async function readHistory(dir: string): Promise<{ record: RunRecord; history: Candidate[] }> {
+  const record = readRun(dir);
+  if (existsSync(storePath(dir))) {
+    const store = SearchStore.open(storePath(dir));
+    try {
+      const history: Candidate[] = [];
+      for (let page = store.page(0, 1000, false); ; page = store.page(page.next, 1000, false)) {
+        history.push(...page.candidates);
+        if (page.next === undefined) break;
+      }
+      return { record, history };
+    } finally {
+      store.close();
+    }
+  }
+  if (!record.addresses) return { record, history: [] };
+  const client = new SelectionServiceClient(record.addresses.selection, credentials.createInsecure());
+  try {
+    const history: Candidate[] = [];
+    let pageToken = '';
+    do {
+      const page = await unaryCall<object, { candidates: Candidate[]; nextPageToken: string }>(client, 'listHistory', { pageSize: 1000, pageToken, acceptedOnly: false }, { deadlineMs: 30_000 });
+      history.push(...page.candidates);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return { record, history };
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * What a search does, as one validated object: the method's parameters (population, tournament,
+ * criterion, strategy), the proxy training schedule, the budget and the concurrency. Saved as
+ * search.json in the run folder, so `--resume` continues with exactly the same plan.
+ */
+import { ARCHITECTURES, isArchitecture } from '@evonorm/nets';
+
+export const STRATEGIES = ['evolve', 'random'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+export const CRITERIA = ['average', 'pareto'] as const;
+export type Criterion = (typeof CRITERIA)[number];
+export const DATASETS = ['fashion_mnist', 'cifar10', 'synthetic'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export interface SearchPlan {
+  readonly seed: number;
+  /** evolve: regularized evolution; random: random graphs through the same pipeline (the paper's baseline). */
+  readonly strategy: Strategy;
+  readonly population: number;
+  readonly tournamentFraction: number;
+  readonly criterion: Criterion;
+  readonly batchIndependent: boolean;
+  /** Seed the initial population with the zoo (BN-ReLU, EvoNorm-B0/S0...) before random graphs. */
+  readonly initZoo: boolean;
+  readonly architectures: readonly string[];
+  readonly dataset: DatasetName;
+  /** Stop after this many candidates (0: no limit). */
+  readonly candidates: number;
+  /** Stop generating after this many minutes and finish what is in flight (0: no limit). */
+  readonly minutes: number;
+  /** Candidates in flight. Part of the search's identity: a parent is drawn from the population after candidate i - concurrency was reported. */
+  readonly concurrency: number;
+  /** Adversarial ascent steps of the stability test (0: skip it). */
+  readonly stabilitySteps: number;
+  /** Training steps of the quality test per architecture (0: skip it). */
+  readonly qualitySteps: number;
+  readonly minAccuracy: number;
+  /** Training steps of the full evaluation per architecture. */
+  readonly evaluationSteps: number;
+  readonly batchSize: number;
+  readonly width: number;
+  readonly depth: number;
+  readonly learningRate: number;
+  readonly validationExamples: number;
+}
+
+/** The main job's defaults: a small real search on Fashion-MNIST, about 12 minutes on 2 cores. */
+export const DEFAULT_PLAN: SearchPlan = {
+  seed: 0,
+  strategy: 'evolve',
+  population: 16,
+  tournamentFraction: 0.25,
+  criterion: 'average',
+  batchIndependent: false,
+  initZoo: false,
+  architectures: ['resnet_v2', 'mobilenet_v2'],
+  dataset: 'fashion_mnist',
+  candidates: 0,
+  minutes: 12,
+  concurrency: 6,
+  stabilitySteps: 10,
+  qualitySteps: 20,
+  minAccuracy: 0.2,
+  evaluationSteps: 60,
+  batchSize: 32,
+  width: 0.25,
+  depth: 0.25,
+  learningRate: 0.1,
+  validationExamples: 500,
+};
+
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+function check(ok: boolean, field: string, rule: string, value: unknown): void {
+  if (!ok) throw new PlanError(`--${field} ${rule}, got ${JSON.stringify(value)}`);
+}
+
+const isInt = (v: number, lo: number, hi: number): boolean => Number.isInteger(v) && v >= lo && v <= hi;
+
+/** Validates a plan, naming the flag of the first problem. */
+export function validatePlan(plan: SearchPlan): SearchPlan {
+  check(Number.isSafeInteger(plan.seed) && plan.seed >= 0, 'seed', 'must be an integer in [0, 2^53)', plan.seed);
+  check((STRATEGIES as readonly string[]).includes(plan.strategy), 'strategy', `must be one of ${STRATEGIES.join(', ')}`, plan.strategy);
+  check(isInt(plan.population, 1, 1_000_000), 'population', 'must be an integer in 1..1000000', plan.population);
+  check(plan.tournamentFraction > 0 && plan.tournamentFraction <= 1, 'tournament-fraction', 'must be in (0, 1]', plan.tournamentFraction);
+  check((CRITERIA as readonly string[]).includes(plan.criterion), 'criterion', `must be one of ${CRITERIA.join(', ')}`, plan.criterion);
+  check(plan.architectures.length > 0 && plan.architectures.every(isArchitecture), 'architectures', `must be a comma list of ${ARCHITECTURES.join(', ')}`, plan.architectures.join(','));
+  check(new Set(plan.architectures).size === plan.architectures.length, 'architectures', 'must not repeat an architecture', plan.architectures.join(','));
+  check((DATASETS as readonly string[]).includes(plan.dataset), 'dataset', `must be one of ${DATASETS.join(', ')}`, plan.dataset);
+  check(isInt(plan.candidates, 0, 1e9), 'candidates', 'must be a non-negative integer (0: no limit)', plan.candidates);
+  check(Number.isFinite(plan.minutes) && plan.minutes >= 0, 'minutes', 'must be a non-negative number (0: no limit)', plan.minutes);
+  check(plan.candidates > 0 || plan.minutes > 0, 'candidates', 'or --minutes must set a budget', plan.candidates);
+  check(isInt(plan.concurrency, 1, 1024), 'concurrency', 'must be an integer in 1..1024', plan.concurrency);
+  check(isInt(plan.stabilitySteps, 0, 1000), 'stability-steps', 'must be an integer in 0..1000', plan.stabilitySteps);
+  check(isInt(plan.qualitySteps, 0, 10_000), 'quality-steps', 'must be an integer in 0..10000', plan.qualitySteps);
+  check(plan.minAccuracy > 0 && plan.minAccuracy <= 1, 'min-accuracy', 'must be in (0, 1]', plan.minAccuracy);
+  check(isInt(plan.evaluationSteps, 1, 100_000), 'evaluation-steps', 'must be an integer in 1..100000', plan.evaluationSteps);
+  check(isInt(plan.batchSize, 1, 1024), 'batch-size', 'must be an integer in 1..1024', plan.batchSize);
+  check(plan.width >= 0.05 && plan.width <= 4, 'width', 'must be in [0.05, 4]', plan.width);
+  check(plan.depth >= 0.05 && plan.depth <= 4, 'depth', 'must be in [0.05, 4]', plan.depth);
+  check(plan.learningRate > 0 && plan.learningRate <= 10, 'learning-rate', 'must be in (0, 10]', plan.learningRate);
+  check(isInt(plan.validationExamples, 10, 50_000), 'validation-examples', 'must be an integer in 10..50000', plan.validationExamples);
+  return plan;
+}
+
+/** Flags of `evonorm search` that set plan fields, with their parsers. */
+export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: string) => void> = {
+  seed: (p, v) => (p.seed = Number(v)),
+  strategy: (p, v) => (p.strategy = v),
+  population: (p, v) => (p.population = Number(v)),
+  'tournament-fraction': (p, v) => (p.tournamentFraction = Number(v)),
+  criterion: (p, v) => (p.criterion = v),
+  'batch-independent': (p, v) => (p.batchIndependent = v === 'true' || v === ''),
+  'init-zoo': (p, v) => (p.initZoo = v === 'true' || v === ''),
+  architectures: (p, v) => (p.architectures = v.split(',').filter((a) => a.length > 0)),
+  dataset: (p, v) => (p.dataset = v),
+  candidates: (p, v) => (p.candidates = Number(v)),
+  minutes: (p, v) => (p.minutes = Number(v)),
+  concurrency: (p, v) => (p.concurrency = Number(v)),
+  'stability-steps': (p, v) => (p.stabilitySteps = Number(v)),
+  'quality-steps': (p, v) => (p.qualitySteps = Number(v)),
+  'min-accuracy': (p, v) => (p.minAccuracy = Number(v)),
+  'evaluation-steps': (p, v) => (p.evaluationSteps = Number(v)),
+  'batch-size': (p, v) => (p.batchSize = Number(v)),
+  width: (p, v) => (p.width = Number(v)),
+  depth: (p, v) => (p.depth = Number(v)),
+  'learning-rate': (p, v) => (p.learningRate = Number(v)),
+  'validation-examples': (p, v) => (p.validationExamples = Number(v)),
+};
+
+/** The default plan with flags applied, validated. */
+export function planFrom(flags: Record<string, string | undefined>, base: SearchPlan = DEFAULT_PLAN): SearchPlan {
+  const plan: Record<string, unknown> = { ...base };
+  for (const [flag, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    const apply = PLAN_FLAGS[flag];
+    if (apply) apply(plan, value);
+  }
+  return validatePlan(plan as unknown as SearchPlan);
+}

@@ -1,0 +1,43 @@
+/** The best layers of a search: by mean accuracy over the architectures, or the Pareto front. */
+import type { Candidate } from '@evonorm/contracts';
+import { meanAccuracy } from './loop.js';
+
+/** Evaluated candidates, best mean accuracy first (earliest first on ties); duplicates collapse onto their original. */
+export function topCandidates(history: readonly Candidate[], n: number): Candidate[] {
+  return history
+    .filter((c) => c.fitness && !c.duplicateOf)
+    .map((c, order) => ({ c, order, mean: meanAccuracy(c) }))
+    .sort((a, b) => b.mean - a.mean || a.order - b.order)
+    .slice(0, n)
+    .map((x) => x.c);
+}
+
+const dominates = (a: readonly number[], b: readonly number[]): boolean => a.every((x, i) => x >= b[i]!) && a.some((x, i) => x > b[i]!);
+
+/** Evaluated candidates no other evaluated candidate beats on every architecture. */
+export function paretoFront(history: readonly Candidate[]): Candidate[] {
+  const evaluated = history.filter((c) => c.fitness && !c.duplicateOf);
+  const archs = [...new Set(evaluated.flatMap((c) => c.fitness!.scores.map((s) => s.architecture)))].sort();
+  const vectors = evaluated.map((c) => archs.map((a) => c.fitness!.scores.find((s) => s.architecture === a)?.accuracy ?? 0));
+  return evaluated.filter((_, i) => !vectors.some((v, j) => j !== i && dominates(v, vectors[i]!)));
+}
+
+/** A fixed-width table of candidates with their per-architecture scores and formulas. */
+export function candidateTable(candidates: readonly Candidate[]): string {
+  if (candidates.length === 0) return '(no evaluated candidates yet)';
+  const archs = [...new Set(candidates.flatMap((c) => (c.fitness?.scores ?? []).map((s) => s.architecture)))];
+  const header = ['rank', 'id', 'mean', ...archs, 'formula'];
+  const rows = candidates.map((c, i) => [
+    String(i + 1),
+    c.id,
+    `${(100 * meanAccuracy(c)).toFixed(1)}%`,
+    ...archs.map((a) => {
+      const s = c.fitness?.scores.find((x) => x.architecture === a);
+      return s ? `${(100 * s.accuracy).toFixed(1)}%` : '—';
+    }),
+    c.formula?.text ?? '',
+  ]);
+  const widths = header.map((h, k) => (k === header.length - 1 ? 0 : Math.max(h.length, ...rows.map((r) => r[k]!.length))));
+  const line = (cells: string[]): string => cells.map((cell, k) => (k === cells.length - 1 ? cell : cell.padEnd(widths[k]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,49 @@
+/**
+ * The run folder of a search: search.json (the plan and, for a search over remote services, their
+ * addresses), search.sqlite (the selection service's store, in the embedded default) and logs/.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Addresses } from './backend.js';
+import { validatePlan, type SearchPlan } from './plan.js';
+
+export interface RunRecord {
+  readonly version: 1;
+  readonly plan: SearchPlan;
+  /** Absent for the embedded default (services started locally for each run). */
+  readonly addresses?: Addresses;
+  readonly createdUnixMs: number;
+}
+
+export class RunFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunFolderError';
+  }
+}
+
+export const recordPath = (dir: string): string => join(dir, 'search.json');
+export const storePath = (dir: string): string => join(dir, 'search.sqlite');
+
+export function readRun(dir: string): RunRecord {
+  const path = recordPath(dir);
+  if (!existsSync(path)) throw new RunFolderError(`${dir} holds no search (no search.json): start one with evonorm search --dir ${dir}`);
+  let record: RunRecord;
+  try {
+    record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+  } catch (error) {
+    throw new RunFolderError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (record.version !== 1 || !record.plan) throw new RunFolderError(`${path} is not an evonorm search record (version 1)`);
+  return { ...record, plan: validatePlan(record.plan) };
+}
+
+export function writeRun(dir: string, record: RunRecord): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(recordPath(dir), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** runs/2026-11-24T10-15-00 */
+export function defaultRunDir(now = new Date()): string {
+  return join('runs', now.toISOString().slice(0, 19).replace(/:/g, '-'));
+}

@@ -1,0 +1,38 @@
+/**
+ * The search's generator, counter-based: every random draw of candidate i is seeded by
+ * (search seed, i, purpose). Its whole state is the seed and the next index, and the index is
+ * the length of the history the selection service has persisted, so a resumed search draws
+ * exactly what an uninterrupted one would have drawn (no generator state to lose in a crash).
+ */
+
+/** What a seed is for; each purpose is an independent stream. */
+export const SEED_PURPOSE = { graph: 1, tournament: 2, mutation: 3, stability: 4, quality: 5, training: 6 } as const;
+export type SeedPurpose = keyof typeof SEED_PURPOSE;
+
+function mix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A seed in [0, 2^53) for draw `purpose` of candidate `index` (index -1: search-wide draws). */
+export function seedFor(searchSeed: number, index: number, purpose: SeedPurpose): number {
+  const lo = searchSeed >>> 0;
+  const hi = Math.floor(searchSeed / 2 ** 32) >>> 0;
+  let h = mix32(lo ^ 0x9e3779b9);
+  h = mix32(h ^ hi);
+  h = mix32(h ^ (index >>> 0));
+  h = mix32(h ^ Math.imul(SEED_PURPOSE[purpose], 0x27d4eb2f));
+  const h2 = mix32(h ^ 0x165667b1);
+  return (h2 & 0x1fffff) * 2 ** 32 + h;
+}
+
+/** Candidate ids are positions in the search: c000000, c000001, ... */
+export function candidateId(index: number): string {
+  return `c${String(index).padStart(6, '0')}`;
+}
+
+export function candidateIndex(id: string): number | undefined {
+  const match = /^c(\d{6,})$/.exec(id);
+  return match ? Number(match[1]) : undefined;
+}
