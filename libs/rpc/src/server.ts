@@ -79,7 +79,11 @@ function reflectedPackage(hosted: readonly string[]): PackageDefinition {
   return Object.assign({}, ...sets, health) as PackageDefinition;
 }
 
-/** Shuts down on SIGTERM or SIGINT and exits 0 (1 if shutdown itself fails). */
+/**
+ * Shuts down on SIGTERM or SIGINT and exits 0 (1 if shutdown itself fails). With
+ * EVONORM_EXIT_WITH_PARENT=1 (set by `evonorm search` for the services it starts) it also exits
+ * when its parent process is gone, so a killed search leaves no orphans behind.
+ */
 export function exitOnSignals(running: RunningServer, logger: Logger, graceMs = 5000): void {
   let stopping = false;
   const stop = (signal: string): void => {
@@ -93,4 +97,9 @@ export function exitOnSignals(running: RunningServer, logger: Logger, graceMs = 
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  if (process.env.EVONORM_EXIT_WITH_PARENT === '1') {
+    const parent = process.ppid;
+    // An orphan is re-parented (to init or a subreaper), so its ppid changes.
+    setInterval(() => process.ppid !== parent && stop('parent exited'), 500).unref();
+  }
 }

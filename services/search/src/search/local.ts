@@ -73,7 +73,7 @@ class Supervised {
   /** Starts the child and resolves with its address once it listens. */
   start(): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [this.script, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [this.script, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EVONORM_EXIT_WITH_PARENT: '1' } });
       this.child = child;
       let out = '';
       let listening = false;

@@ -1,0 +1,108 @@
+/**
+ * `evonorm search` end to end, in the embedded default (every service a child process): a seeded
+ * search completes and repeats exactly; a killed search resumes to the same result; results can
+ * be listed and exported; bad input and a missing dataset get clear messages.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { CLI, TINY_FLAGS, cli, cliUntil, decisions, storedHistory } from './helpers.js';
+
+const root = mkdtempSync(join(tmpdir(), 'evonorm-e2e-'));
+const run = (name: string, ...extra: string[]) => cli('search', '--dir', join(root, name), ...TINY_FLAGS, '--replicas', '2', ...extra);
+
+describe('evonorm search (embedded services)', () => {
+  let reference: ReturnType<typeof storedHistory>;
+
+  it('completes a seeded tiny search and reports every candidate as a JSON event', () => {
+    const r = run('a', '--seed', '11', '--candidates', '14', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: string; outcome?: string; reason?: string });
+    assert.equal(events[0]!.type, 'start');
+    const candidates = events.filter((e) => e.type === 'candidate');
+    assert.deepEqual(
+      candidates.map((e) => e.id),
+      Array.from({ length: 14 }, (_, i) => `c${String(i).padStart(6, '0')}`),
+    );
+    const stop = events.find((e) => e.type === 'stop') as { reason: string; candidates: number } | undefined;
+    assert.deepEqual([stop?.reason, stop?.candidates], ['candidates', 14]);
+    assert.ok(events.some((e) => e.type === 'top'));
+    reference = storedHistory(join(root, 'a', 'search.sqlite'));
+    assert.equal(reference.length, 14);
+    assert.ok(reference.some((c) => c.fitness), 'some candidate was evaluated');
+    assert.ok(reference.some((c) => c.rejection), 'some candidate was rejected');
+    // Evolution: after the random initial population, children name their parents.
+    assert.ok(reference.slice(4).some((c) => c.parentId !== ''), 'mutated children after the initial population');
+    for (const c of reference.filter((x) => x.fitness)) {
+      assert.equal(c.fitness!.scores.length, 1);
+      assert.ok(c.fitness!.scores[0]!.accuracy >= 0 && c.fitness!.scores[0]!.accuracy <= 1);
+      assert.ok(c.formula!.text.length > 0);
+    }
+  });
+
+  it('gives the same result for the same seed', () => {
+    const r = run('b', '--seed', '11', '--candidates', '14', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(decisions(storedHistory(join(root, 'b', 'search.sqlite'))), decisions(reference));
+  });
+
+  it('resumes a search killed mid-run (SIGKILL) to the result of an uninterrupted one', async () => {
+    const dir = join(root, 'killed');
+    const running = await cliUntil(['search', '--dir', dir, ...TINY_FLAGS, '--replicas', '2', '--seed', '11', '--candidates', '14', '--json'], /"id":"c000005"/);
+    await running.kill('SIGKILL');
+    const before = storedHistory(join(dir, 'search.sqlite')).length;
+    assert.ok(before >= 6 && before < 14, `${before} candidates before the kill`);
+    const resumed = cli('search', '--resume', dir, '--json');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`"resumedAt":${before}`));
+    assert.deepEqual(decisions(storedHistory(join(dir, 'search.sqlite'))), decisions(reference));
+  });
+
+  it('lists the best layers and exports them to ONNX', () => {
+    const top = cli('top', join(root, 'a'), '-n', '3');
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /14 candidates, \d+ evaluated/);
+    assert.match(top.stdout, /rank\s+id\s+mean\s+resnet_v2\s+formula/);
+    const exported = cli('export', '--from', join(root, 'a'), '--top', '2');
+    assert.equal(exported.code, 0, exported.stderr);
+    const files = readdirSync(join(root, 'a', 'export'));
+    assert.ok(files.some((f) => f.endsWith('.onnx')) && files.some((f) => f.endsWith('.json')), files.join(', '));
+  });
+
+  it('runs the random-search control through the same pipeline', () => {
+    const r = run('random', '--seed', '3', '--candidates', '8', '--strategy', 'random', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const history = storedHistory(join(root, 'random', 'search.sqlite'));
+    assert.equal(history.length, 8);
+    assert.ok(history.every((c) => c.parentId === ''), 'random search has no parents');
+  });
+
+  it('says how to install Fashion-MNIST when it is missing', () => {
+    const r = cli('search', '--dir', join(root, 'fm'), '--fashion-mnist-dir', join(root, 'no-such-folder'), '--candidates', '1');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Fashion-MNIST is not installed/);
+    assert.match(r.stderr, /apt-get install dataset-fashion-mnist/);
+    assert.equal(existsSync(join(root, 'fm', 'search.json')), false);
+  });
+
+  it('answers bad flags with a message that names the flag', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--population', '0'], /--population must be an integer in 1\.\.1000000/],
+      [['--architectures', 'resnet_v2,vgg'], /--architectures must be a comma list/],
+      [['--strategy', 'greedy'], /--strategy must be one of evolve, random/],
+      [['--selection', '127.0.0.1:1'], /give all of --selection, --mutation, --rejection and --training/],
+      [['--no-such-flag', '1'], /Unknown option '--no-such-flag'/],
+    ];
+    for (const [flags, says] of cases) {
+      const r = cli('search', '--dir', join(root, 'bad'), '--dataset', 'synthetic', ...flags);
+      assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, says);
+    }
+    const resumeNothing = cli('search', '--resume', join(root, 'nothing'));
+    assert.equal(resumeNothing.code, 2);
+    assert.match(resumeNothing.stderr, /holds no search/);
+    assert.ok(CLI.endsWith('evonorm.js'));
+  });
+});
