@@ -13,7 +13,7 @@ import { readCifar10, readFashionMnist, syntheticDataset, type Dataset } from '@
 import { architecture } from '@evonorm/nets';
 import { train } from '@evonorm/train';
 import { readHistory } from '../search/history.js';
-import type { SearchPlan } from '../search/plan.js';
+import { scaleFor, type SearchPlan } from '../search/plan.js';
 import { topCandidates } from '../search/ranking.js';
 import { UsageError } from '../layers.js';
 
@@ -55,7 +55,7 @@ export async function rerankCommand(argv: string[]): Promise<void> {
     const scores: Record<string, number> = {};
     for (const name of plan.architectures) {
       const result = await train({
-        network: architecture(name, { input: dataset.shape, classes: dataset.classes, width: plan.width, depth: plan.depth }),
+        network: architecture(name, { input: dataset.shape, classes: dataset.classes, width: scaleFor(plan.width, name), depth: scaleFor(plan.depth, name) }),
         layer: parsed.graph,
         dataset,
         steps,

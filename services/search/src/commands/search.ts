@@ -9,7 +9,7 @@ import { grpcBackend, type Addresses, type SearchBackend } from '../search/backe
 import type { SearchEvent } from '../search/events.js';
 import { startLocalServices, type LocalServices } from '../search/local.js';
 import { runSearch, type SearchSummary } from '../search/loop.js';
-import { DEFAULT_PLAN, PLAN_FLAGS, PlanError, planFrom, validatePlan, type SearchPlan } from '../search/plan.js';
+import { DEFAULT_PLAN, PLAN_FLAGS, PlanError, planFrom, scaleText, validatePlan, type SearchPlan } from '../search/plan.js';
 import { jsonSink, liveSink, lineSink, type ProgressSink } from '../search/progress.js';
 import { candidateTable, topCandidates } from '../search/ranking.js';
 import { defaultRunDir, readRun, recordPath, writeRun } from '../search/run-folder.js';
@@ -18,9 +18,10 @@ import { UsageError } from '../layers.js';
 export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] [method and budget flags]
        evonorm search --resume <dir> [--candidates N] [--minutes M] [--json]
   method:   --strategy evolve|random  --population ${DEFAULT_PLAN.population}  --tournament-fraction ${DEFAULT_PLAN.tournamentFraction}
-            --criterion average|pareto  --batch-independent  --init-zoo  --seed ${DEFAULT_PLAN.seed}
+            --criterion average|pareto  --batch-independent  --init-zoo true|false  --seed ${DEFAULT_PLAN.seed}
   proxies:  --dataset fashion_mnist|cifar10|synthetic  --architectures ${DEFAULT_PLAN.architectures.join(',')}
-            --width ${DEFAULT_PLAN.width}  --depth ${DEFAULT_PLAN.depth}  --batch-size ${DEFAULT_PLAN.batchSize}  --learning-rate ${DEFAULT_PLAN.learningRate}
+            --width ${scaleText(DEFAULT_PLAN.width)}  --depth ${scaleText(DEFAULT_PLAN.depth)}
+            (one multiplier for all, or per architecture)  --batch-size ${DEFAULT_PLAN.batchSize}  --learning-rate ${DEFAULT_PLAN.learningRate}
             --stability-steps ${DEFAULT_PLAN.stabilitySteps}  --quality-steps ${DEFAULT_PLAN.qualitySteps}  --min-accuracy ${DEFAULT_PLAN.minAccuracy}
             --evaluation-steps ${DEFAULT_PLAN.evaluationSteps}  --validation-examples ${DEFAULT_PLAN.validationExamples}
   budget:   --candidates N (0: none)  --minutes ${DEFAULT_PLAN.minutes} (0: none)  --concurrency ${DEFAULT_PLAN.concurrency}
@@ -30,7 +31,7 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
 Ctrl-C stops cleanly (finished candidates are kept); --resume continues a stopped or killed search.`;
 
 const BUDGET_FLAGS = new Set(['candidates', 'minutes']);
-const BOOLEAN_PLAN_FLAGS = new Set(['batch-independent', 'init-zoo']);
+const BOOLEAN_PLAN_FLAGS = new Set(['batch-independent']);
 
 interface Parsed {
   readonly flags: Record<string, string | undefined>;
@@ -113,7 +114,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
     } else {
       dir = flags.dir ?? defaultRunDir();
       if (existsSync(recordPath(dir))) throw new UsageError(`${dir} already holds a search; continue it with: evonorm search --resume ${dir}`);
-      plan = planFrom(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== 'false')));
+      plan = planFrom(flags);
     }
   } catch (error) {
     if (error instanceof PlanError) throw new UsageError(error.message);

@@ -13,7 +13,7 @@ import { RejectionReason, graphFromProto, graphToProto, type Candidate, type Lay
 import { renderFormula, zooLayers } from '@evonorm/graph';
 import type { SearchBackend } from './backend.js';
 import type { CandidateEvent, SearchEvent, SearchStats, StopReason } from './events.js';
-import type { SearchPlan } from './plan.js';
+import { scaleFor, type SearchPlan } from './plan.js';
 import { candidateId, candidateIndex, seedFor } from './seeds.js';
 
 export interface RunOptions {
@@ -91,12 +91,19 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   interrupt.addEventListener('abort', stopWork, { once: true });
   const byHash = new Map<string, Promise<Candidate>>();
   const zoo = plan.initZoo ? zooLayers().filter((z) => z.batchIndependent || !plan.batchIndependent) : [];
-  const training: Partial<TrainingConfig> = {
-    widthMultiplier: plan.width,
-    depthMultiplier: plan.depth,
+  const training = (architecture: string): TrainingConfig => ({
+    architecture,
+    dataset: plan.dataset,
+    steps: 0,
+    batchSize: plan.batchSize,
+    momentum: 0,
+    weightDecay: 0,
+    warmupSteps: 0,
+    widthMultiplier: scaleFor(plan.width, architecture),
+    depthMultiplier: scaleFor(plan.depth, architecture),
     learningRate: plan.learningRate,
     validationExamples: plan.validationExamples,
-  };
+  });
 
   const account = (c: Candidate): void => {
     stats.reported++;
@@ -130,6 +137,8 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   const propose = async (i: number): Promise<{ graph: LayerGraph; parentId: string }> => {
     const zooLayer = zoo[i];
     if (zooLayer) return { graph: graphToProto(zooLayer.graph), parentId: '' };
+    // The first P candidates form the initial population (zoo, then random graphs); those the
+    // rejection stages turn away never enter it, so it starts at most P strong.
     if (plan.strategy === 'evolve' && i >= plan.population) {
       const parent = await backend.sampleParent(seedFor(plan.seed, i, 'tournament'));
       if (parent) return { graph: await backend.mutate(parent.graph!, seedFor(plan.seed, i, 'mutation'), plan.batchIndependent), parentId: parent.id };
@@ -159,21 +168,29 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
       stats.stages.quality++;
       const started = performance.now();
       try {
-        const verdict = await backend.testQuality(
-          {
-            graph,
-            seed: seedFor(plan.seed, -1, 'quality'),
-            architectures: [...plan.architectures],
-            dataset: plan.dataset,
-            steps: plan.qualitySteps,
-            minAccuracy: plan.minAccuracy,
-            batchSize: plan.batchSize,
-            training: { architecture: '', dataset: '', steps: 0, batchSize: 0, momentum: 0, weightDecay: 0, warmupSteps: 0, widthMultiplier: 0, depthMultiplier: 0, learningRate: 0, validationExamples: 0, ...training },
-          },
-          signal,
-        );
+        // One architecture at a time (each has its own proxy size), cheapest verdict first.
+        const scores = [];
+        for (const architecture of plan.architectures) {
+          const verdict = await backend.testQuality(
+            {
+              graph,
+              seed: seedFor(plan.seed, -1, 'quality'),
+              architectures: [architecture],
+              dataset: plan.dataset,
+              steps: plan.qualitySteps,
+              minAccuracy: plan.minAccuracy,
+              batchSize: plan.batchSize,
+              training: training(architecture),
+            },
+            signal,
+          );
+          scores.push(...verdict.scores);
+          if (!verdict.accepted) {
+            timings.qualitySeconds = (performance.now() - started) / 1000;
+            return rejected(base, { ...verdict.rejection!, scores });
+          }
+        }
         timings.qualitySeconds = (performance.now() - started) / 1000;
-        if (!verdict.accepted) return rejected(base, verdict.rejection!);
       } finally {
         stats.stages.quality--;
       }
@@ -189,7 +206,7 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
               seed: seedFor(plan.seed, -1, 'training'),
               engine: 0,
               progressEvery: 1_000_000,
-              config: { architecture, dataset: plan.dataset, steps: plan.evaluationSteps, batchSize: plan.batchSize, momentum: 0, weightDecay: 0, warmupSteps: 0, widthMultiplier: 0, depthMultiplier: 0, learningRate: 0, validationExamples: 0, ...training },
+              config: { ...training(architecture), steps: plan.evaluationSteps },
             },
             signal,
           ),

@@ -12,6 +12,29 @@ export type Criterion = (typeof CRITERIA)[number];
 export const DATASETS = ['fashion_mnist', 'cifar10', 'synthetic'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
+/** A multiplier for every architecture, or one per architecture. */
+export type Scale = number | Readonly<Record<string, number>>;
+
+/** The multiplier of `architecture` (1 when a per-architecture scale does not name it). */
+export function scaleFor(scale: Scale, architecture: string): number {
+  return typeof scale === 'number' ? scale : (scale[architecture] ?? 1);
+}
+
+/** "0.5" or "resnet_v2=0.5,mobilenet_v2=0.25". */
+export function parseScale(text: string): Scale {
+  if (!text.includes('=')) return Number(text);
+  return Object.fromEntries(
+    text.split(',').map((pair) => {
+      const [name, value] = pair.split('=');
+      return [name!.trim(), Number(value)];
+    }),
+  );
+}
+
+export function scaleText(scale: Scale): string {
+  return typeof scale === 'number' ? String(scale) : Object.entries(scale).map(([a, v]) => `${a}=${v}`).join(',');
+}
+
 export interface SearchPlan {
   readonly seed: number;
   /** evolve: regularized evolution; random: random graphs through the same pipeline (the paper's baseline). */
@@ -20,7 +43,11 @@ export interface SearchPlan {
   readonly tournamentFraction: number;
   readonly criterion: Criterion;
   readonly batchIndependent: boolean;
-  /** Seed the initial population with the zoo (BN-ReLU, EvoNorm-B0/S0...) before random graphs. */
+  /**
+   * Start the initial population with the zoo (BN-ReLU, GN-ReLU, EvoNorm-B0/B1/B2/S0/S1/S2), then
+   * random graphs. On by default so that a short search has working layers to mutate; the paper
+   * starts from random graphs only (--init-zoo false).
+   */
   readonly initZoo: boolean;
   readonly architectures: readonly string[];
   readonly dataset: DatasetName;
@@ -38,8 +65,10 @@ export interface SearchPlan {
   /** Training steps of the full evaluation per architecture. */
   readonly evaluationSteps: number;
   readonly batchSize: number;
-  readonly width: number;
-  readonly depth: number;
+  /** Width multiplier of the proxies: one for all, or per architecture. */
+  readonly width: Scale;
+  /** Depth (block-count) multiplier: one for all, or per architecture. */
+  readonly depth: Scale;
   readonly learningRate: number;
   readonly validationExamples: number;
 }
@@ -48,23 +77,23 @@ export interface SearchPlan {
 export const DEFAULT_PLAN: SearchPlan = {
   seed: 0,
   strategy: 'evolve',
-  population: 16,
+  population: 12,
   tournamentFraction: 0.25,
   criterion: 'average',
   batchIndependent: false,
-  initZoo: false,
+  initZoo: true,
   architectures: ['resnet_v2', 'mobilenet_v2'],
   dataset: 'fashion_mnist',
   candidates: 0,
   minutes: 12,
   concurrency: 6,
   stabilitySteps: 10,
-  qualitySteps: 20,
+  qualitySteps: 40,
   minAccuracy: 0.2,
-  evaluationSteps: 60,
+  evaluationSteps: 80,
   batchSize: 32,
-  width: 0.25,
-  depth: 0.25,
+  width: { resnet_v2: 0.5, mobilenet_v2: 0.25, efficientnet_b0: 0.25 },
+  depth: { resnet_v2: 0.34, mobilenet_v2: 0.25, efficientnet_b0: 0.25 },
   learningRate: 0.1,
   validationExamples: 500,
 };
@@ -101,8 +130,11 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(plan.minAccuracy > 0 && plan.minAccuracy <= 1, 'min-accuracy', 'must be in (0, 1]', plan.minAccuracy);
   check(isInt(plan.evaluationSteps, 1, 100_000), 'evaluation-steps', 'must be an integer in 1..100000', plan.evaluationSteps);
   check(isInt(plan.batchSize, 1, 1024), 'batch-size', 'must be an integer in 1..1024', plan.batchSize);
-  check(plan.width >= 0.05 && plan.width <= 4, 'width', 'must be in [0.05, 4]', plan.width);
-  check(plan.depth >= 0.05 && plan.depth <= 4, 'depth', 'must be in [0.05, 4]', plan.depth);
+  for (const [flag, scale] of [['width', plan.width], ['depth', plan.depth]] as const) {
+    const values = typeof scale === 'number' ? [scale] : Object.values(scale);
+    check(values.every((v) => v >= 0.05 && v <= 4), flag, 'must be a multiplier in [0.05, 4], or a list like resnet_v2=0.5,mobilenet_v2=0.25', scaleText(scale));
+    if (typeof scale !== 'number') check(Object.keys(scale).every(isArchitecture), flag, `names architectures among ${ARCHITECTURES.join(', ')}`, scaleText(scale));
+  }
   check(plan.learningRate > 0 && plan.learningRate <= 10, 'learning-rate', 'must be in (0, 10]', plan.learningRate);
   check(isInt(plan.validationExamples, 10, 50_000), 'validation-examples', 'must be an integer in 10..50000', plan.validationExamples);
   return plan;
@@ -116,7 +148,10 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
   'tournament-fraction': (p, v) => (p.tournamentFraction = Number(v)),
   criterion: (p, v) => (p.criterion = v),
   'batch-independent': (p, v) => (p.batchIndependent = v === 'true' || v === ''),
-  'init-zoo': (p, v) => (p.initZoo = v === 'true' || v === ''),
+  'init-zoo': (p, v) => {
+    if (v !== 'true' && v !== 'false') throw new PlanError(`--init-zoo must be true or false, got ${JSON.stringify(v)}`);
+    p.initZoo = v === 'true';
+  },
   architectures: (p, v) => (p.architectures = v.split(',').filter((a) => a.length > 0)),
   dataset: (p, v) => (p.dataset = v),
   candidates: (p, v) => (p.candidates = Number(v)),
@@ -127,8 +162,8 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
   'min-accuracy': (p, v) => (p.minAccuracy = Number(v)),
   'evaluation-steps': (p, v) => (p.evaluationSteps = Number(v)),
   'batch-size': (p, v) => (p.batchSize = Number(v)),
-  width: (p, v) => (p.width = Number(v)),
-  depth: (p, v) => (p.depth = Number(v)),
+  width: (p, v) => (p.width = parseScale(v)),
+  depth: (p, v) => (p.depth = parseScale(v)),
   'learning-rate': (p, v) => (p.learningRate = Number(v)),
   'validation-examples': (p, v) => (p.validationExamples = Number(v)),
 };
