@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Candidate, RejectionReason } from '@evonorm/contracts';
+import { DEFAULT_PLAN, PlanError, candidateId, candidateIndex, candidateTable, newStats, paretoFront, parseScale, planFrom, renderView, scaleFor, seedFor, topCandidates } from '../src/index.js';
+
+const evaluated = (id: string, scores: Record<string, number>, duplicateOf = ''): Candidate =>
+  Candidate.fromPartial({ id, duplicateOf, formula: { text: `f(${id})`, latex: '' }, fitness: { scores: Object.entries(scores).map(([architecture, accuracy]) => ({ architecture, accuracy })), meanAccuracy: 0 } });
+
+describe('search seeds', () => {
+  it('are deterministic, distinct across candidates and purposes, and valid Rng seeds', () => {
+    assert.equal(seedFor(7, 3, 'mutation'), seedFor(7, 3, 'mutation'));
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) for (const p of ['graph', 'tournament', 'mutation'] as const) seen.add(seedFor(7, i, p));
+    assert.equal(seen.size, 6000);
+    assert.notEqual(seedFor(7, 3, 'graph'), seedFor(8, 3, 'graph'));
+    assert.notEqual(seedFor(2 ** 40, 0, 'graph'), seedFor(0, 0, 'graph'));
+    for (const s of seen) assert.ok(Number.isSafeInteger(s) && s >= 0);
+  });
+
+  it('name candidates by position', () => {
+    assert.equal(candidateId(42), 'c000042');
+    assert.equal(candidateIndex('c000042'), 42);
+    assert.equal(candidateIndex('c1234567'), 1234567);
+    assert.equal(candidateIndex('parent-1'), undefined);
+  });
+});
+
+describe('search plans', () => {
+  it('apply flags over the defaults', () => {
+    const plan = planFrom({ population: '50', criterion: 'pareto', architectures: 'resnet_v2,efficientnet_b0', width: 'resnet_v2=0.5,efficientnet_b0=0.3', 'init-zoo': 'false' });
+    assert.equal(plan.population, 50);
+    assert.equal(plan.criterion, 'pareto');
+    assert.deepEqual(plan.architectures, ['resnet_v2', 'efficientnet_b0']);
+    assert.equal(scaleFor(plan.width, 'efficientnet_b0'), 0.3);
+    assert.equal(scaleFor(plan.depth, 'resnet_v2'), 0.34);
+    assert.equal(plan.initZoo, false);
+    assert.equal(scaleFor(parseScale('0.7'), 'mobilenet_v2'), 0.7);
+    assert.equal(DEFAULT_PLAN.dataset, 'fashion_mnist');
+  });
+
+  it('reject bad values, naming the flag', () => {
+    const bad: Array<[Record<string, string>, RegExp]> = [
+      [{ population: '-1' }, /--population must be an integer/],
+      [{ 'tournament-fraction': '0' }, /--tournament-fraction must be in \(0, 1\]/],
+      [{ criterion: 'best' }, /--criterion must be one of average, pareto/],
+      [{ architectures: 'resnet_v2,resnet_v2' }, /--architectures must not repeat/],
+      [{ width: 'vgg=0.5' }, /--width names architectures among/],
+      [{ depth: '9' }, /--depth must be a multiplier in \[0.05, 4\]/],
+      [{ candidates: '0', minutes: '0' }, /--candidates or --minutes must set a budget/],
+      [{ 'init-zoo': 'yes' }, /--init-zoo must be true or false/],
+      [{ dataset: 'imagenet' }, /--dataset must be one of fashion_mnist, cifar10, synthetic/],
+    ];
+    for (const [flags, says] of bad) assert.throws(() => planFrom(flags), (e: Error) => e instanceof PlanError && says.test(e.message), JSON.stringify(flags));
+  });
+});
+
+describe('rankings and the live view', () => {
+  const history = [
+    evaluated('c000000', { resnet_v2: 0.6, mobilenet_v2: 0.7 }),
+    evaluated('c000001', { resnet_v2: 0.7, mobilenet_v2: 0.5 }),
+    evaluated('c000002', { resnet_v2: 0.5, mobilenet_v2: 0.5 }),
+    evaluated('c000003', { resnet_v2: 0.6, mobilenet_v2: 0.7 }, 'c000000'),
+    Candidate.fromPartial({ id: 'c000004', rejection: { reason: RejectionReason.REJECTION_REASON_UNSTABLE, detail: 'x' } }),
+  ];
+
+  it('ranks by mean accuracy, collapses duplicates, and finds the Pareto front', () => {
+    assert.deepEqual(topCandidates(history, 2).map((c) => c.id), ['c000000', 'c000001']);
+    assert.deepEqual(paretoFront(history).map((c) => c.id), ['c000000', 'c000001']);
+    const table = candidateTable(topCandidates(history, 3)).split('\n');
+    assert.match(table[0]!, /^rank\s+id\s+mean\s+resnet_v2\s+mobilenet_v2\s+formula$/);
+    assert.match(table[1]!, /^1\s+c000000\s+65\.0%\s+60\.0%\s+70\.0%\s+f\(c000000\)$/);
+  });
+
+  it('draws a progress bar, the best layer, rejections and workers', () => {
+    const stats = newStats(Date.now() - 30_000);
+    Object.assign(stats, { reported: 5, reportedThisRun: 5, evaluated: 4, duplicates: 1, rejectionsByReason: { unstable: 1 } });
+    stats.best = { id: 'c000000', meanAccuracy: 0.65, formula: 'f(c000000)', scores: { resnet_v2: 0.6 } };
+    const lines = renderView({ ...DEFAULT_PLAN, candidates: 10, minutes: 0 }, stats, [{ target: 'a', active: 1, up: true, failures: 0 }, { target: 'b', active: 0, up: false, failures: 2 }], 'c000004 rejected');
+    assert.match(lines[0]!, /^\[█{15}░{15}\] 50\.0%/);
+    assert.match(lines[1]!, /candidates 5 \(4 evaluated, 1 duplicates reused\)\s+10\.0\/min/);
+    assert.match(lines[2]!, /best c000000\s+mean 65\.0%\s+resnet_v2 60\.0%/);
+    assert.match(lines[4]!, /rejections unstable 1/);
+    assert.match(lines[5]!, /training replicas 1\/2 up, 1 busy/);
+  });
+});
