@@ -1,6 +1,9 @@
 /**
- * Training replicas as one pool: calls go round-robin over a list of addresses (or to one DNS
- * name resolved by gRPC's round_robin policy, e.g. a Kubernetes headless service). A call that
+ * Training replicas as one pool: each call goes to the least busy replica of a list of addresses
+ * (round-robin among equals), or to one DNS name resolved by gRPC's round_robin policy (e.g. a
+ * Kubernetes headless service). With `perReplica`, a call waits until some replica has fewer than
+ * that many of this pool's calls, so slow and fast trainings spread evenly (plain round-robin sends
+ * every second call, e.g. always the slower architecture, to the same replica). A call that
  * fails because its replica died, restarted or was full is retried on the next replica, so a lost
  * worker costs time, never a result. Requests are seeded, so a retried training gives the same
  * answer wherever it runs.
@@ -45,6 +48,8 @@ export interface PoolOptions {
   readonly onRetry?: (target: string, error: ServiceError, attempt: number) => void;
   /** Deadline of one Train call (default 1 hour). */
   readonly deadlineMs?: number;
+  /** Calls of this pool one address may hold at once (default unlimited; a dns: target is never capped). */
+  readonly perReplica?: number;
 }
 
 /** Parses "host:port,host:port" or "dns:///name:port" into targets. */
@@ -60,6 +65,7 @@ export function trainingTargets(spec: string): string[] {
 export class TrainingPool {
   private readonly replicas: Replica[];
   private next = 0;
+  private readonly freed = new Set<() => void>();
 
   constructor(
     targets: readonly string[],
@@ -111,19 +117,47 @@ export class TrainingPool {
     for (const r of this.replicas) r.client.close();
   }
 
-  /** The next replica in round-robin order that is not marked down; waits if all are. */
+  /** The least busy replica that is up and under its cap (round-robin among equals); waits while there is none. */
   private async pick(signal?: AbortSignal): Promise<Replica> {
+    const cap = this.options.perReplica ?? Infinity;
     for (;;) {
       const now = Date.now();
+      let best: Replica | undefined;
+      let bestAt = 0;
       for (let i = 0; i < this.replicas.length; i++) {
-        const r = this.replicas[(this.next + i) % this.replicas.length]!;
-        if (r.downUntil <= now) {
-          this.next = (this.next + i + 1) % this.replicas.length;
-          return r;
+        const at = (this.next + i) % this.replicas.length;
+        const r = this.replicas[at]!;
+        const limit = r.target.startsWith('dns:') ? Infinity : cap;
+        if (r.downUntil > now || r.active >= limit) continue;
+        if (!best || r.active < best.active) {
+          best = r;
+          bestAt = at;
         }
       }
-      const soonest = Math.min(...this.replicas.map((r) => r.downUntil));
-      await sleep(Math.max(10, soonest - now), signal);
+      if (best) {
+        this.next = (bestAt + 1) % this.replicas.length;
+        return best;
+      }
+      const downs = this.replicas.filter((r) => r.downUntil > now).map((r) => r.downUntil - now);
+      const wait = downs.length > 0 ? Math.max(10, Math.min(...downs)) : 1000;
+      // Wake on the first freed slot or when a down replica may be back.
+      await new Promise<void>((resolve, reject) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.freed.delete(wake);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          this.freed.delete(wake);
+          reject(new CallCancelledError('Train'));
+        };
+        const timer = setTimeout(wake, wait);
+        this.freed.add(wake);
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      });
     }
   }
 
@@ -139,6 +173,7 @@ export class TrainingPool {
         if (finished) return;
         finished = true;
         replica.active--;
+        for (const wake of [...this.freed]) wake();
         signal?.removeEventListener('abort', onAbort);
       };
       call.on('data', (e: TrainResponse) => {

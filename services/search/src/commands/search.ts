@@ -27,7 +27,8 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
   budget:   --candidates N (0: none)  --minutes ${DEFAULT_PLAN.minutes} (0: none)  --concurrency ${DEFAULT_PLAN.concurrency}
   services: none given: all start locally, one training replica per core (--replicas N, --threads-per-replica 1,
             --fashion-mnist-dir D, --cifar10-dir D); or all of --selection, --mutation, --rejection host:port
-            and --training host:port[,host:port...] | dns:///name:port (round-robin, failover)
+            and --training host:port[,host:port...] | dns:///name:port (least busy first, failover;
+            --training-slots 1: trainings kept on one address at a time)
 Ctrl-C stops cleanly (finished candidates are kept); --resume continues a stopped or killed search.`;
 
 const BUDGET_FLAGS = new Set(['candidates', 'minutes']);
@@ -48,6 +49,7 @@ function parse(argv: string[]): Parsed {
     rejection: { type: 'string' },
     training: { type: 'string' },
     replicas: { type: 'string' },
+    'training-slots': { type: 'string' },
     'threads-per-replica': { type: 'string' },
     'fashion-mnist-dir': { type: 'string' },
     'cifar10-dir': { type: 'string' },
@@ -125,6 +127,8 @@ export async function searchCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 256) throw new UsageError('--replicas must be an integer in 1..256');
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UsageError('--threads-per-replica must be an integer in 1..256');
   const top = Number(flags.top ?? 5);
+  const slots = Number(flags['training-slots'] ?? 1);
+  if (!Number.isInteger(slots) || slots < 1 || slots > 1024) throw new UsageError('--training-slots must be an integer in 1..1024');
   if (!addresses && plan.dataset === 'fashion_mnist' && !existsSync(flags['fashion-mnist-dir'] ?? FASHION_MNIST_DIR)) {
     console.error(`evonorm: Fashion-MNIST is not installed (looked in ${flags['fashion-mnist-dir'] ?? FASHION_MNIST_DIR}).\nInstall it with:\n  ${FASHION_MNIST_INSTALL}\nor pass --fashion-mnist-dir <folder>, or search on --dataset synthetic.`);
     return 2;
@@ -163,7 +167,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
       });
       addresses = local.addresses;
     }
-    const b = grpcBackend(addresses, hardStop.signal, (notice) => sink.event({ type: 'retry', ...notice }));
+    const b = grpcBackend(addresses, hardStop.signal, (notice) => sink.event({ type: 'retry', ...notice }), slots);
     backend = b;
     await checkSelection(b, plan);
     const summaryHolder: { stats?: SearchSummary['stats'] } = {};

@@ -59,12 +59,17 @@ export interface RetryNotice {
 const SHORT_MS = 30_000;
 const LONG_MS = 3_600_000;
 
-export function grpcBackend(addresses: Addresses, signal: AbortSignal, onRetry: (notice: RetryNotice) => void = () => {}): SearchBackend {
+/**
+ * `trainingSlots`: trainings the search keeps on one training address at a time (default 1, the
+ * replicas' --max-concurrent in the embedded default); more wait for a free replica.
+ */
+export function grpcBackend(addresses: Addresses, signal: AbortSignal, onRetry: (notice: RetryNotice) => void = () => {}, trainingSlots = 1): SearchBackend {
   const insecure = credentials.createInsecure();
   const selection = new SelectionServiceClient(addresses.selection, insecure);
   const mutation = new MutationServiceClient(addresses.mutation, insecure);
   const rejection = new RejectionServiceClient(addresses.rejection, insecure);
   const pool = new TrainingPool(trainingTargets(addresses.training), {
+    perReplica: trainingSlots,
     onRetry: (target, error, attempt) => onRetry({ service: `training ${target}`, method: 'Train', code: status[error.code] ?? String(error.code), detail: error.details, attempt }),
   });
   const call = <Req, Res>(service: string, client: Client, method: string, request: Req, deadlineMs = SHORT_MS, callSignal: AbortSignal = signal): Promise<Res> =>
