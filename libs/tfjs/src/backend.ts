@@ -3,7 +3,9 @@
  * optional; they download libtensorflow at install and cannot install everywhere), else the
  * pure-JS CPU backend, which is correct but slow. Reports which one is in use.
  */
-import * as tf from '@tensorflow/tfjs-core';
+// The union package: its Node bundle carries tfjs-core with every gradient registered, the pure-JS
+// CPU backend, and it is what tfjs-node(-gpu) plug their native backend into.
+import * as tf from '@tensorflow/tfjs';
 
 export interface BackendInfo {
   /** e.g. "tensorflow" (a native package), "cpu" (pure JS). */
@@ -25,6 +27,11 @@ async function tryImport(name: string): Promise<boolean> {
   }
 }
 
+/** Whether a native TensorFlow.js package (tfjs-node-gpu or tfjs-node) can be loaded here. */
+export async function nativeTfjsAvailable(): Promise<boolean> {
+  return (await initBackend()).native;
+}
+
 export async function initBackend(): Promise<BackendInfo> {
   if (selected) return selected;
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
@@ -33,10 +40,9 @@ export async function initBackend(): Promise<BackendInfo> {
       return selected;
     }
   }
-  await import('@tensorflow/tfjs-backend-cpu');
   await tf.setBackend('cpu');
   await tf.ready();
-  selected = { backend: 'cpu', package: '@tensorflow/tfjs-backend-cpu', native: false };
+  selected = { backend: 'cpu', package: '@tensorflow/tfjs (pure JavaScript)', native: false };
   return selected;
 }
 

@@ -65,7 +65,11 @@ export function applyLayer(graph: LayerGraph, x: tf.Tensor4D, vars: LayerVariabl
       add: () => tf.add(a, b),
       mul: () => tf.mul(a, b),
       div: () => tf.div(a, b),
-      max: () => tf.maximum(a, b),
+      // tfjs's Maximum gradient does not sum over broadcast dimensions: broadcast first.
+      max: () => {
+        const shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+        return tf.maximum(tf.broadcastTo(a, shape), tf.broadcastTo(b, shape));
+      },
       neg: () => tf.neg(a),
       sigmoid: () => tf.sigmoid(a),
       tanh: () => tf.tanh(a),
