@@ -1,10 +1,12 @@
 /**
- * Training engines behind one interface. `onnx` builds training-step graphs run by ONNX Runtime;
- * `tfjs` (TensorFlow.js) is selected by `auto` when a native TensorFlow.js backend is installed.
+ * Training engines behind one interface: `onnx` builds training-step graphs run by ONNX Runtime;
+ * `tfjs` runs the same network, parameters and update rule on TensorFlow.js. `auto` picks tfjs
+ * when a native TensorFlow.js backend is installed, else onnx.
  */
 import type { LayerGraph } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
-import { OnnxTrainer, type OnnxTrainerOptions } from '@evonorm/onnx';
+import { OnnxTrainer, networkLayout, type OnnxTrainerOptions } from '@evonorm/onnx';
+import { TfjsTrainer, nativeTfjsAvailable } from '@evonorm/tfjs';
 
 export type EngineName = 'onnx' | 'tfjs' | 'auto';
 
@@ -28,16 +30,25 @@ export class EngineUnavailableError extends Error {
   }
 }
 
-/** Resolves `auto`: TensorFlow.js needs a native backend to be worth using; none is wired in yet. */
-export function resolveEngine(name: EngineName): 'onnx' | 'tfjs' {
-  if (name === 'tfjs') {
-    throw new EngineUnavailableError('the tfjs engine is not available in this build; use --engine onnx (or auto)');
-  }
-  return 'onnx';
+/**
+ * Resolves `auto`: TensorFlow.js when a native backend (tfjs-node-gpu or tfjs-node) is installed,
+ * since only then is it fast; otherwise ONNX Runtime. `tfjs` always works (pure JS at worst).
+ */
+export async function resolveEngine(name: EngineName): Promise<'onnx' | 'tfjs'> {
+  if (name === 'onnx' || name === 'tfjs') return name;
+  return (await nativeTfjsAvailable()) ? 'tfjs' : 'onnx';
 }
 
 export async function createTrainer(engine: EngineName, spec: NetworkSpec, layer: LayerGraph, options: TrainerOptions): Promise<Trainer> {
-  resolveEngine(engine);
+  if ((await resolveEngine(engine)) === 'tfjs') {
+    const trainer = await TfjsTrainer.create(spec, layer, networkLayout(spec, layer, options.seed), {
+      batch: options.batch,
+      ...(options.evalBatch ? { evalBatch: options.evalBatch } : {}),
+      ...(options.momentum !== undefined ? { momentum: options.momentum } : {}),
+      ...(options.weightDecay !== undefined ? { weightDecay: options.weightDecay } : {}),
+    });
+    return trainer;
+  }
   const trainer = await OnnxTrainer.create(spec, layer, options);
   const label = `onnx/${options.ep ?? 'cpu'}`;
   return {
