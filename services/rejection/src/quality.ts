@@ -1,6 +1,7 @@
 /** The quality test through the training service: a short training per architecture over gRPC. */
 import { Metadata, credentials } from '@grpc/grpc-js';
 import {
+  Engine,
   RejectionReason,
   TrainRequest,
   TrainingConfig,
@@ -23,6 +24,7 @@ export interface QualityPlan {
   readonly batchSize: number;
   /** The rest of each run's configuration (width, learning rate...). */
   readonly base?: TrainingConfig;
+  readonly engine?: Engine;
 }
 
 async function trainOnce(pool: TrainingPool, request: TrainRequest, signal: AbortSignal): Promise<TrainResult> {
@@ -43,6 +45,7 @@ export async function qualityThroughTraining(client: TrainingPool, plan: Quality
       TrainRequest.fromPartial({
         graph: plan.graph,
         seed: plan.seed,
+        engine: plan.engine ?? Engine.ENGINE_UNSPECIFIED,
         config: TrainingConfig.fromPartial({ ...plan.base, validationExamples: plan.base?.validationExamples || 500, architecture, dataset: plan.dataset, steps: plan.steps, batchSize: plan.batchSize }),
       }),
       signal,

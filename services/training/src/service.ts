@@ -12,8 +12,9 @@ import {
   type TrainingConfig,
 } from '@evonorm/contracts';
 import { ARCHITECTURES, architecture, isArchitecture } from '@evonorm/nets';
-import { invalidArgument, requireGraph, requireSeed, serverStream, Slots, unary, unavailable, type Logger } from '@evonorm/rpc';
-import { train } from '@evonorm/train';
+import { invalidArgument, requireGraph, requireSeed, serverStream, Slots, unary, type Logger } from '@evonorm/rpc';
+import { resolveEngine, train, type EngineName } from '@evonorm/train';
+import { initBackend } from '@evonorm/tfjs';
 import { DATASETS, type DatasetCatalog } from './datasets.js';
 
 export const MAX_STEPS = 100_000;
@@ -21,6 +22,8 @@ export const MAX_BATCH = 1024;
 
 export interface WorkerOptions {
   readonly maxConcurrent: number;
+  /** Engine for requests that leave it unspecified (default auto). */
+  readonly engine?: EngineName;
   /** Calls that may wait for a free slot; beyond them a call is refused (RESOURCE_EXHAUSTED). */
   readonly maxQueued?: number;
   readonly threads?: number;
@@ -58,14 +61,17 @@ function requireConfig(config: TrainingConfig | undefined) {
   };
 }
 
-function requireEngine(engine: Engine): 'onnx' {
+/** The request's engine; unspecified means this worker's default (--engine). */
+function requireEngine(engine: Engine, fallback: EngineName): EngineName {
   switch (engine) {
     case Engine.ENGINE_UNSPECIFIED:
+      return fallback;
     case Engine.ENGINE_AUTO:
+      return 'auto';
     case Engine.ENGINE_ONNX:
       return 'onnx';
     case Engine.ENGINE_TFJS:
-      throw unavailable('the tfjs engine is not available on this worker (no TensorFlow.js backend installed); use ENGINE_ONNX or ENGINE_AUTO');
+      return 'tfjs';
     default:
       throw invalidArgument('engine', `unknown engine ${engine}; use ENGINE_AUTO, ENGINE_ONNX or ENGINE_TFJS`);
   }
@@ -76,7 +82,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
   return {
     train: serverStream<TrainRequest, TrainResponse>('Train', logger, async (request, context, emit) => {
       const config = requireConfig(request.config);
-      const engine = requireEngine(request.engine);
+      const engine = requireEngine(request.engine, worker.engine ?? 'auto');
       const seed = requireSeed('seed', request.seed);
       const every = request.progressEvery || 10;
       const dataset = catalog.get(config.dataset, 'config.dataset');
@@ -130,13 +136,16 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
         release();
       }
     }),
-    getWorkerInfo: unary('GetWorkerInfo', logger, () => ({
-      engine: 'onnx',
-      backend: 'onnxruntime-node/cpu',
-      maxConcurrent: worker.maxConcurrent,
-      active: slots.active,
-      architectures: [...ARCHITECTURES],
-      datasets: [...DATASETS],
-    })),
+    getWorkerInfo: unary('GetWorkerInfo', logger, async () => {
+      const engine = await resolveEngine(worker.engine ?? 'auto');
+      return {
+        engine,
+        backend: engine === 'tfjs' ? `tensorflow.js/${(await initBackend()).backend}` : 'onnxruntime-node/cpu',
+        maxConcurrent: worker.maxConcurrent,
+        active: slots.active,
+        architectures: [...ARCHITECTURES],
+        datasets: [...DATASETS],
+      };
+    }),
   };
 }

@@ -58,6 +58,8 @@ describe('training service (separate process, generated client)', () => {
     const info = await callUnary<unknown, { maxConcurrent: number; architectures: string[]; datasets: string[] }>(client, 'getWorkerInfo', {});
     assert.equal(info.code, status.OK);
     assert.equal(info.response!.maxConcurrent, 1);
+    // auto: onnx, since no native TensorFlow.js backend is installed here.
+    assert.equal((info.response as unknown as { engine: string }).engine, 'onnx');
     assert.deepEqual(info.response!.architectures, ['resnet_v2', 'mobilenet_v2', 'efficientnet_b0']);
     assert.equal(await healthStatus(service.address, 'evonorm.v1.TrainingService'), 'SERVING');
   });
@@ -77,6 +79,16 @@ describe('training service (separate process, generated client)', () => {
     assert.equal(r.engine, 'onnx/cpu');
   });
 
+  it('trains with the TensorFlow.js engine when asked (pure JS here), to a real accuracy', async () => {
+    const out = await train(client, request({ engine: Engine.ENGINE_TFJS, config: config({ steps: 4, batchSize: 8, widthMultiplier: 0.25, validationExamples: 50 }) }), 60_000);
+    assert.equal(out.code, status.OK, out.details);
+    const r = out.events.at(-1)!.result!;
+    assert.equal(r.engine, 'tfjs/cpu');
+    assert.equal(r.lossCurve.length, 4);
+    assert.ok(r.lossCurve.every((l) => Number.isFinite(l) && l > 0));
+    assert.ok(r.score!.accuracy >= 0 && r.score!.accuracy <= 1);
+  });
+
   const BAD: Array<{ name: string; req: TrainRequest; code: status; says: RegExp }> = [
     { name: 'missing config', req: TrainRequest.fromPartial({ graph: BN, seed: 1 }), code: status.INVALID_ARGUMENT, says: /^config: a training config is required/ },
     { name: 'unknown architecture', req: request({ config: config({ architecture: 'vgg16' }) }), code: status.INVALID_ARGUMENT, says: /^config\.architecture: unknown architecture "vgg16"; use one of resnet_v2/ },
@@ -87,7 +99,6 @@ describe('training service (separate process, generated client)', () => {
     { name: 'negative learning rate', req: request({ config: config({ learningRate: -1 }) }), code: status.INVALID_ARGUMENT, says: /^config\.learning_rate/ },
     { name: 'malformed graph', req: request({ graph: { nodes: [{ op: Op.OP_ADD, inputs: [0, 5], indexSet: IndexSet.INDEX_SET_UNSPECIFIED }, { op: Op.OP_NEG, inputs: [4], indexSet: IndexSet.INDEX_SET_UNSPECIFIED }] } }), code: status.INVALID_ARGUMENT, says: /graph\.nodes\[0\]\.inputs\[1\]: node 4 .*cycle/ },
     { name: 'missing graph', req: TrainRequest.fromPartial({ config: config({}), seed: 1 }), code: status.INVALID_ARGUMENT, says: /^graph: a layer graph is required/ },
-    { name: 'tfjs engine not installed', req: request({ engine: Engine.ENGINE_TFJS }), code: status.UNAVAILABLE, says: /tfjs engine is not available/ },
     { name: 'unknown engine', req: request({ engine: 42 as Engine }), code: status.INVALID_ARGUMENT, says: /^engine: unknown engine 42/ },
     { name: 'CIFAR-10 not configured', req: request({ config: config({ dataset: 'cifar10' }) }), code: status.FAILED_PRECONDITION, says: /--cifar10-dir/ },
   ];

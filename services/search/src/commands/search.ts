@@ -19,7 +19,7 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
        evonorm search --resume <dir> [--candidates N] [--minutes M] [--json]
   method:   --strategy evolve|random  --population ${DEFAULT_PLAN.population}  --tournament-fraction ${DEFAULT_PLAN.tournamentFraction}
             --criterion average|pareto  --batch-independent  --init-zoo true|false  --seed ${DEFAULT_PLAN.seed}
-  proxies:  --dataset fashion_mnist|cifar10|synthetic  --architectures ${DEFAULT_PLAN.architectures.join(',')}
+  proxies:  --engine auto|onnx|tfjs  --dataset fashion_mnist|cifar10|synthetic  --architectures ${DEFAULT_PLAN.architectures.join(',')}
             --width ${scaleText(DEFAULT_PLAN.width)}  --depth ${scaleText(DEFAULT_PLAN.depth)}
             (one multiplier for all, or per architecture)  --batch-size ${DEFAULT_PLAN.batchSize}  --learning-rate ${DEFAULT_PLAN.learningRate}
             --stability-steps ${DEFAULT_PLAN.stabilitySteps}  --quality-steps ${DEFAULT_PLAN.qualitySteps}  --min-accuracy ${DEFAULT_PLAN.minAccuracy}

@@ -9,7 +9,7 @@
  * trainings interleave. Functional duplicates are decided at proposal time against every earlier
  * candidate and reuse its outcome (AutoML-Zero's functional-equivalence cache).
  */
-import { RejectionReason, graphFromProto, graphToProto, type Candidate, type LayerGraph, type Rejection, type TrainingConfig } from '@evonorm/contracts';
+import { Engine, RejectionReason, graphFromProto, graphToProto, type Candidate, type LayerGraph, type Rejection, type TrainingConfig } from '@evonorm/contracts';
 import { renderFormula, zooLayers } from '@evonorm/graph';
 import type { SearchBackend } from './backend.js';
 import type { CandidateEvent, SearchEvent, SearchStats, StopReason } from './events.js';
@@ -48,6 +48,9 @@ interface Slot {
 }
 
 const REASON_PREFIX = 'REJECTION_REASON_';
+
+/** auto leaves the choice to each replica (its --engine, auto by default). */
+const ENGINE_CODES: Record<string, Engine> = { auto: Engine.ENGINE_UNSPECIFIED, onnx: Engine.ENGINE_ONNX, tfjs: Engine.ENGINE_TFJS };
 
 export function reasonName(reason: RejectionReason): string {
   return (RejectionReason[reason] ?? String(reason)).replace(REASON_PREFIX, '').toLowerCase();
@@ -181,6 +184,7 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
               minAccuracy: plan.minAccuracy,
               batchSize: plan.batchSize,
               training: training(architecture),
+              engine: ENGINE_CODES[plan.engine]!,
             },
             signal,
           );
@@ -204,7 +208,7 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
             {
               graph,
               seed: seedFor(plan.seed, -1, 'training'),
-              engine: 0,
+              engine: ENGINE_CODES[plan.engine]!,
               progressEvery: 1_000_000,
               config: { ...training(architecture), steps: plan.evaluationSteps },
             },

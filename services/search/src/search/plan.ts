@@ -35,8 +35,13 @@ export function scaleText(scale: Scale): string {
   return typeof scale === 'number' ? String(scale) : Object.entries(scale).map(([a, v]) => `${a}=${v}`).join(',');
 }
 
+export const ENGINES = ['auto', 'onnx', 'tfjs'] as const;
+export type EngineChoice = (typeof ENGINES)[number];
+
 export interface SearchPlan {
   readonly seed: number;
+  /** Training engine of the quality tests and evaluations (auto: each replica's default). */
+  readonly engine: EngineChoice;
   /** evolve: regularized evolution; random: random graphs through the same pipeline (the paper's baseline). */
   readonly strategy: Strategy;
   readonly population: number;
@@ -76,6 +81,7 @@ export interface SearchPlan {
 /** The main job's defaults: a small real search on Fashion-MNIST, about 12 minutes on 2 cores. */
 export const DEFAULT_PLAN: SearchPlan = {
   seed: 0,
+  engine: 'auto',
   strategy: 'evolve',
   population: 12,
   tournamentFraction: 0.25,
@@ -114,6 +120,7 @@ const isInt = (v: number, lo: number, hi: number): boolean => Number.isInteger(v
 /** Validates a plan, naming the flag of the first problem. */
 export function validatePlan(plan: SearchPlan): SearchPlan {
   check(Number.isSafeInteger(plan.seed) && plan.seed >= 0, 'seed', 'must be an integer in [0, 2^53)', plan.seed);
+  check((ENGINES as readonly string[]).includes(plan.engine), 'engine', `must be one of ${ENGINES.join(', ')}`, plan.engine);
   check((STRATEGIES as readonly string[]).includes(plan.strategy), 'strategy', `must be one of ${STRATEGIES.join(', ')}`, plan.strategy);
   check(isInt(plan.population, 1, 1_000_000), 'population', 'must be an integer in 1..1000000', plan.population);
   check(plan.tournamentFraction > 0 && plan.tournamentFraction <= 1, 'tournament-fraction', 'must be in (0, 1]', plan.tournamentFraction);
@@ -143,6 +150,7 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
 /** Flags of `evonorm search` that set plan fields, with their parsers. */
 export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: string) => void> = {
   seed: (p, v) => (p.seed = Number(v)),
+  engine: (p, v) => (p.engine = v),
   strategy: (p, v) => (p.strategy = v),
   population: (p, v) => (p.population = Number(v)),
   'tournament-fraction': (p, v) => (p.tournamentFraction = Number(v)),

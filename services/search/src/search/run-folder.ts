@@ -35,7 +35,7 @@ export function readRun(dir: string): RunRecord {
     throw new RunFolderError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (record.version !== 1 || !record.plan) throw new RunFolderError(`${path} is not an evonorm search record (version 1)`);
-  return { ...record, plan: validatePlan(record.plan) };
+  return { ...record, plan: validatePlan({ ...record.plan, engine: record.plan.engine ?? 'auto' }) };
 }
 
 export function writeRun(dir: string, record: RunRecord): void {
