@@ -5,7 +5,7 @@
  */
 import type { Dataset } from '@evonorm/data';
 import type { LayerGraph } from '@evonorm/graph';
-import { ARCHITECTURES } from '@evonorm/nets';
+import { ARCHITECTURES, type NetworkSpec } from '@evonorm/nets';
 import type { ExecutionProvider } from '@evonorm/onnx';
 import type { EngineName } from './engine.js';
 import { train, type TrainingFailure } from './train.js';
@@ -14,7 +14,8 @@ export interface QualityOptions {
   readonly layer: LayerGraph;
   readonly dataset: Dataset;
   readonly seed: number;
-  readonly architectures?: readonly string[];
+  /** Names (default sizes for the dataset) or whole network descriptions (e.g. scaled proxies). */
+  readonly architectures?: readonly (string | NetworkSpec)[];
   readonly steps?: number;
   readonly batchSize?: number;
   readonly minAccuracy?: number;
@@ -49,9 +50,10 @@ export async function qualityTest(options: QualityOptions): Promise<QualityResul
   const threshold = options.minAccuracy ?? 0.2;
   const start = performance.now();
   const scores: QualityScore[] = [];
-  for (const name of architectures) {
+  for (const network of architectures) {
+    const name = typeof network === 'string' ? network : network.name;
     const result = await train({
-      network: name,
+      network,
       layer: options.layer,
       dataset: options.dataset,
       steps,
@@ -76,5 +78,5 @@ export async function qualityTest(options: QualityOptions): Promise<QualityResul
       return { accepted: false, scores, rejectedOn: name, detail: `${name}: ${why} after ${result.steps} steps`, seconds: (performance.now() - start) / 1000 };
     }
   }
-  return { accepted: true, scores, detail: `≥ ${(100 * threshold).toFixed(0)}% on ${architectures.join(', ')}`, seconds: (performance.now() - start) / 1000 };
+  return { accepted: true, scores, detail: `≥ ${(100 * threshold).toFixed(0)}% on ${scores.map((s) => s.architecture).join(', ')}`, seconds: (performance.now() - start) / 1000 };
 }

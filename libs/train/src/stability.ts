@@ -7,7 +7,7 @@
  */
 import { makeBatch, trainValidationSplit, type Dataset } from '@evonorm/data';
 import { Rng, type LayerGraph } from '@evonorm/graph';
-import { architecture } from '@evonorm/nets';
+import { architecture, type NetworkSpec } from '@evonorm/nets';
 import type { ExecutionProvider } from '@evonorm/onnx';
 import { createTrainer, type EngineName } from './engine.js';
 
@@ -15,7 +15,8 @@ export interface StabilityOptions {
   readonly layer: LayerGraph;
   readonly dataset: Dataset;
   readonly seed: number;
-  readonly architecture?: string;
+  /** A name (default size for the dataset) or a whole network description. */
+  readonly architecture?: string | NetworkSpec;
   readonly steps?: number;
   readonly batchSize?: number;
   readonly maxGradientNorm?: number;
@@ -62,7 +63,8 @@ export async function stabilityTest(options: StabilityOptions): Promise<Stabilit
   const batch = options.batchSize ?? 8;
   const start = performance.now();
   const rng = Rng.fromSeed(options.seed);
-  const spec = architecture(options.architecture ?? 'resnet_v2', { input: options.dataset.shape, classes: options.dataset.classes });
+  const chosen = options.architecture ?? 'resnet_v2';
+  const spec = typeof chosen === 'string' ? architecture(chosen, { input: options.dataset.shape, classes: options.dataset.classes }) : chosen;
   const { train } = trainValidationSplit(options.dataset, Math.min(100, options.dataset.train.count - batch), rng);
   const data = makeBatch(options.dataset, train, rng.sample(train.count, batch));
   const trainer = await createTrainer(options.engine ?? 'auto', spec, options.layer, {

@@ -11,7 +11,7 @@ import { makeBatch, syntheticDataset } from '@evonorm/data';
 import { FunctionalProbe, Rng, randomGraph, zooLayers, type LayerGraph } from '@evonorm/graph';
 import { ARCHITECTURES, architecture, type NetworkSpec } from '@evonorm/nets';
 import { tf } from '@evonorm/tfjs';
-import { createTrainer, resolveEngine, train } from '../src/index.js';
+import { createTrainer, qualityTest, resolveEngine, stabilityTest, train } from '../src/index.js';
 
 const data = syntheticDataset({ seed: 4, shape: [1, 8, 8], train: 64, test: 16 });
 const batch = makeBatch(data, data.train, [0, 1, 2, 3, 4, 5]);
@@ -115,5 +115,29 @@ describe('tfjs and onnx engines agree', () => {
     assert.equal(result.lossCurve.length, 8);
     assert.ok(result.lossCurve.every(Number.isFinite));
     assert.ok(result.accuracy >= 0 && result.accuracy <= 1);
+  });
+
+  it('runs the stability and quality tests with the same verdicts and numbers as onnx', async () => {
+    const layer = zooLayers().find((z) => z.name === 'bn-relu')!.graph;
+    const spec = tiny('resnet_v2');
+    const explode = { nodes: [{ op: 'exp' as const, inputs: [0] }, { op: 'exp' as const, inputs: [4] }] };
+    for (const [label, graph] of [['bn-relu', layer], ['exp(exp(x))', explode]] as const) {
+      const [a, b] = await Promise.all(
+        (['onnx', 'tfjs'] as const).map((engine) => stabilityTest({ layer: graph, dataset: data, seed: 3, architecture: spec, steps: 3, batchSize: 6, engine, threads: 1 })),
+      );
+      assert.equal(b!.accepted, a!.accepted, `${label}: onnx ${a!.detail} / tfjs ${b!.detail}`);
+      assert.equal(b!.steps, a!.steps, label);
+      if (Number.isFinite(a!.maxGradientNorm)) {
+        assert.ok(Math.abs(a!.maxGradientNorm - b!.maxGradientNorm) <= 1e-3 * a!.maxGradientNorm, `${label}: max ‖∇‖ ${a!.maxGradientNorm} vs ${b!.maxGradientNorm}`);
+      }
+    }
+    const quality = (engine: 'onnx' | 'tfjs') =>
+      qualityTest({ layer, dataset: data, seed: 3, architectures: [spec], steps: 6, batchSize: 8, minAccuracy: 0, validationExamples: 16, engine, threads: 1 });
+    const q1 = await quality('onnx');
+    const q2 = await quality('tfjs');
+    assert.ok(q1.accepted && q2.accepted);
+    assert.equal(q2.scores[0]!.architecture, 'resnet_v2');
+    assert.ok(Math.abs(q1.scores[0]!.loss - q2.scores[0]!.loss) <= 1e-3 * q1.scores[0]!.loss, `validation loss ${q1.scores[0]!.loss} vs ${q2.scores[0]!.loss}`);
+    assert.ok(Math.abs(q1.scores[0]!.accuracy - q2.scores[0]!.accuracy) <= 1 / 16, `accuracy ${q1.scores[0]!.accuracy} vs ${q2.scores[0]!.accuracy}`);
   });
 });
