@@ -34,6 +34,10 @@ export async function nativeTfjsAvailable(): Promise<boolean> {
 
 export async function initBackend(): Promise<BackendInfo> {
   if (selected) return selected;
+  // Production mode only silences TensorFlow.js's console messages (e.g. the pure-JS backend's
+  // banner on first use), which would break the services' JSON-lines logs; the backend in use is
+  // reported in every result instead.
+  tf.enableProdMode();
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     if ((await tryImport(pkg)) && (await tf.setBackend('tensorflow'))) {
       selected = { backend: 'tensorflow', package: pkg, native: true };
