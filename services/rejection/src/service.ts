@@ -2,7 +2,7 @@
 import { FunctionalProbe, type LayerGraph as IrGraph } from '@evonorm/graph';
 import { graphFromProto, RejectionReason, type RejectionServiceServer } from '@evonorm/contracts';
 import type { Dataset } from '@evonorm/data';
-import { ARCHITECTURES, isArchitecture } from '@evonorm/nets';
+import { ARCHITECTURES, architecture as networkArchitecture, isArchitecture } from '@evonorm/nets';
 import { invalidArgument, requireSeed, unary, unavailable, type Logger, type TrainingPool } from '@evonorm/rpc';
 import { stabilityTest } from '@evonorm/train';
 import { qualityThroughTraining } from './quality.js';
@@ -53,11 +53,19 @@ export function rejectionService(deps: RejectionDeps, logger: Logger): Rejection
       const steps = optional('steps', request.steps, 1, MAX_STABILITY_STEPS, 100);
       const threshold = optional('max_gradient_norm', request.maxGradientNorm, 1e-12, 1e300, 1e8);
       const batchSize = optional('batch_size', request.batchSize, 1, 256, 8);
+      const width = optional('width_multiplier', request.widthMultiplier, 0.05, 4, 0);
+      const depth = optional('depth_multiplier', request.depthMultiplier, 0.05, 4, 0);
+      const dataset = deps.stabilityData();
       const result = await stabilityTest({
         layer: graph,
-        dataset: deps.stabilityData(),
+        dataset,
         seed: requireSeed('seed', request.seed),
-        architecture,
+        architecture: networkArchitecture(architecture, {
+          input: dataset.shape,
+          classes: dataset.classes,
+          ...(width ? { width } : {}),
+          ...(depth ? { depth } : {}),
+        }),
         steps,
         maxGradientNorm: threshold,
         batchSize,

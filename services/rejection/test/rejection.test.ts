@@ -84,6 +84,10 @@ describe('rejection service (separate processes: rejection and training)', () =>
     const good = await callUnary<unknown, TestStabilityResponse>(client, 'testStability', TestStabilityRequest.fromPartial({ graph: BN, seed: 1, steps: 5 }));
     assert.equal(good.response!.accepted, true, JSON.stringify(good.response));
     assert.equal(good.response!.steps, 5);
+    // On a search's smaller proxy: a different network, so a different gradient norm.
+    const small = await callUnary<unknown, TestStabilityResponse>(client, 'testStability', TestStabilityRequest.fromPartial({ graph: BN, seed: 1, steps: 5, widthMultiplier: 0.25, depthMultiplier: 0.25 }));
+    assert.equal(small.response!.accepted, true, JSON.stringify(small.response));
+    assert.notEqual(small.response!.maxGradientNorm, good.response!.maxGradientNorm);
   });
 
   it('runs the quality test through the training service', async () => {
@@ -140,6 +144,7 @@ describe('rejection service (separate processes: rejection and training)', () =>
     ['absurd stability steps', 'testStability', TestStabilityRequest.fromPartial({ graph: BN, steps: 1_000_000 }), /^steps: must be in \[1, 1000\]/],
     ['negative gradient threshold', 'testStability', TestStabilityRequest.fromPartial({ graph: BN, maxGradientNorm: -5 }), /^max_gradient_norm: must be in/],
     ['unknown stability architecture', 'testStability', TestStabilityRequest.fromPartial({ graph: BN, architecture: 'vgg' }), /^architecture: unknown architecture "vgg"/],
+    ['stability proxy too wide', 'testStability', TestStabilityRequest.fromPartial({ graph: BN, widthMultiplier: 9 }), /^width_multiplier: must be in \[0.05, 4\]/],
     ['unknown quality architecture', 'testQuality', TestQualityRequest.fromPartial({ graph: BN, architectures: ['resnet_v2', 'vgg'] }), /^architectures\[1\]: unknown architecture "vgg"/],
     ['accuracy threshold above 1', 'testQuality', TestQualityRequest.fromPartial({ graph: BN, minAccuracy: 2 }), /^min_accuracy: must be in/],
     ['absurd quality steps', 'testQuality', TestQualityRequest.fromPartial({ graph: BN, steps: 50_000_000 }), /^steps: must be in \[1, 10000\]/],

@@ -158,7 +158,17 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
       const started = performance.now();
       try {
         const verdict = await backend.testStability(
-          { graph, seed: seedFor(plan.seed, -1, 'stability'), architecture: plan.architectures[0]!, steps: plan.stabilitySteps, maxGradientNorm: 0, batchSize: 0 },
+          {
+            graph,
+            seed: seedFor(plan.seed, -1, 'stability'),
+            architecture: plan.architectures[0]!,
+            steps: plan.stabilitySteps,
+            maxGradientNorm: 0,
+            batchSize: 0,
+            // The proxy the search trains on, at its size.
+            widthMultiplier: scaleFor(plan.width, plan.architectures[0]!),
+            depthMultiplier: scaleFor(plan.depth, plan.architectures[0]!),
+          },
           signal,
         );
         timings.stabilitySeconds = (performance.now() - started) / 1000;
