@@ -1,6 +1,6 @@
 /**
  * Search throughput, one JSON line per figure:
- *   node services/search/dist/bench/search.js [--candidates 16] [--replicas 1,2]
+ *   node services/search/dist/bench/search.js [--candidates 16] [--replicas 1,2] [--concurrency 6]
  * - evaluated candidates per hour of the same seeded search (same decisions, so the same work)
  *   with 1 and with 2 local training replicas, and the speed-up;
  * - screening throughput: Screen calls per second on the rejection service (static checks,
@@ -16,9 +16,24 @@ import { FASHION_MNIST_DIR } from '@evonorm/data';
 import { unaryCall } from '@evonorm/rpc';
 import { grpcBackend, planFrom, runSearch, startLocalServices } from '../src/index.js';
 
-const { values } = parseArgs({ options: { candidates: { type: 'string', default: '16' }, replicas: { type: 'string', default: '1,2' }, screens: { type: 'string', default: '2000' } } });
+const { values } = parseArgs({
+  options: {
+    candidates: { type: 'string', default: '16' },
+    replicas: { type: 'string', default: '1,2' },
+    screens: { type: 'string', default: '2000' },
+    concurrency: { type: 'string' },
+  },
+});
 const dataset = existsSync(FASHION_MNIST_DIR) ? 'fashion_mnist' : 'synthetic';
-const plan = planFrom({ candidates: values.candidates, minutes: '0', dataset, 'quality-steps': '20', 'evaluation-steps': '40', seed: '1' });
+const plan = planFrom({
+  candidates: values.candidates,
+  minutes: '0',
+  dataset,
+  'quality-steps': '20',
+  'evaluation-steps': '40',
+  seed: '1',
+  ...(values.concurrency ? { concurrency: values.concurrency } : {}),
+});
 const emit = (metric: string, value: number, extra: Record<string, unknown> = {}): void => console.log(JSON.stringify({ bench: 'search', metric, value: Number(value.toFixed(3)), ...extra }));
 
 const perHour: Record<number, number> = {};
