@@ -1,6 +1,6 @@
 /**
- * Training replicas as one pool: each call goes to the least busy replica of a list of addresses
- * (round-robin among equals), or to one DNS name resolved by gRPC's round_robin policy (e.g. a
+ * Training replicas as one pool: each call goes to the least loaded replica of a list of addresses
+ * (as the replicas report it; round-robin among equals), or to one DNS name resolved by gRPC's round_robin policy (e.g. a
  * Kubernetes headless service). With `perReplica`, a call waits until some replica has fewer than
  * that many of this pool's calls, so slow and fast trainings spread evenly (plain round-robin sends
  * every second call, e.g. always the slower architecture, to the same replica). A call that
@@ -9,8 +9,8 @@
  * answer wherever it runs.
  */
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { TrainingServiceClient, type TrainRequest, type TrainResponse, type TrainResult, type TrainProgress } from '@evonorm/contracts';
-import { CallCancelledError, ROUND_ROBIN_OPTIONS, TRANSIENT_CODES, sleep } from './client.js';
+import { TrainingServiceClient, type GetWorkerInfoResponse, type TrainRequest, type TrainResponse, type TrainResult, type TrainProgress } from '@evonorm/contracts';
+import { CallCancelledError, ROUND_ROBIN_OPTIONS, TRANSIENT_CODES, sleep, unaryCall } from './client.js';
 
 /** A replica's error that another replica may not repeat: the process died or was busy. */
 const REPLICA_CODES: ReadonlySet<status> = new Set([...TRANSIENT_CODES, status.INTERNAL, status.UNKNOWN]);
@@ -50,6 +50,8 @@ export interface PoolOptions {
   readonly deadlineMs?: number;
   /** Calls of this pool one address may hold at once (default unlimited; a dns: target is never capped). */
   readonly perReplica?: number;
+  /** Ask replicas for their load before placing a call (default true; false counts only this pool's calls). */
+  readonly loadAware?: boolean;
 }
 
 /** Parses "host:port,host:port" or "dns:///name:port" into targets. */
@@ -117,29 +119,43 @@ export class TrainingPool {
     for (const r of this.replicas) r.client.close();
   }
 
-  /** The least busy replica that is up and under its cap (round-robin among equals); waits while there is none. */
+  /**
+   * The least loaded replica that is up and under its cap (round-robin among equals); waits while
+   * there is none. With several addresses, load is what each replica reports (running + queued,
+   * every client's calls: the rejection service and a search share the replicas); a replica that
+   * does not answer at once counts by this pool's own calls. With a cap, a replica the others keep
+   * that busy is skipped too, and the call waits here, to go to whichever replica frees first,
+   * instead of queueing behind one.
+   */
   private async pick(signal?: AbortSignal): Promise<Replica> {
     const cap = this.options.perReplica ?? Infinity;
     for (;;) {
       const now = Date.now();
-      let best: Replica | undefined;
-      let bestAt = 0;
+      const eligible: Array<{ replica: Replica; at: number }> = [];
       for (let i = 0; i < this.replicas.length; i++) {
         const at = (this.next + i) % this.replicas.length;
         const r = this.replicas[at]!;
         const limit = r.target.startsWith('dns:') ? Infinity : cap;
-        if (r.downUntil > now || r.active >= limit) continue;
-        if (!best || r.active < best.active) {
-          best = r;
-          bestAt = at;
-        }
+        if (r.downUntil <= now && r.active < limit) eligible.push({ replica: r, at });
       }
+      const loads = await this.loads(eligible.map((e) => e.replica), cap);
+      let best: { replica: Replica; at: number; load: number } | undefined;
+      let busyElsewhere = false;
+      eligible.forEach((e, i) => {
+        const load = loads[i] ?? e.replica.active;
+        if (!e.replica.target.startsWith('dns:') && load >= cap) {
+          busyElsewhere = true;
+          return;
+        }
+        if (!best || load < best.load) best = { ...e, load };
+      });
       if (best) {
-        this.next = (bestAt + 1) % this.replicas.length;
-        return best;
+        this.next = (best.at + 1) % this.replicas.length;
+        return best.replica;
       }
       const downs = this.replicas.filter((r) => r.downUntil > now).map((r) => r.downUntil - now);
-      const wait = downs.length > 0 ? Math.max(10, Math.min(...downs)) : 1000;
+      // Others' calls end without telling this pool: look again soon.
+      const wait = busyElsewhere ? 50 : downs.length > 0 ? Math.max(10, Math.min(...downs)) : 1000;
       // Wake on the first freed slot or when a down replica may be back.
       await new Promise<void>((resolve, reject) => {
         const wake = (): void => {
@@ -159,6 +175,24 @@ export class TrainingPool {
         else signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
+  }
+
+  /** Each replica's own load (running + queued), where worth asking and answered within 250 ms. */
+  private async loads(replicas: readonly Replica[], cap: number): Promise<Array<number | undefined>> {
+    // One address: nothing to choose; a call queues there as well as here.
+    const ask = this.replicas.length > 1 && (replicas.length > 1 || (replicas.length === 1 && cap !== Infinity));
+    if (!ask || this.options.loadAware === false) return replicas.map(() => undefined);
+    return Promise.all(
+      replicas.map(async (r) => {
+        if (r.target.startsWith('dns:')) return undefined;
+        try {
+          const info = await unaryCall<object, GetWorkerInfoResponse>(r.client, 'getWorkerInfo', {}, { deadlineMs: 250 });
+          return info.active + info.queued;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
   }
 
   private trainOn(replica: Replica, request: TrainRequest, signal?: AbortSignal, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {

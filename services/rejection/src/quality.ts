@@ -63,11 +63,15 @@ export async function qualityThroughTraining(client: TrainingPool, plan: Quality
   return { accepted: true, scores, rejection: undefined };
 }
 
-/** Training replicas from "host:port[,host:port...]" or "dns:///name:port", used round-robin with failover. */
-export function trainingClient(addresses: string): TrainingPool {
+/**
+ * Training replicas from "host:port[,host:port...]" or "dns:///name:port": each call to the least
+ * loaded one, with failover. `slots` > 0 keeps a call here until some replica runs fewer than that
+ * many trainings, so it goes to whichever frees first instead of queueing behind one.
+ */
+export function trainingClient(addresses: string, slots = 0): TrainingPool {
   const targets = trainingTargets(addresses);
   // Fail fast (UNAVAILABLE) when every replica is down: the caller retries the whole test.
-  return new TrainingPool(targets, { maxAttempts: targets.length + 1 });
+  return new TrainingPool(targets, { maxAttempts: targets.length + 1, ...(slots > 0 ? { perReplica: slots } : {}) });
 }
 
 /** Asks the selection service for an evaluated candidate with this functional hash. */

@@ -143,6 +143,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
         backend: engine === 'tfjs' ? `tensorflow.js/${(await initBackend()).backend}` : 'onnxruntime-node/cpu',
         maxConcurrent: worker.maxConcurrent,
         active: slots.active,
+        queued: slots.queueLength,
         architectures: [...ARCHITECTURES],
         datasets: [...DATASETS],
       };

@@ -156,6 +156,7 @@ export async function startLocalServices(options: LocalOptions): Promise<LocalSe
     const trainingAddresses = training.map((t) => t.address).join(',');
     const rejection = await launch('rejection', mainScript('rejection'), [
       '--training-address', trainingAddresses,
+      '--training-slots', '1',
       '--dataset', plan.dataset === 'synthetic' ? 'synthetic' : 'fashion_mnist',
       '--threads', String(options.threadsPerReplica),
     ]);
