@@ -16,6 +16,13 @@ export function requireGraph(field: string, graph: LayerGraph | undefined, optio
   throw invalidArgument(field, `invalid layer graph: ${shown.join('; ')}${more}`);
 }
 
+/** A proto3 number where 0 means "the default": `fallback` for 0, else a value in [lo, hi]. */
+export function optionalInRange(field: string, value: number, lo: number, hi: number, fallback: number): number {
+  if (value === 0) return fallback;
+  if (!Number.isFinite(value) || value < lo || value > hi) throw invalidArgument(field, `must be in [${lo}, ${hi}] (0 for the default ${fallback}), got ${value}`);
+  return value;
+}
+
 /** A seed for Rng.fromSeed: an integer in [0, 2^53). */
 export function requireSeed(field: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(field, `must be an integer in [0, 2^53), got ${value}`);

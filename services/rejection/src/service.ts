@@ -3,7 +3,7 @@ import { FunctionalProbe, type LayerGraph as IrGraph } from '@evonorm/graph';
 import { graphFromProto, RejectionReason, type RejectionServiceServer } from '@evonorm/contracts';
 import type { Dataset } from '@evonorm/data';
 import { ARCHITECTURES, architecture as networkArchitecture, isArchitecture } from '@evonorm/nets';
-import { invalidArgument, requireSeed, unary, unavailable, type Logger, type TrainingPool } from '@evonorm/rpc';
+import { invalidArgument, optionalInRange, requireSeed, unary, unavailable, type Logger, type TrainingPool } from '@evonorm/rpc';
 import { stabilityTest } from '@evonorm/train';
 import { qualityThroughTraining } from './quality.js';
 import { isVerdict, screen } from './screen.js';
@@ -31,12 +31,6 @@ function requireJudgeable(field: string, graph: Parameters<typeof graphFromProto
   throw invalidArgument(field, `invalid layer graph: ${shown.join('; ')}`);
 }
 
-function optional(field: string, value: number, lo: number, hi: number, fallback: number): number {
-  if (value === 0) return fallback;
-  if (!Number.isFinite(value) || value < lo || value > hi) throw invalidArgument(field, `must be in [${lo}, ${hi}] (0 for the default ${fallback}), got ${value}`);
-  return value;
-}
-
 export function rejectionService(deps: RejectionDeps, logger: Logger): RejectionServiceServer {
   const probe = new FunctionalProbe();
   return {
@@ -50,11 +44,11 @@ export function rejectionService(deps: RejectionDeps, logger: Logger): Rejection
       const graph = requireJudgeable('graph', request.graph);
       const architecture = request.architecture || 'resnet_v2';
       if (!isArchitecture(architecture)) throw invalidArgument('architecture', `unknown architecture ${JSON.stringify(architecture)}; use one of ${ARCHITECTURES.join(', ')}`);
-      const steps = optional('steps', request.steps, 1, MAX_STABILITY_STEPS, 100);
-      const threshold = optional('max_gradient_norm', request.maxGradientNorm, 1e-12, 1e300, 1e8);
-      const batchSize = optional('batch_size', request.batchSize, 1, 256, 8);
-      const width = optional('width_multiplier', request.widthMultiplier, 0.05, 4, 0);
-      const depth = optional('depth_multiplier', request.depthMultiplier, 0.05, 4, 0);
+      const steps = optionalInRange('steps', request.steps, 1, MAX_STABILITY_STEPS, 100);
+      const threshold = optionalInRange('max_gradient_norm', request.maxGradientNorm, 1e-12, 1e300, 1e8);
+      const batchSize = optionalInRange('batch_size', request.batchSize, 1, 256, 8);
+      const width = optionalInRange('width_multiplier', request.widthMultiplier, 0.05, 4, 0);
+      const depth = optionalInRange('depth_multiplier', request.depthMultiplier, 0.05, 4, 0);
       const dataset = deps.stabilityData();
       const result = await stabilityTest({
         layer: graph,
@@ -85,9 +79,9 @@ export function rejectionService(deps: RejectionDeps, logger: Logger): Rejection
       architectures.forEach((a, i) => {
         if (!isArchitecture(a)) throw invalidArgument(`architectures[${i}]`, `unknown architecture ${JSON.stringify(a)}; use one of ${ARCHITECTURES.join(', ')}`);
       });
-      const steps = optional('steps', request.steps, 1, MAX_QUALITY_STEPS, 100);
-      const minAccuracy = optional('min_accuracy', request.minAccuracy, 1e-9, 1, 0.2);
-      const batchSize = optional('batch_size', request.batchSize, 1, 1024, 32);
+      const steps = optionalInRange('steps', request.steps, 1, MAX_QUALITY_STEPS, 100);
+      const minAccuracy = optionalInRange('min_accuracy', request.minAccuracy, 1e-9, 1, 0.2);
+      const batchSize = optionalInRange('batch_size', request.batchSize, 1, 1024, 32);
       if (!deps.training) throw unavailable('no training service configured: start the rejection service with --training-address host:port');
       return qualityThroughTraining(
         deps.training,

@@ -12,7 +12,7 @@ import {
   type TrainingConfig,
 } from '@evonorm/contracts';
 import { ARCHITECTURES, architecture, isArchitecture } from '@evonorm/nets';
-import { invalidArgument, requireGraph, requireSeed, serverStream, Slots, unary, type Logger } from '@evonorm/rpc';
+import { invalidArgument, optionalInRange, requireGraph, requireSeed, serverStream, Slots, unary, type Logger } from '@evonorm/rpc';
 import { resolveEngine, train, type EngineName } from '@evonorm/train';
 import { initBackend } from '@evonorm/tfjs';
 import { DATASETS, type DatasetCatalog } from './datasets.js';
@@ -27,12 +27,6 @@ export interface WorkerOptions {
   /** Calls that may wait for a free slot; beyond them a call is refused (RESOURCE_EXHAUSTED). */
   readonly maxQueued?: number;
   readonly threads?: number;
-}
-
-function inRange(field: string, value: number, lo: number, hi: number, fallback: number): number {
-  if (value === 0) return fallback;
-  if (!Number.isFinite(value) || value < lo || value > hi) throw invalidArgument(field, `must be in [${lo}, ${hi}] (0 for the default ${fallback}), got ${value}`);
-  return value;
 }
 
 function requireConfig(config: TrainingConfig | undefined) {
@@ -50,14 +44,14 @@ function requireConfig(config: TrainingConfig | undefined) {
     architecture: config.architecture,
     dataset: config.dataset,
     steps: config.steps,
-    batchSize: Math.round(inRange('config.batch_size', config.batchSize, 1, MAX_BATCH, 64)),
-    learningRate: inRange('config.learning_rate', config.learningRate, 1e-6, 10, 0.1),
-    momentum: inRange('config.momentum', config.momentum, 1e-6, 0.999, 0.9),
-    weightDecay: inRange('config.weight_decay', config.weightDecay, 1e-9, 0.1, 5e-4),
-    warmupSteps: Math.round(inRange('config.warmup_steps', config.warmupSteps, 1, MAX_STEPS, Math.min(50, Math.ceil(config.steps / 10)))),
-    width: inRange('config.width_multiplier', config.widthMultiplier, 0.05, 4, 0),
-    depth: inRange('config.depth_multiplier', config.depthMultiplier, 0.05, 4, 0),
-    validationExamples: Math.round(inRange('config.validation_examples', config.validationExamples, 10, 50_000, 1000)),
+    batchSize: Math.round(optionalInRange('config.batch_size', config.batchSize, 1, MAX_BATCH, 64)),
+    learningRate: optionalInRange('config.learning_rate', config.learningRate, 1e-6, 10, 0.1),
+    momentum: optionalInRange('config.momentum', config.momentum, 1e-6, 0.999, 0.9),
+    weightDecay: optionalInRange('config.weight_decay', config.weightDecay, 1e-9, 0.1, 5e-4),
+    warmupSteps: Math.round(optionalInRange('config.warmup_steps', config.warmupSteps, 1, MAX_STEPS, Math.min(50, Math.ceil(config.steps / 10)))),
+    width: optionalInRange('config.width_multiplier', config.widthMultiplier, 0.05, 4, 0),
+    depth: optionalInRange('config.depth_multiplier', config.depthMultiplier, 0.05, 4, 0),
+    validationExamples: Math.round(optionalInRange('config.validation_examples', config.validationExamples, 10, 50_000, 1000)),
   };
 }
 
