@@ -12,7 +12,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { RpcError, invalidArgument } from './errors.js';
-import type { Logger } from './logger.js';
+import type { LogLevel, Logger } from './logger.js';
 
 /** Set on a request whose bytes could not be decoded (see `tolerantDefinition`). */
 export const MALFORMED = Symbol('malformed request');
@@ -56,10 +56,10 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
 }
 
 /** One log line per call: method, status, duration, and the stack of an unexpected error. */
-function logCall(logger: Logger, method: string, start: number, code: status, error?: unknown): void {
+function logCall(logger: Logger, method: string, start: number, code: status, error?: unknown, okLevel: LogLevel = 'info'): void {
   const fields: Record<string, unknown> = { method, code: status[code], ms: Number((performance.now() - start).toFixed(2)) };
   if (error && !(error instanceof RpcError)) fields.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  const level = code === status.OK || code === status.CANCELLED ? 'info' : code === status.INTERNAL ? 'error' : 'warn';
+  const level = code === status.OK || code === status.CANCELLED ? okLevel : code === status.INTERNAL ? 'error' : 'warn';
   logger.log(level, 'call', fields);
 }
 
@@ -69,11 +69,15 @@ function requireDecoded(request: unknown, method: string): void {
   if (malformed !== undefined) throw invalidArgument('request', `not a valid ${method}Request message (${malformed})`);
 }
 
-/** A unary handler from an async function of the request. */
+/**
+ * A unary handler from an async function of the request. `okLevel`: the log level of successful
+ * calls, e.g. debug for a method clients poll.
+ */
 export function unary<Req, Res>(
   method: string,
   logger: Logger,
   fn: (request: Req, context: CallContext) => Promise<Res> | Res,
+  options: { okLevel?: LogLevel } = {},
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     const start = performance.now();
@@ -83,7 +87,7 @@ export function unary<Req, Res>(
     const timer = Number.isFinite(deadline) ? setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now())) : undefined;
     const finish = (code: status, error?: unknown): void => {
       if (timer) clearTimeout(timer);
-      logCall(logger, method, start, code, error);
+      logCall(logger, method, start, code, error, options.okLevel);
     };
     if (Date.now() > deadline) {
       finish(status.DEADLINE_EXCEEDED);

@@ -73,6 +73,12 @@ function requireEngine(engine: Engine, fallback: EngineName): EngineName {
 
 export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, logger: Logger): TrainingServiceServer {
   const slots = new Slots(worker.maxConcurrent, worker.maxQueued ?? 0);
+  let engineDescription: Promise<{ engine: string; backend: string }> | undefined;
+  const describeEngine = () =>
+    (engineDescription ??= resolveEngine(worker.engine ?? 'auto').then(async (engine) => ({
+      engine,
+      backend: engine === 'tfjs' ? `tensorflow.js/${(await initBackend()).backend}` : 'onnxruntime-node/cpu',
+    })));
   return {
     train: serverStream<TrainRequest, TrainResponse>('Train', logger, async (request, context, emit) => {
       const config = requireConfig(request.config);
@@ -130,17 +136,20 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
         release();
       }
     }),
-    getWorkerInfo: unary('GetWorkerInfo', logger, async () => {
-      const engine = await resolveEngine(worker.engine ?? 'auto');
-      return {
-        engine,
-        backend: engine === 'tfjs' ? `tensorflow.js/${(await initBackend()).backend}` : 'onnxruntime-node/cpu',
+    // Training pools poll this for the replica's load before placing calls: the engine is resolved
+    // once, and successful calls are logged at debug.
+    getWorkerInfo: unary(
+      'GetWorkerInfo',
+      logger,
+      async () => ({
+        ...(await describeEngine()),
         maxConcurrent: worker.maxConcurrent,
         active: slots.active,
         queued: slots.queueLength,
         architectures: [...ARCHITECTURES],
         datasets: [...DATASETS],
-      };
-    }),
+      }),
+      { okLevel: 'debug' },
+    ),
   };
 }
