@@ -1,12 +1,12 @@
 /**
  * Training replicas as one pool: each call goes to the least loaded replica of a list of addresses
- * (as the replicas report it; round-robin among equals), or to one DNS name resolved by gRPC's round_robin policy (e.g. a
- * Kubernetes headless service). With `perReplica`, a call waits until some replica has fewer than
- * that many of this pool's calls, so slow and fast trainings spread evenly (plain round-robin sends
- * every second call, e.g. always the slower architecture, to the same replica). A call that
- * fails because its replica died, restarted or was full is retried on the next replica, so a lost
- * worker costs time, never a result. Requests are seeded, so a retried training gives the same
- * answer wherever it runs.
+ * (by the load each replica reports, round-robin among equals), or to one DNS name resolved by
+ * gRPC's round_robin policy (e.g. a Kubernetes headless service). With `perReplica`, a call waits
+ * until some replica runs fewer than that many trainings, so slow and fast trainings spread evenly
+ * (plain round-robin sends every second call, e.g. always the slower architecture, to the same
+ * replica). A call that fails because its replica died, restarted or was full is retried on the
+ * next replica, so a lost worker costs time, never a result. Requests are seeded, so a retried
+ * training gives the same answer wherever it runs.
  */
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { TrainingServiceClient, type GetWorkerInfoResponse, type TrainRequest, type TrainResponse, type TrainResult, type TrainProgress } from '@evonorm/contracts';
@@ -27,6 +27,8 @@ export class TrainingError extends Error {
 
 interface Replica {
   readonly target: string;
+  /** False for a dns: target, whose calls gRPC spreads itself: never capped, never asked for load. */
+  readonly addressed: boolean;
   readonly client: TrainingServiceClient;
   active: number;
   downUntil: number;
@@ -48,7 +50,10 @@ export interface PoolOptions {
   readonly onRetry?: (target: string, error: ServiceError, attempt: number) => void;
   /** Deadline of one Train call (default 1 hour). */
   readonly deadlineMs?: number;
-  /** Calls of this pool one address may hold at once (default unlimited; a dns: target is never capped). */
+  /**
+   * Trainings one address may run at once before a call waits here: this pool's, and those its
+   * replica reports (default unlimited; a dns: target is never capped).
+   */
   readonly perReplica?: number;
   /** Ask replicas for their load before placing a call (default true; false counts only this pool's calls). */
   readonly loadAware?: boolean;
@@ -76,6 +81,7 @@ export class TrainingPool {
     if (targets.length === 0) throw new Error('a training pool needs at least one address');
     this.replicas = targets.map((target) => ({
       target,
+      addressed: !target.startsWith('dns:'),
       client: new TrainingServiceClient(target, credentials.createInsecure(), target.startsWith('dns:') ? ROUND_ROBIN_OPTIONS : {}),
       active: 0,
       downUntil: 0,
@@ -135,15 +141,14 @@ export class TrainingPool {
       for (let i = 0; i < this.replicas.length; i++) {
         const at = (this.next + i) % this.replicas.length;
         const r = this.replicas[at]!;
-        const limit = r.target.startsWith('dns:') ? Infinity : cap;
-        if (r.downUntil <= now && r.active < limit) eligible.push({ replica: r, at });
+        if (r.downUntil <= now && (!r.addressed || r.active < cap)) eligible.push({ replica: r, at });
       }
       const loads = await this.loads(eligible.map((e) => e.replica), cap);
       let best: { replica: Replica; at: number; load: number } | undefined;
       let busyElsewhere = false;
       eligible.forEach((e, i) => {
         const load = loads[i] ?? e.replica.active;
-        if (!e.replica.target.startsWith('dns:') && load >= cap) {
+        if (e.replica.addressed && load >= cap) {
           busyElsewhere = true;
           return;
         }
@@ -179,12 +184,13 @@ export class TrainingPool {
 
   /** Each replica's own load (running + queued), where worth asking and answered within 250 ms. */
   private async loads(replicas: readonly Replica[], cap: number): Promise<Array<number | undefined>> {
-    // One address: nothing to choose; a call queues there as well as here.
-    const ask = this.replicas.length > 1 && (replicas.length > 1 || (replicas.length === 1 && cap !== Infinity));
+    // Worth asking when there is a choice to make, or a cap to respect; never with one address,
+    // where a call queues there as well as here.
+    const ask = this.replicas.length > 1 && replicas.length > 0 && (replicas.length > 1 || cap !== Infinity);
     if (!ask || this.options.loadAware === false) return replicas.map(() => undefined);
     return Promise.all(
       replicas.map(async (r) => {
-        if (r.target.startsWith('dns:')) return undefined;
+        if (!r.addressed) return undefined;
         try {
           const info = await unaryCall<object, GetWorkerInfoResponse>(r.client, 'getWorkerInfo', {}, { deadlineMs: 250 });
           return info.active + info.queued;
