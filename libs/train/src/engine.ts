@@ -23,13 +23,6 @@ export interface Trainer {
 /** Batch sizes, seed, execution provider, threads and SGD settings: the same for every engine. */
 export type TrainerOptions = OnnxTrainerOptions;
 
-export class EngineUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineUnavailableError';
-  }
-}
-
 /**
  * Resolves `auto`: TensorFlow.js when a native backend (tfjs-node-gpu or tfjs-node) is installed,
  * since only then is it fast; otherwise ONNX Runtime. `tfjs` always works (pure JS at worst).
@@ -41,13 +34,12 @@ export async function resolveEngine(name: EngineName): Promise<'onnx' | 'tfjs'> 
 
 export async function createTrainer(engine: EngineName, spec: NetworkSpec, layer: LayerGraph, options: TrainerOptions): Promise<Trainer> {
   if ((await resolveEngine(engine)) === 'tfjs') {
-    const trainer = await TfjsTrainer.create(spec, layer, networkLayout(spec, layer, options.seed), {
+    return TfjsTrainer.create(spec, layer, networkLayout(spec, layer, options.seed), {
       batch: options.batch,
       ...(options.evalBatch ? { evalBatch: options.evalBatch } : {}),
       ...(options.momentum !== undefined ? { momentum: options.momentum } : {}),
       ...(options.weightDecay !== undefined ? { weightDecay: options.weightDecay } : {}),
     });
-    return trainer;
   }
   const trainer = await OnnxTrainer.create(spec, layer, options);
   const label = `onnx/${options.ep ?? 'cpu'}`;
