@@ -1,65 +1,17 @@
 /**
- * Inference benchmarks with ONNX Runtime. Node's binding copies inputs and outputs through host
- * memory, so nothing large crosses it in the timed region: the input is generated inside the graph
- * (RandomNormal), K layers are chained, the result is reduced to a scalar, and the time of the
- * generator-only graph is subtracted. The floor is the time to read x once and write y once at
- * the device's bandwidth, measured with a chain of ReLUs (one read, one write per element).
+ * Inference benchmarks with ONNX Runtime: per-layer latency (a chain of K layers minus the
+ * generator-only baseline, timed interleaved; see bench-timing.ts) and whole-network latency. The
+ * floor is the time to read x once and write y once at the device's bandwidth, measured with a chain
+ * of ReLUs (one read, one write per element).
  */
 import { initialParams, type LayerGraph, type Shape4 } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
-import { GraphBuilder, ONNX_TYPE } from './builder.js';
+import { BENCH_BYTES, generatedModel, timeModels, type BenchDType, type Timing, type TimingOptions } from './bench-timing.js';
 import { emitLayer } from './layer.js';
 import { emitNetwork } from './network.js';
-import { createSession, ort, type ExecutionProvider } from './session.js';
+import type { ExecutionProvider } from './session.js';
 
-export interface TimingOptions {
-  readonly ep?: ExecutionProvider;
-  readonly threads?: number;
-  readonly warmup?: number;
-  readonly repeats?: number;
-}
-
-export interface Timing {
-  readonly medianMs: number;
-  readonly minMs: number;
-  readonly runs: number;
-}
-
-export type BenchDType = 'float32' | 'float16';
-
-const BYTES: Record<BenchDType, number> = { float32: 4, float16: 2 };
-
-/** Median and minimum wall time of `session.run` on a one-element input. */
-export async function timeModel(model: Uint8Array, options: TimingOptions = {}): Promise<Timing> {
-  const session = await createSession(model, { ep: options.ep ?? 'cpu', threads: options.threads ?? 0 });
-  const feeds = { scale: new ort.Tensor('float32', Float32Array.from([1]), [1]) };
-  for (let i = 0; i < (options.warmup ?? 3); i++) await session.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < (options.repeats ?? 10); i++) {
-    const start = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - start);
-  }
-  await session.release();
-  times.sort((a, b) => a - b);
-  return { medianMs: times[Math.floor(times.length / 2)]!, minMs: times[0]!, runs: times.length };
-}
-
-/**
- * A model: x = RandomNormal(shape) in `dtype`, then `body(x)` (or x itself), reduced to a scalar
- * times the one-element input `scale` (so the model has an input and nothing is constant-folded).
- */
-function generatedModel(shape: readonly number[], dtype: BenchDType, body?: (b: GraphBuilder, x: string) => string): Uint8Array {
-  const b = new GraphBuilder('bench');
-  const scale = b.input('scale', 'float32', [1]);
-  let x = b.node('RandomNormal', [], { shape: [...shape], dtype: ONNX_TYPE.float32, seed: { float: 1 } });
-  if (dtype === 'float16') x = b.node('Cast', [x], { to: ONNX_TYPE.float16 });
-  const y = body ? body(b, x) : x;
-  let sum = b.node('ReduceSum', [y], { keepdims: 0 });
-  if (dtype === 'float16') sum = b.node('Cast', [sum], { to: ONNX_TYPE.float32 });
-  b.output(b.node('Mul', [sum, scale], {}, { output: 'out' }), 'float32', [1]);
-  return b.model();
-}
+export { quantile, timeModel, timeModels, generatedModel, BENCH_BYTES, type BenchDType, type Timing, type TimingOptions } from './bench-timing.js';
 
 export interface LayerBenchCase {
   /** e.g. "relu", "bn-relu", "evonorm-s0", or a file name. */
@@ -86,28 +38,44 @@ export interface LayerBenchResult {
   readonly per_layer_ms: number;
   readonly chain_ms: number;
   readonly baseline_ms: number;
+  /** Timed runs of the chain (and of the baseline, interleaved). */
+  readonly runs: number;
   /** Bytes a layer must move at least: read x once, write y once. */
   readonly floor_bytes: number;
   /** floor_bytes over the measured bandwidth; absent until bandwidth is measured. */
   floor_ms?: number;
 }
 
-/** Per-layer latency of one layer at one shape (chain minus generator baseline, over K). */
-export async function benchLayer(layer: LayerBenchCase, options: LayerBenchOptions, baseline?: Timing): Promise<LayerBenchResult> {
-  const dtype = options.dtype ?? 'float32';
-  const chain = options.chain ?? 4;
+/** A figure the timings cannot give (e.g. the chain was not slower than its baseline). */
+export class MeasurementError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MeasurementError';
+  }
+}
+
+/** The model of a chain of `chain` copies of the layer (stock Relu without a graph) on the generator. */
+function chainModel(layer: LayerBenchCase, options: LayerBenchOptions & { chain: number; dtype: BenchDType }): Uint8Array {
   const channels = options.shape[1];
-  const base = baseline ?? (await timeModel(generatedModel(options.shape, dtype), options));
-  const model = generatedModel(options.shape, dtype, (b, x) => {
+  return generatedModel(options.shape, options.dtype, (b, x) => {
     let y = x;
-    for (let k = 0; k < chain; k++) {
+    for (let k = 0; k < options.chain; k++) {
       y = layer.graph
-        ? emitLayer(b, layer.graph, y, { channels, dtype, optimize: options.optimize ?? false, params: initialParams(channels) }, `l${k}/`)
+        ? emitLayer(b, layer.graph, y, { channels, dtype: options.dtype, optimize: options.optimize ?? false, params: initialParams(channels) }, `l${k}/`)
         : b.node('Relu', [y]);
     }
     return y;
   });
-  const timed = await timeModel(model, options);
+}
+
+/**
+ * Per-layer latency of one layer at one shape: the chain and the generator-only baseline are timed
+ * interleaved, and (chain − baseline) / K uses each one's 10th-percentile time.
+ */
+export async function benchLayer(layer: LayerBenchCase, options: LayerBenchOptions): Promise<LayerBenchResult> {
+  const dtype = options.dtype ?? 'float32';
+  const chain = options.chain ?? 4;
+  const [base, timed] = await timeModels([generatedModel(options.shape, dtype), chainModel(layer, { ...options, chain, dtype })], options);
   const elements = options.shape.reduce((a, b) => a * b, 1);
   return {
     bench: 'layer',
@@ -117,22 +85,24 @@ export async function benchLayer(layer: LayerBenchCase, options: LayerBenchOptio
     ep: options.ep ?? 'cpu',
     shape: [...options.shape],
     chain,
-    per_layer_ms: Math.max(0, (timed.medianMs - base.medianMs) / chain),
-    chain_ms: timed.medianMs,
-    baseline_ms: base.medianMs,
-    floor_bytes: 2 * elements * BYTES[dtype],
+    per_layer_ms: Math.max(0, (timed!.ms - base!.ms) / chain),
+    chain_ms: timed!.ms,
+    baseline_ms: base!.ms,
+    runs: timed!.runs,
+    floor_bytes: 2 * elements * BENCH_BYTES[dtype],
   };
 }
 
-/** Generator-only baseline time for a shape. */
-export async function benchBaseline(shape: Shape4, dtype: BenchDType, options: TimingOptions): Promise<Timing> {
-  return timeModel(generatedModel(shape, dtype), options);
-}
-
-/** Effective bandwidth in GB/s from a chain of ReLUs (each reads and writes every element once). */
+/**
+ * Effective bandwidth in GB/s from a chain of ReLUs (each reads and writes every element once).
+ * Throws MeasurementError when the chain was not measurably slower than the generator.
+ */
 export async function measureBandwidth(shape: Shape4, dtype: BenchDType, options: TimingOptions & { chain?: number } = {}): Promise<number> {
   const result = await benchLayer({ name: 'relu' }, { ...options, shape, dtype, chain: options.chain ?? 8 });
-  return result.per_layer_ms > 0 ? result.floor_bytes / (result.per_layer_ms * 1e6) : Infinity;
+  if (!(result.per_layer_ms > 0)) {
+    throw new MeasurementError(`a chain of ${result.chain} ReLUs (${result.chain_ms.toFixed(3)} ms) was not slower than the generator alone (${result.baseline_ms.toFixed(3)} ms)`);
+  }
+  return result.floor_bytes / (result.per_layer_ms * 1e6);
 }
 
 export interface NetworkBenchResult {
@@ -144,7 +114,8 @@ export interface NetworkBenchResult {
   readonly ep: ExecutionProvider;
   readonly batch: number;
   readonly latency_ms: number;
-  readonly images_per_s: number;
+  /** 1000 · batch / latency_ms; absent when the latency is not measurably above the generator's. */
+  readonly images_per_s?: number;
 }
 
 /** Whole-network inference latency with `layer` in every slot (input generated in the graph). */
@@ -156,12 +127,11 @@ export async function benchNetwork(
   const dtype = options.dtype ?? 'float32';
   const shape = [options.batch, ...spec.input];
   const exportOptions = { dtype, optimize: options.optimize ?? false, batch: options.batch };
-  const base = await timeModel(generatedModel(shape, dtype), options);
-  const timed = await timeModel(
-    generatedModel(shape, dtype, (b, x) => emitNetwork(b, spec, layer.graph, x, exportOptions)),
-    options,
+  const [base, timed] = await timeModels(
+    [generatedModel(shape, dtype), generatedModel(shape, dtype, (b, x) => emitNetwork(b, spec, layer.graph, x, exportOptions))],
+    { ...options, repeats: options.repeats ?? 10, minSeconds: options.minSeconds ?? 0 },
   );
-  const latency = Math.max(0, timed.medianMs - base.medianMs);
+  const latency = Math.max(0, timed!.ms - base!.ms);
   return {
     bench: 'network',
     network: spec.name,
@@ -171,6 +141,6 @@ export async function benchNetwork(
     ep: options.ep ?? 'cpu',
     batch: options.batch,
     latency_ms: latency,
-    images_per_s: latency > 0 ? (1000 * options.batch) / latency : Infinity,
+    ...(latency > 0 ? { images_per_s: (1000 * options.batch) / latency } : {}),
   };
 }

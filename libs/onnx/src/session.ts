@@ -7,11 +7,14 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { GraphBuilder } from './builder.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
 export interface SessionOptions {
   readonly ep?: ExecutionProvider;
+  /** GPU index for the CUDA provider (default 0); ignored on the CPU. */
+  readonly device?: number;
   /** Intra-op threads for the CPU provider; 0 (default) means every available core. */
   readonly threads?: number;
   readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
@@ -27,7 +30,7 @@ export class ExecutionProviderError extends Error {
 export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
   const ep = options.ep ?? 'cpu';
   const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: [ep],
+    executionProviders: ep === 'cuda' ? [{ name: 'cuda', deviceId: options.device ?? 0 }] : ['cpu'],
     graphOptimizationLevel: options.graphOptimization ?? 'all',
     // Errors only: ORT warns, e.g., for every fp16 node it cannot constant-fold on the CPU.
     logSeverityLevel: 3,
@@ -40,6 +43,19 @@ export async function createSession(model: Uint8Array, options: SessionOptions =
     if (ep === 'cuda') throw new ExecutionProviderError(cudaHelp(error));
     throw error;
   }
+}
+
+/**
+ * Loads the execution provider once with a one-node model, so a process asked for CUDA fails at
+ * start with ExecutionProviderError (what is missing, tools/setup-cuda.sh) rather than at its
+ * first training. Resolves for the CPU, which always loads.
+ */
+export async function checkExecutionProvider(ep: ExecutionProvider, device = 0): Promise<void> {
+  if (ep === 'cpu') return;
+  const b = new GraphBuilder('probe');
+  b.output(b.node('Relu', [b.input('x', 'float32', [1])], {}, { output: 'y' }), 'float32', [1]);
+  const session = await createSession(b.model(), { ep, device, threads: 1 });
+  await session.release();
 }
 
 const PROVIDER_LIBRARIES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];

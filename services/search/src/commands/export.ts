@@ -1,13 +1,11 @@
 /** `evonorm export`: a layer (zoo name or JSON graph) to an ONNX model, alone or in a network. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { graphFromProto } from '@evonorm/contracts';
 import { parseArgs } from 'node:util';
 import { architecture, isArchitecture } from '@evonorm/nets';
 import { exportLayer, exportNetwork } from '@evonorm/onnx';
 import { UsageError, parseShape, resolveLayer, type NamedLayer } from '../layers.js';
-import { readHistory } from '../search/history.js';
-import { topCandidates } from '../search/ranking.js';
+import { bestLayers } from '../search/best-layers.js';
 
 export const EXPORT_USAGE = `usage: evonorm export --layer <zoo-name|graph.json> --out <file.onnx>
        evonorm export --from <search dir> [--top 3] [--out-dir <dir>/export]
@@ -51,19 +49,15 @@ export async function exportCommand(argv: string[]): Promise<void> {
   if (values.from) {
     const top = Number(values.top);
     if (!Number.isInteger(top) || top < 1) throw new UsageError('--top must be a positive integer');
-    const { history } = await readHistory(values.from);
-    const best = topCandidates(history, top);
-    if (best.length === 0) throw new UsageError(`${values.from} has no evaluated candidates yet`);
+    const best = await bestLayers(values.from, top);
     const outDir = values['out-dir'] ?? join(values.from, 'export');
     mkdirSync(outDir, { recursive: true });
-    best.forEach((c, rank) => {
-      const parsed = graphFromProto(c.graph, {});
-      if (!parsed.ok) throw new Error(`${c.id}: stored graph is invalid: ${parsed.problems[0]?.message}`);
-      const stem = join(outDir, `${rank + 1}-${c.id}`);
-      writeFileSync(`${stem}.json`, `${JSON.stringify(parsed.graph, null, 2)}\n`);
-      writeOne({ name: c.id, graph: parsed.graph }, `${stem}.onnx`);
-      console.log(`   mean accuracy ${(100 * c.fitness!.meanAccuracy).toFixed(1)}%  ${c.formula?.text ?? ''}  (graph: ${stem}.json)`);
-    });
+    for (const layer of best) {
+      const stem = join(outDir, layer.name);
+      writeFileSync(`${stem}.json`, `${JSON.stringify(layer.graph, null, 2)}\n`);
+      writeOne({ name: layer.candidate.id, graph: layer.graph }, `${stem}.onnx`);
+      console.log(`   mean accuracy ${(100 * layer.candidate.fitness!.meanAccuracy).toFixed(1)}%  ${layer.candidate.formula?.text ?? ''}  (graph: ${stem}.json)`);
+    }
     return;
   }
   if (!values.layer || !values.out) throw new UsageError(`--layer and --out are required\n${EXPORT_USAGE}`);
