@@ -5,3 +5,4 @@ export * from './network.js';
 export * from './bench.js';
 export * from './autodiff/index.js';
 export * from './training/index.js';
+export * from './bench-conv.js';

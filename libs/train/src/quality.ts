@@ -22,6 +22,8 @@ export interface QualityOptions {
   readonly validationExamples?: number;
   readonly engine?: EngineName;
   readonly ep?: ExecutionProvider;
+  /** GPU index for the CUDA provider. */
+  readonly device?: number;
   readonly threads?: number;
   readonly signal?: AbortSignal;
 }
@@ -62,6 +64,7 @@ export async function qualityTest(options: QualityOptions): Promise<QualityResul
       validationExamples: options.validationExamples ?? 500,
       ...(options.engine ? { engine: options.engine } : {}),
       ...(options.ep ? { ep: options.ep } : {}),
+      ...(options.device !== undefined ? { device: options.device } : {}),
       ...(options.threads ? { threads: options.threads } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });

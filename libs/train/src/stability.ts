@@ -26,6 +26,8 @@ export interface StabilityOptions {
   readonly epsilon?: number;
   readonly engine?: EngineName;
   readonly ep?: ExecutionProvider;
+  /** GPU index for the CUDA provider. */
+  readonly device?: number;
   readonly threads?: number;
 }
 
@@ -71,6 +73,7 @@ export async function stabilityTest(options: StabilityOptions): Promise<Stabilit
     batch,
     seed: options.seed,
     ...(options.ep ? { ep: options.ep } : {}),
+    ...(options.device !== undefined ? { device: options.device } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
   });
   const result = (accepted: boolean, maxNorm: number, done: number, detail: string): StabilityResult => ({

@@ -20,6 +20,8 @@ export interface TrainOptions {
   readonly seed: number;
   readonly engine?: EngineName;
   readonly ep?: ExecutionProvider;
+  /** GPU index for the CUDA provider. */
+  readonly device?: number;
   readonly threads?: number;
   readonly learningRate?: number;
   readonly warmupSteps?: number;
@@ -81,6 +83,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     evalBatch,
     seed: options.seed,
     ...(options.ep ? { ep: options.ep } : {}),
+    ...(options.device !== undefined ? { device: options.device } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.momentum !== undefined ? { momentum: options.momentum } : {}),
     ...(options.weightDecay !== undefined ? { weightDecay: options.weightDecay } : {}),

@@ -4,7 +4,7 @@
  */
 import type { LayerGraph } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
-import { createSession, ort, type ExecutionProvider } from '../session.js';
+import { createSession, ort, type ExecutionProvider, type SessionOptions } from '../session.js';
 import { networkLayout, type NetworkLayout } from './network-tensors.js';
 import { buildEvaluation, buildGradient, buildTrainStep, momentumInput, paramInput, stateInput, updated } from './train-step.js';
 
@@ -14,6 +14,8 @@ export interface OnnxTrainerOptions {
   readonly evalBatch?: number;
   readonly seed: number;
   readonly ep?: ExecutionProvider;
+  /** GPU index for the CUDA provider (default 0). */
+  readonly device?: number;
   readonly threads?: number;
   readonly momentum?: number;
   readonly weightDecay?: number;
@@ -22,6 +24,11 @@ export interface OnnxTrainerOptions {
 export interface StepResult {
   readonly loss: number;
   readonly correct: number;
+}
+
+/** Provider, GPU and threads of every session a trainer creates. */
+function sessionOptions(options: OnnxTrainerOptions): SessionOptions {
+  return { ep: options.ep ?? 'cpu', threads: options.threads ?? 0, ...(options.device !== undefined ? { device: options.device } : {}) };
 }
 
 function oneHot(labels: Uint8Array, classes: number): Float32Array {
@@ -47,7 +54,7 @@ export class OnnxTrainer {
   static async create(spec: NetworkSpec, layer: LayerGraph, options: OnnxTrainerOptions): Promise<OnnxTrainer> {
     const layout = networkLayout(spec, layer, options.seed);
     const model = buildTrainStep(spec, layer, layout, options);
-    const session = await createSession(model, { ep: options.ep ?? 'cpu', threads: options.threads ?? 0 });
+    const session = await createSession(model, sessionOptions(options));
     const tensors = new Map<string, ort.Tensor>();
     for (const p of layout.params) {
       tensors.set(paramInput(p.name), new ort.Tensor('float32', Float32Array.from(p.init), [...p.shape]));
@@ -80,7 +87,7 @@ export class OnnxTrainer {
     const batch = this.options.evalBatch ?? 250;
     if (!this.evalSession) {
       const model = buildEvaluation(this.spec, this.layer, this.layout, batch);
-      this.evalSession = await createSession(model, { ep: this.options.ep ?? 'cpu', threads: this.options.threads ?? 0 });
+      this.evalSession = await createSession(model, sessionOptions(this.options));
     }
     const size = this.spec.input.reduce((a, b) => a * b, 1);
     const batches = Math.floor(labels.length / batch);
@@ -110,7 +117,7 @@ export class OnnxTrainer {
     if (this.gradientSession?.batch !== batch) {
       await this.gradientSession?.session.release();
       const model = buildGradient(this.spec, this.layer, this.layout, batch);
-      this.gradientSession = { batch, session: await createSession(model, { ep: this.options.ep ?? 'cpu', threads: this.options.threads ?? 0 }) };
+      this.gradientSession = { batch, session: await createSession(model, sessionOptions(this.options)) };
     }
     const feeds: Record<string, ort.Tensor> = {
       images: new ort.Tensor('float32', images, [batch, ...this.spec.input]),
