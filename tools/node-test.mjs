@@ -1,8 +1,10 @@
 // Runs one project's compiled tests with node:test: the spec reporter on stdout and a count
 // written to tmp/test-results/<project>.json for tools/run-tests.mjs to sum.
 // Usage: node tools/node-test.mjs <project> <dir-with-compiled-tests> [more node --test flags]
+// A result file left by an earlier or interrupted run is replaced; only a file written during the
+// same `npm test` (same EVONORM_TEST_RUN, set by tools/run-tests.mjs) means two projects share a name.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -27,23 +29,35 @@ if (files.length === 0) {
 }
 const results = join(root, 'tmp', 'test-results');
 mkdirSync(results, { recursive: true });
-// One result file per project: a second writer would silently replace the first one's counts.
-if (existsSync(join(results, `${project}.json`))) {
-  console.error(`tmp/test-results/${project}.json already exists: is "${project}" the name of two projects' test targets?`);
-  process.exit(1);
+// One result file per project: a second writer in the same run would silently replace the first
+// one's counts. A file from another run (or a partial one from an interrupted run) is stale.
+const resultFile = join(results, `${project}.json`);
+const run = process.env.EVONORM_TEST_RUN;
+if (existsSync(resultFile)) {
+  let previousRun;
+  try {
+    previousRun = JSON.parse(readFileSync(resultFile, 'utf8')).run;
+  } catch {
+    previousRun = undefined; // cut short by an interrupted run
+  }
+  if (run && previousRun === run) {
+    console.error(`tmp/test-results/${project}.json was already written by this test run: is "${project}" the name of two projects' test targets?`);
+    process.exit(1);
+  }
+  rmSync(resultFile, { force: true });
 }
 const reporter = pathToFileURL(join(root, 'tools', 'count-reporter.mjs')).href;
-const run = spawnSync(
+const tests = spawnSync(
   process.execPath,
   [
     '--test',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${reporter}`,
-    `--test-reporter-destination=${join(results, `${project}.json`)}`,
+    `--test-reporter-destination=${resultFile}`,
     ...flags,
     ...files,
   ],
   { stdio: 'inherit', cwd: root },
 );
-process.exit(run.status ?? 1);
+process.exit(tests.status ?? 1);

@@ -1,5 +1,7 @@
 // The repository's test command: every project's `test` target through nx, then one closing line
 // `N passed, N failed` summed over all projects. Exits non-zero if anything failed or nothing ran.
+// EVONORM_TEST_RUN names this run, so tools/node-test.mjs can tell two projects that share a name
+// (a second result file in the same run) from a file an earlier run left behind.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,7 +12,7 @@ rmSync(results, { recursive: true, force: true });
 const nx = spawnSync(
   join(root, 'node_modules', '.bin', 'nx'),
   ['run-many', '-t', 'test', '--parallel=1', '--outputStyle=stream', ...process.argv.slice(2)],
-  { stdio: 'inherit', cwd: root, env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...process.env } },
+  { stdio: 'inherit', cwd: root, env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...process.env, EVONORM_TEST_RUN: `${process.pid}-${Date.now()}` } },
 );
 let passed = 0;
 let failed = 0;

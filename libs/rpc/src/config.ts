@@ -1,9 +1,10 @@
 /**
- * Server configuration from flags and environment (flags win): address, TLS files, limits.
- *   --host 127.0.0.1 --port 0 --tls-cert f --tls-key f --max-message-bytes n --log-level info
- *   EVONORM_HOST, EVONORM_PORT, EVONORM_TLS_CERT, EVONORM_TLS_KEY, EVONORM_MAX_MESSAGE_BYTES, EVONORM_LOG_LEVEL
+ * Server configuration, declared once for the shared flag parser (flags.ts) and spread into each
+ * service's own flags: address, TLS (mutual with a client CA), limits, log level.
+ *   --host 127.0.0.1 --port N --tls-cert f --tls-key f --tls-client-ca f --max-message-bytes n --log-level info
+ * Each falls back to EVONORM_<FLAG> (EVONORM_HOST, EVONORM_PORT, EVONORM_TLS_CERT, ...); flags win.
  */
-import { parseArgs } from 'node:util';
+import { FlagError, defineFlags, type FlagValues } from './flags.js';
 import type { LogLevel } from './logger.js';
 
 export interface ServerConfig {
@@ -11,54 +12,43 @@ export interface ServerConfig {
   readonly port: number;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
+  /** With a client CA, only clients presenting a certificate it signed are served (mutual TLS). */
+  readonly tlsClientCa?: string;
   readonly maxMessageBytes: number;
   readonly logLevel: LogLevel;
-  /** Flags the service defines itself, as strings. */
-  readonly extra: Readonly<Record<string, string | undefined>>;
-}
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
-export function serverConfig(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-  defaults: { port: number },
-  extraFlags: readonly string[] = [],
-): ServerConfig {
-  const options: Record<string, { type: 'string' }> = {};
-  for (const f of ['host', 'port', 'tls-cert', 'tls-key', 'max-message-bytes', 'log-level', ...extraFlags]) options[f] = { type: 'string' };
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({ args: [...argv], options, strict: true }).values as Record<string, string | undefined>;
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
-  const pick = (flag: string): string | undefined => values[flag] ?? env[`EVONORM_${flag.toUpperCase().replace(/-/g, '_')}`];
-  const port = Number(pick('port') ?? defaults.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be an integer in 0..65535, got ${pick('port')}`);
-  const maxMessageBytes = Number(pick('max-message-bytes') ?? DEFAULT_MAX_MESSAGE_BYTES);
-  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024) throw new ConfigError('--max-message-bytes must be an integer ≥ 1024');
-  const logLevel = (pick('log-level') ?? 'info') as LogLevel;
-  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new ConfigError('--log-level must be debug, info, warn or error');
-  const tlsCert = pick('tls-cert');
-  const tlsKey = pick('tls-key');
-  if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('TLS needs both --tls-cert and --tls-key');
-  const extra: Record<string, string | undefined> = {};
-  for (const f of extraFlags) extra[f] = pick(f);
+/** The flags every service takes, with its default port. */
+export function serverFlags(defaultPort: number) {
+  return defineFlags({
+    help: { type: 'boolean', env: false, description: 'print this help and exit' },
+    host: { type: 'string', default: '127.0.0.1', placeholder: 'address', description: 'address to listen on (0.0.0.0: every interface)' },
+    port: { type: 'int', min: 0, max: 65535, default: defaultPort, description: 'port (0: any free port)' },
+    'tls-cert': { type: 'string', placeholder: 'cert.pem', description: 'serve TLS with this certificate (chain), PEM' },
+    'tls-key': { type: 'string', placeholder: 'key.pem', description: 'private key of --tls-cert, PEM' },
+    'tls-client-ca': { type: 'string', placeholder: 'ca.pem', description: 'mutual TLS: serve only clients with a certificate this CA signed' },
+    'max-message-bytes': { type: 'int', min: 1024, default: DEFAULT_MAX_MESSAGE_BYTES, description: 'largest message received or sent' },
+    'log-level': { type: 'enum', values: LOG_LEVELS, default: 'info', description: 'JSON log lines on stderr from this level up' },
+  });
+}
+
+type ServerFlagValues = FlagValues<ReturnType<typeof serverFlags>>;
+
+/** The server part of parsed flags, checked as a whole (TLS files come in pairs). */
+export function serverConfig(values: Omit<ServerFlagValues, 'help'>): ServerConfig {
+  const { 'tls-cert': tlsCert, 'tls-key': tlsKey, 'tls-client-ca': tlsClientCa } = values;
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new FlagError('TLS needs both --tls-cert and --tls-key');
+  if (tlsClientCa && !tlsCert) throw new FlagError('--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key too');
   return {
-    host: pick('host') ?? '127.0.0.1',
-    port,
-    maxMessageBytes,
-    logLevel,
-    extra,
+    host: values.host,
+    port: values.port,
+    maxMessageBytes: values['max-message-bytes'],
+    logLevel: values['log-level'],
     ...(tlsCert ? { tlsCert } : {}),
     ...(tlsKey ? { tlsKey } : {}),
+    ...(tlsClientCa ? { tlsClientCa } : {}),
   };
 }

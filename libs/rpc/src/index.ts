@@ -2,6 +2,8 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './handlers.js';
 export * from './config.js';
+export * from './flags.js';
+export * from './credentials.js';
 export * from './server.js';
 export * from './validate.js';
 export * from './testing.js';

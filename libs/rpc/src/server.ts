@@ -1,16 +1,18 @@
 /**
  * Starts a gRPC server with the given evonorm services plus gRPC health checking and server
- * reflection (so `grpcurl list` shows every RPC), with message-size limits, optional TLS, and a
- * graceful shutdown that lets in-flight calls finish for a grace period, then cancels them.
+ * reflection (so `grpcurl list` shows every RPC), with message-size limits, optional TLS (mutual
+ * with a client CA: only clients with a certificate it signed are served), and a graceful
+ * shutdown that lets in-flight calls finish for a grace period, then cancels them.
  */
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer, loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { descriptorSetPath } from '@evonorm/contracts';
 import type { ServerConfig } from './config.js';
+import { serverCredentials } from './credentials.js';
 import { tolerantDefinition } from './handlers.js';
 import type { Logger } from './logger.js';
 
@@ -39,15 +41,12 @@ export async function startServer(config: ServerConfig, services: readonly Servi
   health.addToServer(server);
   const reflection = new ReflectionService(reflectedPackage(services.map((s) => s.name)));
   reflection.addToServer(server);
-  const credentials =
-    config.tlsCert && config.tlsKey
-      ? ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(config.tlsCert), private_key: readFileSync(config.tlsKey) }], false)
-      : ServerCredentials.createInsecure();
+  const credentials = serverCredentials(config);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${config.host}:${config.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   const address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.log('info', 'listening', { address, services: services.map((s) => s.name), tls: Boolean(config.tlsCert) });
+  logger.log('info', 'listening', { address, services: services.map((s) => s.name), tls: config.tlsClientCa ? 'mutual' : Boolean(config.tlsCert) });
   return {
     port,
     address,

@@ -1,6 +1,7 @@
 /**
  * Helpers for integration tests: start a service as its own process on an ephemeral loopback
- * port, call unary RPCs as promises, send raw bytes, and ask health and reflection.
+ * port, call unary RPCs as promises, send raw bytes, and ask health and reflection. Each client
+ * here takes channel credentials (default plaintext; channelCredentials makes TLS ones).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -8,13 +9,14 @@ import { dirname, join } from 'node:path';
 import {
   Client,
   Metadata,
-  credentials,
+  type ChannelCredentials,
   loadPackageDefinition,
   makeGenericClientConstructor,
   type ServiceError,
   type status,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { channelCredentials } from './credentials.js';
 
 export interface SpawnedService {
   readonly address: string;
@@ -80,24 +82,24 @@ export function callUnary<Req, Res>(client: Client, method: string, request: Req
 const require = createRequire(import.meta.url);
 
 /** Sends raw request bytes to `path` (e.g. "/evonorm.v1.MutationService/Mutate"). */
-export function callRaw(address: string, path: string, bytes: Buffer, deadlineMs = 10_000): Promise<CallOutcome<Buffer>> {
+export function callRaw(address: string, path: string, bytes: Buffer, deadlineMs = 10_000, channel: ChannelCredentials = channelCredentials()): Promise<CallOutcome<Buffer>> {
   const identity = (b: Buffer): Buffer => b;
   const Ctor = makeGenericClientConstructor(
     { raw: { path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
     'Raw',
   );
-  const client = new Ctor(address, credentials.createInsecure());
+  const client = new Ctor(address, channel);
   return callUnary<Buffer, Buffer>(client, 'raw', bytes, deadlineMs).finally(() => client.close());
 }
 
 /** Sends raw request bytes to a server-streaming method; resolves with the final status and message count. */
-export function callRawStream(address: string, path: string, bytes: Buffer, deadlineMs = 10_000): Promise<CallOutcome<number>> {
+export function callRawStream(address: string, path: string, bytes: Buffer, deadlineMs = 10_000, channel: ChannelCredentials = channelCredentials()): Promise<CallOutcome<number>> {
   const identity = (b: Buffer): Buffer => b;
   const Ctor = makeGenericClientConstructor(
     { raw: { path, requestStream: false, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
     'RawStream',
   );
-  const client = new Ctor(address, credentials.createInsecure());
+  const client = new Ctor(address, channel);
   return new Promise<CallOutcome<number>>((resolve) => {
     let messages = 0;
     const call = (client as unknown as { raw: (b: Buffer, m: Metadata, o: { deadline: Date }) => NodeJS.EventEmitter }).raw(bytes, new Metadata(), {
@@ -110,10 +112,10 @@ export function callRawStream(address: string, path: string, bytes: Buffer, dead
 }
 
 /** The health status of `service` ('' for the whole server). */
-export async function healthStatus(address: string, service: string): Promise<string> {
+export async function healthStatus(address: string, service: string, channel: ChannelCredentials = channelCredentials()): Promise<string> {
   const { protoPath } = require('grpc-health-check') as { protoPath: string };
   const pkg = loadPackageDefinition(loadSync(protoPath, { enums: String })) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: unknown) => Client } } } };
-  const client = new pkg.grpc.health.v1.Health(address, credentials.createInsecure());
+  const client = new pkg.grpc.health.v1.Health(address, channel);
   const out = await callUnary<{ service: string }, { status: string }>(client, 'check', { service });
   client.close();
   if (out.code !== 0) throw new Error(`health check failed: ${out.details}`);
@@ -121,12 +123,12 @@ export async function healthStatus(address: string, service: string): Promise<st
 }
 
 /** Services listed by server reflection (v1), as grpcurl list shows them. */
-export async function reflectionServices(address: string): Promise<string[]> {
+export async function reflectionServices(address: string, channel: ChannelCredentials = channelCredentials()): Promise<string[]> {
   const protoFile = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
   const pkg = loadPackageDefinition(loadSync(protoFile)) as unknown as {
     grpc: { reflection: { v1: { ServerReflection: new (a: string, c: unknown) => Client } } };
   };
-  const client = new pkg.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
+  const client = new pkg.grpc.reflection.v1.ServerReflection(address, channel);
   const stream = (client as unknown as { serverReflectionInfo: () => NodeJS.ReadWriteStream & { write(m: unknown): void; end(): void } }).serverReflectionInfo();
   const names = await new Promise<string[]>((resolve, reject) => {
     stream.on('data', (message: { listServicesResponse?: { service: Array<{ name: string }> } }) => {

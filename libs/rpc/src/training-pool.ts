@@ -8,8 +8,9 @@
  * next replica, so a lost worker costs time, never a result. Requests are seeded, so a retried
  * training gives the same answer wherever it runs.
  */
-import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { TrainingServiceClient, type GetWorkerInfoResponse, type TrainRequest, type TrainResponse, type TrainResult, type TrainProgress } from '@evonorm/contracts';
+import { channelCredentials } from './credentials.js';
 import { CallCancelledError, ROUND_ROBIN_OPTIONS, TRANSIENT_CODES, sleep, unaryCall } from './client.js';
 
 /** A replica's error that another replica may not repeat: the process died or was busy. */
@@ -57,6 +58,8 @@ export interface PoolOptions {
   readonly perReplica?: number;
   /** Ask replicas for their load before placing a call (default true; false counts only this pool's calls). */
   readonly loadAware?: boolean;
+  /** Channel credentials of every replica (default plaintext; see channelCredentials). */
+  readonly credentials?: ChannelCredentials;
 }
 
 /** Parses "host:port,host:port" or "dns:///name:port" into targets. */
@@ -82,7 +85,7 @@ export class TrainingPool {
     this.replicas = targets.map((target) => ({
       target,
       addressed: !target.startsWith('dns:'),
-      client: new TrainingServiceClient(target, credentials.createInsecure(), target.startsWith('dns:') ? ROUND_ROBIN_OPTIONS : {}),
+      client: new TrainingServiceClient(target, options.credentials ?? channelCredentials(), target.startsWith('dns:') ? ROUND_ROBIN_OPTIONS : {}),
       active: 0,
       downUntil: 0,
       backoffMs: 250,

@@ -1,28 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { CallCancelledError, ConfigError, DEFAULT_MAX_MESSAGE_BYTES, RpcError, Slots, invalidArgument, jsonLogger, requireSpace, resourceExhausted, serverConfig, toServiceError, trainingTargets, unavailable, withRetry } from '../src/index.js';
-
-describe('server configuration', () => {
-  it('binds 127.0.0.1 with the default port and limits unless told otherwise', () => {
-    const c = serverConfig([], {}, { port: 50051 });
-    assert.deepEqual([c.host, c.port, c.maxMessageBytes, c.logLevel], ['127.0.0.1', 50051, DEFAULT_MAX_MESSAGE_BYTES, 'info']);
-  });
-
-  it('reads flags first, then EVONORM_* environment variables', () => {
-    const env = { EVONORM_PORT: '7000', EVONORM_HOST: '0.0.0.0', EVONORM_TRAINING_ADDRESS: 'localhost:9' };
-    const c = serverConfig(['--port', '7001', '--training-address', 'x:1'], env, { port: 1 }, ['training-address']);
-    assert.deepEqual([c.host, c.port, c.extra['training-address']], ['0.0.0.0', 7001, 'x:1']);
-    assert.equal(serverConfig([], env, { port: 1 }, ['training-address']).extra['training-address'], 'localhost:9');
-  });
-
-  it('rejects bad values with a message that names the flag', () => {
-    assert.throws(() => serverConfig(['--port', '70000'], {}, { port: 1 }), /--port must be an integer in 0\.\.65535/);
-    assert.throws(() => serverConfig(['--tls-cert', 'a.pem'], {}, { port: 1 }), /TLS needs both --tls-cert and --tls-key/);
-    assert.throws(() => serverConfig(['--bogus'], {}, { port: 1 }), ConfigError);
-    assert.throws(() => serverConfig(['--max-message-bytes', '5'], {}, { port: 1 }), /--max-message-bytes/);
-  });
-});
+import { CallCancelledError, RpcError, Slots, invalidArgument, jsonLogger, requireSpace, resourceExhausted, toServiceError, trainingTargets, unavailable, withRetry } from '../src/index.js';
 
 describe('status mapping', () => {
   it('maps domain errors to their codes and hides unexpected ones behind INTERNAL', () => {

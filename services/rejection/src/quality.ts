@@ -1,5 +1,5 @@
 /** The quality test through the training service: a short training per architecture over gRPC. */
-import { Metadata, credentials } from '@grpc/grpc-js';
+import { Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import {
   Engine,
   RejectionReason,
@@ -12,7 +12,7 @@ import {
   type TestQualityResponse,
   type TrainResult,
 } from '@evonorm/contracts';
-import { RpcError, TRANSIENT_CODES, TrainingError, TrainingPool, trainingTargets, unavailable } from '@evonorm/rpc';
+import { RpcError, TRANSIENT_CODES, TrainingError, TrainingPool, channelCredentials, trainingTargets, unavailable } from '@evonorm/rpc';
 
 export interface QualityPlan {
   readonly graph: LayerGraph;
@@ -68,15 +68,15 @@ export async function qualityThroughTraining(client: TrainingPool, plan: Quality
  * loaded one, with failover. `slots` > 0 keeps a call here until some replica runs fewer than that
  * many trainings, so it goes to whichever frees first instead of queueing behind one.
  */
-export function trainingClient(addresses: string, slots = 0): TrainingPool {
+export function trainingClient(addresses: string, slots = 0, channel: ChannelCredentials = channelCredentials()): TrainingPool {
   const targets = trainingTargets(addresses);
   // Fail fast (UNAVAILABLE) when every replica is down: the caller retries the whole test.
-  return new TrainingPool(targets, { maxAttempts: targets.length + 1, ...(slots > 0 ? { perReplica: slots } : {}) });
+  return new TrainingPool(targets, { maxAttempts: targets.length + 1, credentials: channel, ...(slots > 0 ? { perReplica: slots } : {}) });
 }
 
 /** Asks the selection service for an evaluated candidate with this functional hash. */
-export function selectionLookup(address: string): (functionalHash: string) => Promise<string | undefined> {
-  const client = new SelectionServiceClient(address, credentials.createInsecure());
+export function selectionLookup(address: string, channel: ChannelCredentials = channelCredentials()): (functionalHash: string) => Promise<string | undefined> {
+  const client = new SelectionServiceClient(address, channel);
   return (functionalHash) =>
     new Promise((resolve, reject) => {
       client.lookupFunctionalHash({ functionalHash }, new Metadata(), { deadline: new Date(Date.now() + 10_000) }, (error, response) => {

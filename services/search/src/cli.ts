@@ -6,7 +6,7 @@ import { EXPORT_USAGE, exportCommand } from './commands/export.js';
 import { RERANK_USAGE, rerankCommand } from './commands/rerank.js';
 import { SEARCH_USAGE, searchCommand } from './commands/search.js';
 import { TOP_USAGE, topCommand } from './commands/top.js';
-import { UsageError } from './layers.js';
+import { FlagError } from '@evonorm/rpc';
 import { HistoryMismatchError } from './search/loop.js';
 import { RunFolderError } from './search/run-folder.js';
 import { DatasetError } from '@evonorm/data';
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError || error instanceof ExecutionProviderError || error instanceof RunFolderError || error instanceof HistoryMismatchError || error instanceof DatasetError || (error instanceof TypeError && 'code' in error)) {
+    if (error instanceof FlagError || error instanceof ExecutionProviderError || error instanceof RunFolderError || error instanceof HistoryMismatchError || error instanceof DatasetError || (error instanceof TypeError && 'code' in error)) {
       console.error(`evonorm: ${(error as Error).message}`);
       process.exit(2);
     }

@@ -2,13 +2,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ZOO_NAMES, isZooName, parseLayerGraph, zooLayer, type LayerGraph } from '@evonorm/graph';
+import { FlagError } from '@evonorm/rpc';
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+/** The CLI's usage errors are the shared parser's FlagError (exit 2, `evonorm: <message>`). */
+export { FlagError as UsageError };
 
 export interface NamedLayer {
   readonly name: string;
@@ -19,17 +16,17 @@ export interface NamedLayer {
 export function resolveLayer(spec: string): NamedLayer {
   if (isZooName(spec)) return { name: spec, graph: zooLayer(spec).graph };
   if (!existsSync(spec)) {
-    throw new UsageError(`${spec} is neither a zoo layer (${ZOO_NAMES.join(', ')}) nor a JSON graph file`);
+    throw new FlagError(`${spec} is neither a zoo layer (${ZOO_NAMES.join(', ')}) nor a JSON graph file`);
   }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(spec, 'utf8'));
   } catch (error) {
-    throw new UsageError(`${spec} is not valid JSON: ${(error as Error).message}`);
+    throw new FlagError(`${spec} is not valid JSON: ${(error as Error).message}`);
   }
   const parsed = parseLayerGraph(json);
   if (!parsed.ok) {
-    throw new UsageError(`${spec} is not a valid layer graph:\n  ${parsed.problems.map((p) => `${p.field}: ${p.message}`).join('\n  ')}`);
+    throw new FlagError(`${spec} is not a valid layer graph:\n  ${parsed.problems.map((p) => `${p.field}: ${p.message}`).join('\n  ')}`);
   }
   return { name: basename(spec).replace(/\.json$/, ''), graph: parsed.graph };
 }
@@ -38,7 +35,7 @@ export function resolveLayer(spec: string): NamedLayer {
 export function parseShape(text: string, rank = 4): number[] {
   const dims = text.split(/[x,]/).map(Number);
   if (dims.length !== rank || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new UsageError(`shape ${JSON.stringify(text)} must be ${rank} positive integers like ${rank === 4 ? '32x256x56x56' : '3x32x32'}`);
+    throw new FlagError(`shape ${JSON.stringify(text)} must be ${rank} positive integers like ${rank === 4 ? '32x256x56x56' : '3x32x32'}`);
   }
   return dims;
 }

@@ -7,7 +7,6 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { graphFromProto } from '@evonorm/contracts';
 import { readCifar10, readFashionMnist, syntheticDataset, type Dataset } from '@evonorm/data';
 import { architecture } from '@evonorm/nets';
@@ -15,38 +14,42 @@ import { train } from '@evonorm/train';
 import { readHistory } from '../search/history.js';
 import { scaleFor, type SearchPlan } from '../search/plan.js';
 import { topCandidates } from '../search/ranking.js';
-import { UsageError } from '../layers.js';
+import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags } from '@evonorm/rpc';
 
-export const RERANK_USAGE = `usage: evonorm rerank <dir> [--top 10] [--steps 1000] [--threads N] [--cifar10-dir D] [--json]
-  trains the top layers longer on every architecture of the search and ranks them on the test split`;
+const RERANK_FLAGS = defineFlags({
+  top: { type: 'int', min: 1, default: 10, env: false, description: 'layers re-ranked' },
+  steps: { type: 'int', min: 1, default: 1000, env: false, description: 'training steps per architecture' },
+  threads: { type: 'int', min: 1, default: availableParallelism(), description: 'CPU threads' },
+  'cifar10-dir': { type: 'string', placeholder: 'dir', description: 'CIFAR-10, for a search that ran on it' },
+  json: { type: 'boolean', env: false, description: 'JSON lines' },
+  ...CLIENT_TLS_FLAGS,
+});
+
+export const RERANK_USAGE = flagUsage(
+  `usage: evonorm rerank <dir> [flags]
+  trains the top layers longer on every architecture of the search and ranks them on the test split
+  (--tls-*: for a search whose selection service is remote and requires TLS)`,
+  RERANK_FLAGS,
+);
 
 function datasetOf(plan: SearchPlan, cifar10Dir: string | undefined): Dataset {
   if (plan.dataset === 'fashion_mnist') return readFashionMnist();
   if (plan.dataset === 'cifar10') {
-    if (!cifar10Dir) throw new UsageError('this search ran on CIFAR-10: pass --cifar10-dir <folder>');
+    if (!cifar10Dir) throw new FlagError('this search ran on CIFAR-10: pass --cifar10-dir <folder>');
     return readCifar10(cifar10Dir);
   }
   return syntheticDataset({ seed: 0, shape: [1, 16, 16], train: 2000, test: 500 });
 }
 
 export async function rerankCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { top: { type: 'string', default: '10' }, steps: { type: 'string', default: '1000' }, threads: { type: 'string' }, 'cifar10-dir': { type: 'string' }, json: { type: 'boolean', default: false } },
-  });
+  const { values, positionals } = parseFlags(argv, RERANK_FLAGS, { env: process.env, positionals: true });
   const dir = positionals[0];
-  if (!dir || positionals.length > 1) throw new UsageError(RERANK_USAGE);
-  const top = Number(values.top);
-  const steps = Number(values.steps);
-  const threads = Number(values.threads ?? availableParallelism());
-  if (!Number.isInteger(top) || top < 1) throw new UsageError('--top must be a positive integer');
-  if (!Number.isInteger(steps) || steps < 1) throw new UsageError('--steps must be a positive integer');
-  if (!Number.isInteger(threads) || threads < 1) throw new UsageError('--threads must be a positive integer');
-  const { record, history } = await readHistory(dir);
+  if (!dir || positionals.length > 1) throw new FlagError(`give one search folder\n${RERANK_USAGE}`);
+  const { top, steps, threads } = values;
+  const { record, history } = await readHistory(dir, channelCredentials(clientTlsOf(values)));
   const plan = record.plan;
   const candidates = topCandidates(history, top);
-  if (candidates.length === 0) throw new UsageError(`${dir} has no evaluated candidates yet`);
+  if (candidates.length === 0) throw new FlagError(`${dir} has no evaluated candidates yet`);
   const dataset = datasetOf(plan, values['cifar10-dir']);
   const rows = [];
   for (const c of candidates) {

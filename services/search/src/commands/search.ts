@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { FASHION_MNIST_DIR, FASHION_MNIST_INSTALL } from '@evonorm/data';
 import { SelectionCriterion } from '@evonorm/contracts';
 import { grpcBackend, type Addresses, type SearchBackend } from '../search/backend.js';
@@ -13,7 +12,8 @@ import { DEFAULT_PLAN, PLAN_FLAGS, PlanError, planFrom, scaleText, validatePlan,
 import { jsonSink, liveSink, lineSink, type ProgressSink } from '../search/progress.js';
 import { candidateTable, topCandidates } from '../search/ranking.js';
 import { defaultRunDir, readRun, recordPath, writeRun } from '../search/run-folder.js';
-import { UsageError } from '../layers.js';
+import { writeLiveServices } from '../report/environment.js';
+import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags, type FlagSpec, type FlagValues } from '@evonorm/rpc';
 
 export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] [method and budget flags]
        evonorm search --resume <dir> [--candidates N] [--minutes M] [--json]
@@ -28,50 +28,64 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
   services: none given: all start locally, one training replica per core (--replicas N, --threads-per-replica 1,
             --fashion-mnist-dir D, --cifar10-dir D); or all of --selection, --mutation, --rejection host:port
             and --training host:port[,host:port...] | dns:///name:port (least busy first, failover;
-            --training-slots 1: trainings kept on one address at a time)
-Ctrl-C stops cleanly (finished candidates are kept); --resume continues a stopped or killed search.`;
+            --training-slots 1: trainings kept on one address at a time; TLS to them: --tls-ca, and
+            --tls-cert --tls-key where they require client certificates; EVONORM_TLS_CA/CERT/KEY)
+Ctrl-C stops cleanly (finished candidates are kept); --resume continues a stopped or killed search.
+Flags other than --dir, --resume and --json also read EVONORM_<FLAG> (e.g. EVONORM_TRAINING);
+evonorm search --help lists them all.`;
 
 const BUDGET_FLAGS = new Set(['candidates', 'minutes']);
 const BOOLEAN_PLAN_FLAGS = new Set(['batch-independent']);
 
+const COMMAND_FLAGS = defineFlags({
+  help: { type: 'boolean', env: false, description: 'print every flag and exit' },
+  dir: { type: 'string', env: false, placeholder: 'dir', description: 'run folder (default runs/<time>)' },
+  resume: { type: 'string', env: false, placeholder: 'dir', description: 'continue the search in this run folder' },
+  json: { type: 'boolean', env: false, description: 'JSON lines on stdout instead of the live view' },
+  top: { type: 'int', min: 1, default: 5, description: 'layers shown at the end' },
+  selection: { type: 'string', placeholder: 'host:port', description: 'remote selection service' },
+  mutation: { type: 'string', placeholder: 'host:port', description: 'remote mutation service' },
+  rejection: { type: 'string', placeholder: 'host:port', description: 'remote rejection service' },
+  training: { type: 'string', placeholder: 'host:port[,host:port...]|dns:///name:port', description: 'remote training replicas' },
+  replicas: { type: 'int', min: 1, max: 256, default: Math.min(256, availableParallelism()), description: 'local training replicas' },
+  'training-slots': { type: 'int', min: 1, max: 1024, default: 1, description: 'trainings kept on one training address at a time' },
+  'threads-per-replica': { type: 'int', min: 1, max: 256, default: 1, description: 'CPU threads of each local replica' },
+  'fashion-mnist-dir': { type: 'string', placeholder: 'dir', description: 'Fashion-MNIST for the local services' },
+  'cifar10-dir': { type: 'string', placeholder: 'dir', description: 'CIFAR-10 for the local services' },
+  ...CLIENT_TLS_FLAGS,
+});
+
+/** The plan's flags (parsed and checked by plan.ts, which names the flag of a bad value). */
+const PLAN_SPECS: Record<string, FlagSpec> = Object.fromEntries(
+  Object.keys(PLAN_FLAGS).map((flag) => [flag, BOOLEAN_PLAN_FLAGS.has(flag) ? { type: 'boolean' } : { type: 'string', description: 'see above' }]),
+);
+
+export const SEARCH_FLAGS: typeof COMMAND_FLAGS & Record<string, FlagSpec> = { ...PLAN_SPECS, ...COMMAND_FLAGS };
+
 interface Parsed {
+  readonly values: FlagValues<typeof COMMAND_FLAGS>;
+  /** Plan flags as text, as plan.ts reads them (booleans as "true"/"false"). */
   readonly flags: Record<string, string | undefined>;
-  readonly json: boolean;
+  /** Flags given on the command line (not from EVONORM_* variables). */
+  readonly given: ReadonlySet<string>;
 }
 
 function parse(argv: string[]): Parsed {
-  const options: Record<string, { type: 'string' | 'boolean' }> = {
-    dir: { type: 'string' },
-    resume: { type: 'string' },
-    json: { type: 'boolean' },
-    selection: { type: 'string' },
-    mutation: { type: 'string' },
-    rejection: { type: 'string' },
-    training: { type: 'string' },
-    replicas: { type: 'string' },
-    'training-slots': { type: 'string' },
-    'threads-per-replica': { type: 'string' },
-    'fashion-mnist-dir': { type: 'string' },
-    'cifar10-dir': { type: 'string' },
-    top: { type: 'string' },
-  };
-  for (const flag of Object.keys(PLAN_FLAGS)) options[flag] = { type: BOOLEAN_PLAN_FLAGS.has(flag) ? 'boolean' : 'string' };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: argv, options, strict: true }).values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${SEARCH_USAGE}`);
-  }
+  const { values, given } = parseFlags(argv, SEARCH_FLAGS, { env: process.env });
   const flags: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(values)) flags[k] = typeof v === 'boolean' ? String(v) : v;
-  return { flags, json: values.json === true };
+  for (const flag of Object.keys(PLAN_FLAGS)) {
+    const v = (values as Record<string, unknown>)[flag];
+    flags[flag] = v === undefined ? undefined : String(v);
+  }
+  return { values: values as FlagValues<typeof COMMAND_FLAGS>, flags, given };
 }
 
-function remoteAddresses(flags: Record<string, string | undefined>): Addresses | undefined {
-  const given = ['selection', 'mutation', 'rejection', 'training'].filter((k) => flags[k]);
+function remoteAddresses(values: Parsed['values']): Addresses | undefined {
+  const names = ['selection', 'mutation', 'rejection', 'training'] as const;
+  const given = names.filter((k) => values[k]);
   if (given.length === 0) return undefined;
-  if (given.length < 4) throw new UsageError(`give all of --selection, --mutation, --rejection and --training, or none (to start them locally); missing: ${['selection', 'mutation', 'rejection', 'training'].filter((k) => !flags[k]).join(', ')}`);
-  return { selection: flags.selection!, mutation: flags.mutation!, rejection: flags.rejection!, training: flags.training! };
+  if (given.length < 4) throw new FlagError(`give all of --selection, --mutation, --rejection and --training, or none (to start them locally); missing: ${names.filter((k) => !values[k]).join(', ')}`);
+  return { selection: values.selection!, mutation: values.mutation!, rejection: values.rejection!, training: values.training! };
 }
 
 const CRITERION_NAMES: Record<number, string> = { [SelectionCriterion.SELECTION_CRITERION_AVERAGE]: 'average', [SelectionCriterion.SELECTION_CRITERION_PARETO]: 'pareto' };
@@ -87,7 +101,7 @@ async function checkSelection(backend: SearchBackend, plan: SearchPlan): Promise
   if (config.batchIndependent !== plan.batchIndependent) differences.push(`batch-independent ${config.batchIndependent} (plan ${plan.batchIndependent})`);
   if (config.architectures.join(',') !== plan.architectures.join(',')) differences.push(`architectures ${config.architectures.join(',')} (plan ${plan.architectures.join(',')})`);
   if (differences.length > 0) {
-    throw new UsageError(`the selection service was started for a different search: ${differences.join('; ')}. Start it with the same flags, or pass matching ones here.`);
+    throw new FlagError(`the selection service was started for a different search: ${differences.join('; ')}. Start it with the same flags, or pass matching ones here.`);
   }
 }
 
@@ -97,16 +111,21 @@ function sinkFor(json: boolean, plan: SearchPlan): ProgressSink {
 }
 
 export async function searchCommand(argv: string[]): Promise<number> {
-  const { flags, json } = parse(argv);
+  const { values, flags, given } = parse(argv);
+  if (values.help) {
+    console.log(`${SEARCH_USAGE}\n\n${flagUsage('every flag of evonorm search:', COMMAND_FLAGS)}`);
+    return 0;
+  }
+  const json = values.json === true;
   let dir: string;
   let plan: SearchPlan;
-  let addresses = remoteAddresses(flags);
+  let addresses = remoteAddresses(values);
   try {
-    if (flags.resume) {
-      dir = flags.resume;
+    if (values.resume) {
+      dir = values.resume;
       const record = readRun(dir);
-      const changed = Object.keys(PLAN_FLAGS).filter((f) => flags[f] !== undefined && !BUDGET_FLAGS.has(f) && !(BOOLEAN_PLAN_FLAGS.has(f) && flags[f] === 'false'));
-      if (changed.length > 0) throw new UsageError(`--resume continues the search as planned; only --candidates and --minutes may change (got --${changed.join(', --')})`);
+      const changed = Object.keys(PLAN_FLAGS).filter((f) => given.has(f) && !BUDGET_FLAGS.has(f) && !(BOOLEAN_PLAN_FLAGS.has(f) && flags[f] === 'false'));
+      if (changed.length > 0) throw new FlagError(`--resume continues the search as planned; only --candidates and --minutes may change (got --${changed.join(', --')})`);
       plan = validatePlan({
         ...record.plan,
         ...(flags.candidates !== undefined ? { candidates: Number(flags.candidates) } : {}),
@@ -114,27 +133,25 @@ export async function searchCommand(argv: string[]): Promise<number> {
       });
       addresses ??= record.addresses;
     } else {
-      dir = flags.dir ?? defaultRunDir();
-      if (existsSync(recordPath(dir))) throw new UsageError(`${dir} already holds a search; continue it with: evonorm search --resume ${dir}`);
+      dir = values.dir ?? defaultRunDir();
+      if (existsSync(recordPath(dir))) throw new FlagError(`${dir} already holds a search; continue it with: evonorm search --resume ${dir}`);
       plan = planFrom(flags);
     }
   } catch (error) {
-    if (error instanceof PlanError) throw new UsageError(error.message);
+    if (error instanceof PlanError) throw new FlagError(error.message);
     throw error;
   }
-  const replicas = Number(flags.replicas ?? availableParallelism());
-  const threads = Number(flags['threads-per-replica'] ?? 1);
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 256) throw new UsageError('--replicas must be an integer in 1..256');
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UsageError('--threads-per-replica must be an integer in 1..256');
-  const top = Number(flags.top ?? 5);
-  const slots = Number(flags['training-slots'] ?? 1);
-  if (!Number.isInteger(slots) || slots < 1 || slots > 1024) throw new UsageError('--training-slots must be an integer in 1..1024');
-  if (!addresses && plan.dataset === 'fashion_mnist' && !existsSync(flags['fashion-mnist-dir'] ?? FASHION_MNIST_DIR)) {
-    console.error(`evonorm: Fashion-MNIST is not installed (looked in ${flags['fashion-mnist-dir'] ?? FASHION_MNIST_DIR}).\nInstall it with:\n  ${FASHION_MNIST_INSTALL}\nor pass --fashion-mnist-dir <folder>, or search on --dataset synthetic.`);
+  const { replicas, 'threads-per-replica': threads, top, 'training-slots': slots, 'fashion-mnist-dir': fashionMnistDir, 'cifar10-dir': cifar10Dir } = values;
+  const tls = clientTlsOf(values);
+  const tlsGiven = (['tls-ca', 'tls-cert', 'tls-key'] as const).filter((f) => given.has(f));
+  if (!addresses && tlsGiven.length > 0) throw new FlagError(`--${tlsGiven[0]} is for remote services (--selection, --mutation, --rejection, --training); the services a search starts itself talk over loopback in plaintext`);
+  const channel = channelCredentials(addresses ? tls : {});
+  if (!addresses && plan.dataset === 'fashion_mnist' && !existsSync(fashionMnistDir ?? FASHION_MNIST_DIR)) {
+    console.error(`evonorm: Fashion-MNIST is not installed (looked in ${fashionMnistDir ?? FASHION_MNIST_DIR}).\nInstall it with:\n  ${FASHION_MNIST_INSTALL}\nor pass --fashion-mnist-dir <folder>, or search on --dataset synthetic.`);
     return 2;
   }
-  if (!addresses && plan.dataset === 'cifar10' && !flags['cifar10-dir']) throw new UsageError('--dataset cifar10 needs --cifar10-dir <folder with data_batch_1.bin ... test_batch.bin>');
-  if (!flags.resume) writeRun(dir, { version: 1, plan, ...(addresses ? { addresses } : {}), createdUnixMs: Date.now() });
+  if (!addresses && plan.dataset === 'cifar10' && !cifar10Dir) throw new FlagError('--dataset cifar10 needs --cifar10-dir <folder with data_batch_1.bin ... test_batch.bin>');
+  if (!values.resume) writeRun(dir, { version: 1, plan, ...(addresses ? { addresses } : {}), createdUnixMs: Date.now() });
 
   const sink = sinkFor(json, plan);
   const hardStop = new AbortController();
@@ -161,14 +178,15 @@ export async function searchCommand(argv: string[]): Promise<number> {
         plan,
         replicas,
         threadsPerReplica: threads,
-        ...(flags['fashion-mnist-dir'] ? { fashionMnistDir: resolve(flags['fashion-mnist-dir']) } : {}),
-        ...(flags['cifar10-dir'] ? { cifar10Dir: resolve(flags['cifar10-dir']) } : {}),
+        ...(fashionMnistDir ? { fashionMnistDir: resolve(fashionMnistDir) } : {}),
+        ...(cifar10Dir ? { cifar10Dir: resolve(cifar10Dir) } : {}),
         onRestart: (name, code, signal) => sink.event({ type: 'retry', service: name, method: 'process', code: String(signal ?? code), detail: 'exited; restarting it', attempt: 1 }),
       });
       addresses = local.addresses;
     }
-    const b = grpcBackend(addresses, hardStop.signal, (notice) => sink.event({ type: 'retry', ...notice }), slots);
+    const b = grpcBackend(addresses, hardStop.signal, (notice) => sink.event({ type: 'retry', ...notice }), slots, local ? channelCredentials() : channel);
     backend = b;
+    writeLiveServices(dir, { selection: addresses.selection, training: addresses.training, replicas: addresses.training.split(',').length, embedded: local !== undefined, pid: process.pid, startedUnixMs: Date.now() });
     await checkSelection(b, plan);
     const summaryHolder: { stats?: SearchSummary['stats'] } = {};
     ticker = setInterval(() => summaryHolder.stats && sink.tick(summaryHolder.stats, b.replicas()), json ? 10_000 : 1000);
@@ -186,10 +204,11 @@ export async function searchCommand(argv: string[]): Promise<number> {
     const history = await b.history();
     const best = topCandidates(history, top);
     if (json) {
-      process.stdout.write(`${JSON.stringify({ type: 'top', dir, candidates: best.map((c) => ({ id: c.id, meanAccuracy: c.fitness!.meanAccuracy, scores: c.fitness!.scores, formula: c.formula?.text ?? '' })) })}\n`);
+      process.stdout.write(`${JSON.stringify({ type: 'top', dir, candidates: best.map((c) => ({ id: c.id, meanAccuracy: c.fitness!.meanAccuracy, scores: c.fitness!.scores, formula: c.formula?.text ?? '' })), see: { report: `evonorm report ${dir}`, dashboard: `evonorm dashboard ${dir}` } })}\n`);
     } else {
       console.log(`\nbest layers of ${dir} (${history.length} candidates, ${history.filter((c) => c.fitness).length} evaluated):\n${candidateTable(best)}`);
       console.log(`\nmore: evonorm top ${dir}   export: evonorm export --from ${dir} --top 3   continue: evonorm search --resume ${dir}`);
+      console.log(`see it: evonorm report ${dir}  (one HTML file)   live: evonorm dashboard ${dir}  (while a search runs)`);
     }
     return summary.stopReason === 'interrupted' ? 130 : 0;
   } finally {

@@ -4,7 +4,7 @@
  * retried with backoff until it is back or the search stops: a restarted selection service loses
  * the search nothing.
  */
-import { credentials, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { status, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import {
   MutationServiceClient,
   RejectionServiceClient,
@@ -21,7 +21,7 @@ import {
   type TrainRequest,
   type TrainResult,
 } from '@evonorm/contracts';
-import { TrainingPool, isServiceError, trainingTargets, unaryCall, withRetry, type ReplicaState } from '@evonorm/rpc';
+import { TrainingPool, channelCredentials, isServiceError, trainingTargets, unaryCall, withRetry, type ReplicaState } from '@evonorm/rpc';
 
 export interface Addresses {
   readonly selection: string;
@@ -33,10 +33,10 @@ export interface Addresses {
 
 export interface SearchBackend {
   getSearch(): Promise<GetSearchResponse>;
-  randomGraph(seed: number, batchIndependent: boolean): Promise<LayerGraph>;
-  mutate(parent: LayerGraph, seed: number, batchIndependent: boolean): Promise<LayerGraph>;
+  randomGraph(seed: bigint, batchIndependent: boolean): Promise<LayerGraph>;
+  mutate(parent: LayerGraph, seed: bigint, batchIndependent: boolean): Promise<LayerGraph>;
   /** The tournament winner, or undefined while the population is empty. */
-  sampleParent(seed: number): Promise<Candidate | undefined>;
+  sampleParent(seed: bigint): Promise<Candidate | undefined>;
   screen(graph: LayerGraph, batchIndependent: boolean): Promise<ScreenResponse>;
   testStability(request: TestStabilityRequest, signal: AbortSignal): Promise<TestStabilityResponse>;
   testQuality(request: TestQualityRequest, signal: AbortSignal): Promise<TestQualityResponse>;
@@ -61,15 +61,22 @@ const LONG_MS = 3_600_000;
 
 /**
  * `trainingSlots`: trainings the search keeps on one training address at a time (default 1, the
- * replicas' --max-concurrent in the embedded default); more wait for a free replica.
+ * replicas' --max-concurrent in the embedded default); more wait for a free replica. `channel`:
+ * the credentials of every connection (plaintext by default; TLS from channelCredentials).
  */
-export function grpcBackend(addresses: Addresses, signal: AbortSignal, onRetry: (notice: RetryNotice) => void = () => {}, trainingSlots = 1): SearchBackend {
-  const insecure = credentials.createInsecure();
-  const selection = new SelectionServiceClient(addresses.selection, insecure);
-  const mutation = new MutationServiceClient(addresses.mutation, insecure);
-  const rejection = new RejectionServiceClient(addresses.rejection, insecure);
+export function grpcBackend(
+  addresses: Addresses,
+  signal: AbortSignal,
+  onRetry: (notice: RetryNotice) => void = () => {},
+  trainingSlots = 1,
+  channel: ChannelCredentials = channelCredentials(),
+): SearchBackend {
+  const selection = new SelectionServiceClient(addresses.selection, channel);
+  const mutation = new MutationServiceClient(addresses.mutation, channel);
+  const rejection = new RejectionServiceClient(addresses.rejection, channel);
   const pool = new TrainingPool(trainingTargets(addresses.training), {
     perReplica: trainingSlots,
+    credentials: channel,
     onRetry: (target, error, attempt) => onRetry({ service: `training ${target}`, method: 'Train', code: status[error.code] ?? String(error.code), detail: error.details, attempt }),
   });
   const call = <Req, Res>(service: string, client: Client, method: string, request: Req, deadlineMs = SHORT_MS, callSignal: AbortSignal = signal): Promise<Res> =>

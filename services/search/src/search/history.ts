@@ -1,12 +1,13 @@
 /** Reads a finished or running search's history from its run folder (SQLite) or its selection service. */
 import { existsSync } from 'node:fs';
-import { credentials } from '@grpc/grpc-js';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { SelectionServiceClient, type Candidate } from '@evonorm/contracts';
-import { unaryCall } from '@evonorm/rpc';
+import { channelCredentials, unaryCall } from '@evonorm/rpc';
 import { SearchStore } from '@evonorm/store';
 import { readRun, storePath, type RunRecord } from './run-folder.js';
 
-export async function readHistory(dir: string): Promise<{ record: RunRecord; history: Candidate[] }> {
+/** `channel`: credentials for a remote selection service (plaintext by default). */
+export async function readHistory(dir: string, channel: ChannelCredentials = channelCredentials()): Promise<{ record: RunRecord; history: Candidate[] }> {
   const record = readRun(dir);
   if (existsSync(storePath(dir))) {
     const store = SearchStore.open(storePath(dir));
@@ -22,7 +23,7 @@ export async function readHistory(dir: string): Promise<{ record: RunRecord; his
     }
   }
   if (!record.addresses) return { record, history: [] };
-  const client = new SelectionServiceClient(record.addresses.selection, credentials.createInsecure());
+  const client = new SelectionServiceClient(record.addresses.selection, channel);
   try {
     const history: Candidate[] = [];
     let pageToken = '';

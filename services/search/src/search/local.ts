@@ -2,7 +2,8 @@
  * The embedded default: every service as a child process on a loopback port — selection (with the
  * run's SQLite file), mutation, rejection, and one training replica per core. A child that dies
  * is restarted on the same port with the same arguments (the search retries meanwhile), and its
- * stderr goes to <dir>/logs/<name>.log.
+ * stderr goes to <dir>/logs/<name>.log. They listen on 127.0.0.1 in plaintext whatever the
+ * environment says (EVONORM_HOST and EVONORM_*TLS_* are not passed on).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
@@ -53,6 +54,11 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The environment without what would take a local service off plaintext loopback. */
+function loopbackEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'EVONORM_HOST' && !/^EVONORM_(CLIENT_)?TLS_/.test(name)));
+}
+
 class Supervised {
   private child?: ChildProcess;
   private stopping = false;
@@ -73,7 +79,7 @@ class Supervised {
   /** Starts the child and resolves with its address once it listens. */
   start(): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [this.script, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EVONORM_EXIT_WITH_PARENT: '1' } });
+      const child = spawn(process.execPath, [this.script, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...loopbackEnv(process.env), EVONORM_EXIT_WITH_PARENT: '1' } });
       this.child = child;
       let out = '';
       let listening = false;
@@ -127,7 +133,7 @@ export async function startLocalServices(options: LocalOptions): Promise<LocalSe
   const started: Supervised[] = [];
   const launch = async (name: string, script: string, args: string[]): Promise<LocalService> => {
     const port = await freePort();
-    const supervised = new Supervised(name, script, ['--port', String(port), '--log-level', 'warn', ...args], createWriteStream(join(logs, `${name}.log`), { flags: 'a' }), options.onRestart);
+    const supervised = new Supervised(name, script, ['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...args], createWriteStream(join(logs, `${name}.log`), { flags: 'a' }), options.onRestart);
     started.push(supervised);
     const address = await supervised.start();
     return { name, address, pid: () => supervised.pid };
