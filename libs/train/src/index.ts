@@ -3,3 +3,4 @@ export * from './engine.js';
 export * from './train.js';
 export * from './quality.js';
 export * from './stability.js';
+export * from './provider.js';

@@ -13,7 +13,7 @@ import {
 } from '@evonorm/contracts';
 import { ARCHITECTURES, architecture, isArchitecture } from '@evonorm/nets';
 import { invalidArgument, optionalInRange, requireGraph, requireSeed, serverStream, Slots, unary, type Logger } from '@evonorm/rpc';
-import { resolveEngine, train, type EngineName } from '@evonorm/train';
+import { resolveEngine, train, type EngineName, type ExecutionProvider } from '@evonorm/train';
 import { initBackend } from '@evonorm/tfjs';
 import { DATASETS, type DatasetCatalog } from './datasets.js';
 
@@ -27,6 +27,10 @@ export interface WorkerOptions {
   /** Calls that may wait for a free slot; beyond them a call is refused (RESOURCE_EXHAUSTED). */
   readonly maxQueued?: number;
   readonly threads?: number;
+  /** Execution provider of the onnx engine's sessions (default cpu); main.ts checks it loads at start. */
+  readonly ep?: ExecutionProvider;
+  /** GPU index for the CUDA provider (default 0). */
+  readonly device?: number;
 }
 
 function requireConfig(config: TrainingConfig | undefined) {
@@ -77,7 +81,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
   const describeEngine = () =>
     (engineDescription ??= resolveEngine(worker.engine ?? 'auto').then(async (engine) => ({
       engine,
-      backend: engine === 'tfjs' ? `tensorflow.js/${(await initBackend()).backend}` : 'onnxruntime-node/cpu',
+      backend: engine === 'tfjs' ? `tensorflow.js/${(await initBackend()).backend}` : `onnxruntime-node/${worker.ep ?? 'cpu'}`,
     })));
   return {
     train: serverStream<TrainRequest, TrainResponse>('Train', logger, async (request, context, emit) => {
@@ -114,6 +118,8 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
           progressEvery: every,
           signal: context.signal,
           ...(worker.threads ? { threads: worker.threads } : {}),
+          ...(worker.ep ? { ep: worker.ep } : {}),
+          ...(worker.device !== undefined ? { device: worker.device } : {}),
           onProgress: (p) => emit({ progress: { step: p.step, loss: p.loss, learningRate: p.learningRate, imagesPerSecond: p.imagesPerSecond } }),
         });
         const failure =
@@ -148,6 +154,8 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
         queued: slots.queueLength,
         architectures: [...ARCHITECTURES],
         datasets: [...DATASETS],
+        executionProvider: worker.ep ?? 'cpu',
+        device: worker.ep === 'cuda' ? (worker.device ?? 0) : 0,
       }),
       { okLevel: 'debug' },
     ),

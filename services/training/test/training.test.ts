@@ -60,6 +60,8 @@ describe('training service (separate process, generated client)', () => {
     assert.equal(info.response!.maxConcurrent, 1);
     // auto: onnx, since no native TensorFlow.js backend is installed here.
     assert.equal((info.response as unknown as { engine: string }).engine, 'onnx');
+    const provider = info.response as unknown as { executionProvider: string; device: number; backend: string };
+    assert.deepEqual([provider.executionProvider, provider.device, provider.backend], ['cpu', 0, 'onnxruntime-node/cpu']);
     assert.deepEqual(info.response!.architectures, ['resnet_v2', 'mobilenet_v2', 'efficientnet_b0']);
     assert.equal(await healthStatus(service.address, 'evonorm.v1.TrainingService'), 'SERVING');
   });
