@@ -4,7 +4,7 @@ import { graphFromProto, RejectionReason, type RejectionServiceServer } from '@e
 import type { Dataset } from '@evonorm/data';
 import { ARCHITECTURES, architecture as networkArchitecture, isArchitecture } from '@evonorm/nets';
 import { invalidArgument, optionalInRange, requireSeed, unary, unavailable, type Logger, type TrainingPool } from '@evonorm/rpc';
-import { stabilityTest } from '@evonorm/train';
+import { stabilityTest, type ExecutionProvider } from '@evonorm/train';
 import { qualityThroughTraining } from './quality.js';
 import { isVerdict, screen } from './screen.js';
 
@@ -19,6 +19,9 @@ export interface RejectionDeps {
   /** Looks up an evaluated candidate by functional hash (the selection service), when configured. */
   readonly lookup?: (functionalHash: string) => Promise<string | undefined>;
   readonly threads?: number;
+  /** Execution provider and GPU of the stability test (--ep, --device). */
+  readonly ep?: ExecutionProvider;
+  readonly device?: number;
 }
 
 /** A graph well-formed enough to judge (its verdicts are the screen's business); garbage is INVALID_ARGUMENT. */
@@ -64,6 +67,8 @@ export function rejectionService(deps: RejectionDeps, logger: Logger): Rejection
         maxGradientNorm: threshold,
         batchSize,
         ...(deps.threads ? { threads: deps.threads } : {}),
+        ...(deps.ep ? { ep: deps.ep } : {}),
+        ...(deps.device !== undefined ? { device: deps.device } : {}),
       });
       return {
         accepted: result.accepted,
