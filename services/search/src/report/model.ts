@@ -1,0 +1,72 @@
+/**
+ * What the report page and the live dashboard show, as plain JSON: built in Node from a search's
+ * history (build-data.ts) and drawn in the browser (web/). No Node or gRPC imports here, so the
+ * browser bundle can share these types.
+ */
+
+/** evaluated, duplicate (outcome reused from a functionally equal candidate), or a rejection reason such as low_quality. */
+export type OutcomeName = string;
+
+export interface GraphNodeView {
+  /** Node id (4 + index in the graph's node list). */
+  readonly id: number;
+  readonly op: string;
+  readonly inputs: readonly number[];
+  /** bwh, whc, wh or whcg for aggregates. */
+  readonly axes?: string;
+}
+
+export interface CandidateView {
+  readonly id: string;
+  readonly index: number;
+  readonly parentId: string;
+  readonly outcome: OutcomeName;
+  /** Accuracy by architecture: the evaluation's, or the quality test's for a low-quality rejection. */
+  readonly scores: Readonly<Record<string, number>>;
+  /** Mean over the architectures of an evaluated candidate (or its duplicate); null otherwise. */
+  readonly mean: number | null;
+  readonly formula: string;
+  readonly latex: string;
+  /** Zoo name (bn-relu, evonorm-b0, ...) when the graph is a known layer. */
+  readonly zoo: string;
+  readonly duplicateOf: string;
+  /** Milliseconds since the first candidate was created. */
+  readonly elapsedMs: number;
+  readonly nodes: readonly GraphNodeView[];
+  /** The node id the mutation from the parent changed; null without a parent. */
+  readonly changedNode: number | null;
+  readonly detail: string;
+}
+
+export interface ReplicaView {
+  readonly address: string;
+  /** Trainings running on the replica, as it reports them (every client's). */
+  readonly running: number;
+  readonly queued: number;
+  readonly maxConcurrent: number;
+  readonly engine: string;
+  readonly backend: string;
+  /** Set when the replica did not answer GetWorkerInfo. */
+  readonly error: string;
+}
+
+export interface ReportData {
+  readonly title: string;
+  readonly generatedUnixMs: number;
+  /** Flag name (as `evonorm search` takes it) to value. */
+  readonly plan: Readonly<Record<string, string>>;
+  /** Engine, execution provider, replicas: what the run recorded (key to value). */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly architectures: readonly string[];
+  readonly candidates: readonly CandidateView[];
+  /** Ids of the history-wide Pareto front. */
+  readonly front: readonly string[];
+  /** Where the front came from, in words (the selection service's GetParetoFront, or its code over the SQLite history). */
+  readonly frontSource: string;
+  /** Live only: each training replica's load. */
+  readonly replicas?: readonly ReplicaView[];
+  /** Live only: the search's state in words (running, finished, unreachable...). */
+  readonly status?: string;
+  /** Sections that have no data in this run, with why (e.g. rerank.json not present). */
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,69 @@
+/** What the page derives from the data: the best layer, its margin over BN-ReLU, the rejection funnel. */
+import type { CandidateView, ReportData } from '../src/report/model.js';
+
+export const SCREEN_REASONS = ['invalid_graph', 'independent_of_input', 'dead_output', 'batch_dependent', 'non_finite', 'constant_output'];
+
+/** Evaluated originals (not duplicates), best mean first, earliest first on ties (as `evonorm top`). */
+export function ranked(data: ReportData): CandidateView[] {
+  return data.candidates.filter((c) => c.outcome === 'evaluated' && c.mean !== null).sort((a, b) => b.mean! - a.mean! || a.index - b.index);
+}
+
+/** The zoo's BN-ReLU with scores (evaluated, or a duplicate reusing an evaluation). */
+export function bnRelu(data: ReportData): CandidateView | undefined {
+  return data.candidates.find((c) => c.zoo === 'bn-relu' && c.mean !== null);
+}
+
+/** Why there is no BN-ReLU baseline, in words. */
+export function missingBaseline(data: ReportData): string {
+  const c = data.candidates.find((x) => x.zoo === 'bn-relu');
+  if (!c) return 'BN-ReLU is not in this search (it joins the initial population with --init-zoo true), so there is no baseline to compare with.';
+  const scores = Object.entries(c.scores).map(([a, s]) => `${a} ${(100 * s).toFixed(1)}%`).join(', ');
+  return `BN-ReLU (${c.id}) is in this search but was rejected (${c.outcome}${c.detail ? `: ${c.detail}` : ''})${scores ? `; its quality-test accuracy: ${scores}` : ''}, so there is no evaluated baseline to compare with.`;
+}
+
+export interface FunnelStage {
+  readonly stage: string;
+  readonly passed: number;
+  /** Rejections at this stage, by reason. */
+  readonly reasons: Readonly<Record<string, number>>;
+}
+
+/** screened → passed the static and probe checks → stable → quality → evaluated; duplicates skip it. */
+export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: number } {
+  const originals = data.candidates.filter((c) => c.outcome !== 'duplicate');
+  const count = (reasons: string[]): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const c of originals) if (reasons.includes(c.outcome)) out[c.outcome] = (out[c.outcome] ?? 0) + 1;
+    return out;
+  };
+  const known = new Set([...SCREEN_REASONS, 'unstable', 'low_quality', 'training_failed', 'evaluated']);
+  const screen = count([...SCREEN_REASONS, ...originals.map((c) => c.outcome).filter((o) => !known.has(o))]);
+  const sum = (r: Record<string, number>): number => Object.values(r).reduce((s, x) => s + x, 0);
+  const afterScreen = originals.length - sum(screen);
+  const unstable = count(['unstable']);
+  const afterStability = afterScreen - sum(unstable);
+  const quality = count(['low_quality']);
+  const afterQuality = afterStability - sum(quality);
+  const failed = count(['training_failed']);
+  return {
+    stages: [
+      { stage: 'proposed', passed: originals.length, reasons: {} },
+      { stage: 'passed static + probe checks', passed: afterScreen, reasons: screen },
+      { stage: 'stable', passed: afterStability, reasons: unstable },
+      { stage: 'passed quality test', passed: afterQuality, reasons: quality },
+      { stage: 'evaluated', passed: afterQuality - sum(failed), reasons: failed },
+    ],
+    duplicates: data.candidates.length - originals.length,
+  };
+}
+
+/** The best layer's ancestors, oldest first, ending with the layer itself. */
+export function lineage(data: ReportData, id: string): CandidateView[] {
+  const byId = new Map(data.candidates.map((c) => [c.id, c]));
+  const chain: CandidateView[] = [];
+  for (let c = byId.get(id); c && chain.length < 10_000; c = c.parentId ? byId.get(c.parentId) : undefined) chain.unshift(c);
+  return chain;
+}
+
+export const pct = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(digits)}%`);
+export const signedPts = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} pts`;

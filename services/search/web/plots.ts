@@ -1,0 +1,136 @@
+/**
+ * The search's plots, drawn with Observable Plot as SVG: every candidate is one circle carrying
+ * data-id (and data-front on the Pareto front), so a reader (or a test) can match marks to candidates.
+ */
+import * as Plot from '@observablehq/plot';
+import type { CandidateView, ReportData } from '../src/report/model.js';
+
+const OUTCOME_COLORS: Record<string, string> = {
+  evaluated: '#1a9850',
+  duplicate: '#9e9e9e',
+  invalid_graph: '#5e3c99',
+  independent_of_input: '#8073ac',
+  dead_output: '#b2abd2',
+  batch_dependent: '#7b3294',
+  non_finite: '#e08214',
+  constant_output: '#fdb863',
+  unstable: '#d73027',
+  low_quality: '#4575b4',
+  training_failed: '#000000',
+};
+
+function colorScale(candidates: readonly CandidateView[]): { domain: string[]; range: string[]; legend: true } {
+  const present = [...new Set(candidates.map((c) => c.outcome))];
+  const domain = [...Object.keys(OUTCOME_COLORS).filter((o) => present.includes(o)), ...present.filter((o) => !(o in OUTCOME_COLORS))];
+  return { domain, range: domain.map((o) => OUTCOME_COLORS[o] ?? '#e7298a'), legend: true };
+}
+
+type Datum = CandidateView & { readonly y: number; readonly front: boolean };
+
+/** A dot mark whose circles are tagged with their candidate's id (and front membership). */
+function taggedDots(data: readonly Datum[], options: Plot.DotOptions): Plot.Dot {
+  return Plot.dot(data, {
+    ...options,
+    render(index, scales, values, dimensions, context, next) {
+      const g = next!(index, scales, values, dimensions, context)!;
+      const circles = g.querySelectorAll('circle');
+      circles.forEach((circle, k) => {
+        const d = data[index[k]!]!;
+        circle.setAttribute('data-id', d.id);
+        if (d.front) circle.setAttribute('data-front', 'true');
+      });
+      return g;
+    },
+  });
+}
+
+function figure(name: string, title: string, caption: string, plot: Element): HTMLElement {
+  const fig = document.createElement('figure');
+  fig.dataset.plot = name;
+  const h = document.createElement('h3');
+  h.textContent = title;
+  const cap = document.createElement('figcaption');
+  cap.textContent = caption;
+  fig.append(h, plot, cap);
+  return fig;
+}
+
+const tip = (c: CandidateView): string =>
+  `${c.id}${c.zoo ? ` (${c.zoo})` : ''} · ${c.outcome}${c.mean !== null ? ` · mean ${(100 * c.mean).toFixed(1)}%` : ''}\n${c.formula}`;
+
+/** Best-so-far mean accuracy against candidate index, or against minutes since the start. */
+export function historyPlot(data: ReportData, x: 'index' | 'minutes'): HTMLElement {
+  const front = new Set(data.front);
+  const points: Datum[] = data.candidates.map((c) => ({ ...c, y: c.mean ?? 0, front: front.has(c.id) }));
+  const xOf = (c: CandidateView): number => (x === 'index' ? c.index : c.elapsedMs / 60_000);
+  const best: Array<{ x: number; y: number }> = [];
+  let top = Number.NEGATIVE_INFINITY;
+  for (const c of [...data.candidates].sort((a, b) => xOf(a) - xOf(b))) {
+    if (c.mean !== null && c.mean > top) top = c.mean;
+    if (Number.isFinite(top)) best.push({ x: xOf(c), y: top });
+  }
+  const plot = Plot.plot({
+    width: 540,
+    height: 280,
+    marginLeft: 48,
+    grid: true,
+    x: { label: x === 'index' ? 'candidate index →' : 'minutes since the first candidate →' },
+    y: { label: '↑ mean validation accuracy', domain: [0, 1], tickFormat: '%' },
+    color: colorScale(data.candidates),
+    marks: [
+      Plot.line(best, { x: 'x', y: 'y', curve: 'step-after', stroke: '#222', strokeWidth: 1.5 }),
+      taggedDots(points, { x: xOf, y: 'y', fill: 'outcome', r: 3.5, fillOpacity: 0.85, title: tip }),
+    ],
+  });
+  return figure(
+    `history-${x}`,
+    x === 'index' ? 'Best so far, by candidate' : 'Best so far, by wall time',
+    'The line is the best mean accuracy found so far; every candidate is a dot coloured by its outcome. Rejected candidates have no accuracy and sit at 0.',
+    plot,
+  );
+}
+
+/** Pairwise per-architecture accuracies of the evaluated layers, front ringed, zoo layers labelled. */
+export function architecturePlots(data: ReportData): HTMLElement[] {
+  const front = new Set(data.front);
+  const evaluated: Datum[] = data.candidates.filter((c) => c.mean !== null).map((c) => ({ ...c, y: c.mean!, front: front.has(c.id) }));
+  const archs = data.architectures;
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < archs.length; i++) for (let j = i + 1; j < archs.length; j++) pairs.push([archs[i]!, archs[j]!]);
+  const caption = `Each dot is an evaluated layer (duplicates included); ringed dots form the Pareto front (${data.frontSource}); zoo layers are labelled.`;
+  if (pairs.length === 0) {
+    const a = archs[0] ?? '';
+    const plot = Plot.plot({
+      width: 640,
+      height: 260,
+      marginLeft: 48,
+      grid: true,
+      r: { type: 'identity' },
+      color: { type: 'identity' },
+      x: { label: 'candidate index →' },
+      y: { label: `↑ ${a} accuracy`, tickFormat: '%' },
+      marks: [
+        taggedDots(evaluated, { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, fill: (c: Datum) => (c.front ? '#d73027' : '#1a9850'), r: (c: Datum) => (c.front ? 6 : 3.5), stroke: (c: Datum) => (c.front ? '#000' : 'none'), title: tip }),
+        Plot.text(evaluated.filter((c) => c.zoo), { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, text: 'zoo', dy: -10, fontSize: 10 }),
+      ],
+    });
+    return [figure('architectures-0', `Accuracy on ${a} (one architecture)`, caption, plot)];
+  }
+  return pairs.map(([a, b], k) => {
+    const plot = Plot.plot({
+      width: pairs.length > 1 ? 420 : 560,
+      height: pairs.length > 1 ? 360 : 440,
+      marginLeft: 52,
+      grid: true,
+      r: { type: 'identity' },
+      color: { type: 'identity' },
+      x: { label: `${a} accuracy →`, tickFormat: '%' },
+      y: { label: `↑ ${b} accuracy`, tickFormat: '%' },
+      marks: [
+        taggedDots(evaluated, { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, fill: (c: Datum) => (c.front ? '#d73027' : '#1a9850'), r: (c: Datum) => (c.front ? 6 : 3.5), stroke: (c: Datum) => (c.front ? '#000' : 'none'), fillOpacity: 0.8, title: tip }),
+        Plot.text(evaluated.filter((c) => c.zoo), { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, text: 'zoo', dy: -11, fontSize: 10, fill: '#333' }),
+      ],
+    });
+    return figure(`architectures-${k}`, `${a} against ${b}`, caption, plot);
+  });
+}
