@@ -6,6 +6,8 @@ import { EXPORT_USAGE, exportCommand } from './commands/export.js';
 import { RERANK_USAGE, rerankCommand } from './commands/rerank.js';
 import { SEARCH_USAGE, searchCommand } from './commands/search.js';
 import { TOP_USAGE, topCommand } from './commands/top.js';
+import { REPORT_USAGE, reportCommand } from './commands/report.js';
+import { DASHBOARD_USAGE, dashboardCommand } from './commands/dashboard.js';
 import { FlagError } from '@evonorm/rpc';
 import { HistoryMismatchError } from './search/loop.js';
 import { RunFolderError } from './search/run-folder.js';
@@ -17,12 +19,18 @@ commands:
   search   run or resume a search (regularized evolution or random search)
   top      the best layers of a search, with formulas and per-architecture scores
   rerank   train a search's top layers longer and rank them on the test split
+  report   one self-contained HTML file about a search: plots, Pareto front, funnel, top layers, lineage
+  dashboard  a live page and JSON API of a running search (reads the selection service)
   export   write a layer (zoo name or JSON graph) as an ONNX model
   bench    time layers and networks with ONNX Runtime (CPU or CUDA)
 
 ${SEARCH_USAGE}
 
 ${TOP_USAGE}
+
+${REPORT_USAGE}
+
+${DASHBOARD_USAGE}
 
 ${RERANK_USAGE}
 
@@ -38,6 +46,11 @@ async function main(argv: string[]): Promise<number> {
     case 'top':
       await topCommand(rest);
       return 0;
+    case 'report':
+      await reportCommand(rest);
+      return 0;
+    case 'dashboard':
+      return dashboardCommand(rest);
     case 'rerank':
       await rerankCommand(rest);
       return 0;
