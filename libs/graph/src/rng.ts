@@ -3,10 +3,25 @@
  * Its whole state is four uint32 words, so a search can persist it and resume exactly.
  */
 
+/** A seed: an integer in [0, 2^53) as a number, or any uint64 as a bigint (what the wire carries). */
+export type Seed = number | bigint;
+
+/** The largest seed: 2^64 - 1, a uint64's range (what Python's random.getrandbits(64) may give). */
+export const MAX_SEED = 0xffffffffffffffffn;
+
+/** A seed from decimal text (a flag, an environment variable): any integer in [0, 2^64). */
+export function parseSeed(text: string): bigint {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed) || BigInt(trimmed) > MAX_SEED) throw new RangeError(`must be an integer in [0, 2^64 - 1 = ${MAX_SEED}], got ${JSON.stringify(text)}`);
+  return BigInt(trimmed);
+}
+
 /** The generator's full state: four uint32 words, not all zero. */
 export type RngState = readonly [number, number, number, number];
 
 const TWO_POW_32 = 4294967296;
+/** Seeds whose high 32-bit half reaches this are 2^53 or more. */
+const HI_OF_2_POW_53 = 0x200000;
 
 function splitMix32(seed: number): () => number {
   let s = seed >>> 0;
@@ -33,15 +48,31 @@ export class Rng {
     [this.a, this.b, this.c, this.d] = state;
   }
 
-  /** A generator from an integer seed in [0, 2^53); equal seeds give equal sequences. */
-  static fromSeed(seed: number): Rng {
-    if (!Number.isSafeInteger(seed) || seed < 0) {
-      throw new RangeError(`seed must be an integer in [0, 2^53), got ${seed}`);
+  /**
+   * A generator from a seed: an integer in [0, 2^53) as a number, or any uint64 as a bigint; equal
+   * seeds give equal sequences. Both 32-bit halves of the seed feed a splitmix32 stream that fills
+   * the state (the mapping seeds below 2^53 have always had, kept so their results don't change);
+   * above 2^53 the high half also seeds a second stream xored into the state, so distinct seeds
+   * there (2^64-1 and 2^64-2, say) start distinct generators.
+   */
+  static fromSeed(seed: Seed): Rng {
+    let lo: number;
+    let hi: number;
+    if (typeof seed === 'bigint') {
+      if (seed < 0n || seed > MAX_SEED) throw new RangeError(`seed must be an integer in [0, 2^64), got ${seed}`);
+      lo = Number(seed & 0xffffffffn);
+      hi = Number(seed >> 32n);
+    } else {
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer in [0, 2^53) (or a bigint below 2^64), got ${seed}`);
+      lo = seed >>> 0;
+      hi = Math.floor(seed / TWO_POW_32) >>> 0;
     }
-    const lo = seed >>> 0;
-    const hi = Math.floor(seed / TWO_POW_32) >>> 0;
     const next = splitMix32(lo ^ Math.imul(hi, 0x27d4eb2f));
     const state: [number, number, number, number] = [next(), next(), next(), next()];
+    if (hi >= HI_OF_2_POW_53) {
+      const more = splitMix32(hi ^ 0x5851f42d);
+      for (let i = 0; i < 4; i++) state[i] = (state[i]! ^ more()) >>> 0;
+    }
     if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1;
     return new Rng(state);
   }

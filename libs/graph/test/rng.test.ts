@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Rng } from '../src/index.js';
+import { MAX_SEED, Rng, parseSeed } from '../src/index.js';
 
 describe('Rng', () => {
   it('gives the same sequence for the same seed and different ones for different seeds', () => {
@@ -14,6 +14,41 @@ describe('Rng', () => {
 
   it('separates seeds that differ only above 32 bits', () => {
     assert.notEqual(Rng.fromSeed(1).nextUint32(), Rng.fromSeed(1 + 2 ** 32).nextUint32());
+  });
+
+  it('keeps the streams seeds below 2^53 had before bigint seeds existed, as numbers or bigints', () => {
+    // First words of the generator as it was before 64-bit seeds (commit 7859f73): searches keep their results.
+    const before: Array<[number, number[]]> = [
+      [42, [2837322924, 544945897, 479756282]],
+      [2 ** 32 + 7, [3142239856, 2553708286, 2393956051]],
+      [2 ** 53 - 1, [1764558986, 2416934603, 1623258036]],
+    ];
+    for (const [seed, words] of before) {
+      for (const rng of [Rng.fromSeed(seed), Rng.fromSeed(BigInt(seed))]) {
+        assert.deepEqual([rng.nextUint32(), rng.nextUint32(), rng.nextUint32()], words, `seed ${seed}`);
+      }
+    }
+  });
+
+  it('takes the full uint64 range and separates the largest seeds', () => {
+    const max = 2n ** 64n - 1n;
+    const streams = [max, max - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, 0x1234_5678n << 32n].map((seed) => {
+      const rng = Rng.fromSeed(seed);
+      return Array.from({ length: 8 }, () => rng.nextUint32()).join(',');
+    });
+    assert.equal(new Set(streams).size, streams.length);
+    const again = Rng.fromSeed(max);
+    assert.equal(Array.from({ length: 8 }, () => again.nextUint32()).join(','), streams[0]);
+    assert.throws(() => Rng.fromSeed(2n ** 64n), /seed must be an integer in \[0, 2\^64\)/);
+    assert.throws(() => Rng.fromSeed(-1n), /seed must be an integer/);
+    assert.throws(() => Rng.fromSeed(2 ** 53), /seed must be an integer/);
+  });
+
+  it('parses seeds from text over the whole uint64 range and names the range otherwise', () => {
+    assert.equal(parseSeed('18446744073709551615'), MAX_SEED);
+    assert.equal(parseSeed(' 0 '), 0n);
+    assert.equal(parseSeed('42'), 42n);
+    for (const bad of ['18446744073709551616', '-1', '1.5', '0x10', '', 'seven']) assert.throws(() => parseSeed(bad), /must be an integer in \[0, 2\^64 - 1/, bad);
   });
 
   it('resumes exactly from a saved state', () => {

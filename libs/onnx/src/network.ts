@@ -2,7 +2,7 @@
  * Export of a whole network (libs/nets) with a layer in every norm-act slot, in inference form.
  * Each slot gets its own copy of the layer: its own v0, v1, γ, β and moving averages.
  */
-import { DEFAULT_GROUPS, EPSILON, Rng, type LayerGraph, type LayerParams, type LayerState } from '@evonorm/graph';
+import { DEFAULT_GROUPS, EPSILON, Rng, type LayerGraph, type LayerParams, type LayerState, type Seed } from '@evonorm/graph';
 import { inferShapes, inputChannels, initWeights, type NetworkSpec, type NetworkWeights } from '@evonorm/nets';
 import { GraphBuilder, type Dim, type DType } from './builder.js';
 import { emitLayer } from './layer.js';
@@ -16,7 +16,7 @@ export interface NetworkExportOptions {
   readonly dtype?: 'float32' | 'float16' | 'float64';
   /** Network weights; default: `initWeights(spec, Rng.fromSeed(seed))`. */
   readonly weights?: NetworkWeights;
-  readonly seed?: number;
+  readonly seed?: Seed;
   /** Per-slot layer weights by slot (node) name; default: initial values. */
   readonly slots?: ReadonlyMap<string, SlotWeights>;
   readonly optimize?: boolean;

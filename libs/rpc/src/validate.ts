@@ -23,9 +23,9 @@ export function optionalInRange(field: string, value: number, lo: number, hi: nu
   return value;
 }
 
-/** A seed for Rng.fromSeed: an integer in [0, 2^53). */
-export function requireSeed(field: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(field, `must be an integer in [0, 2^53), got ${value}`);
+/** A seed for Rng.fromSeed: any uint64 (the decoder already holds wire values to that range). */
+export function requireSeed(field: string, value: bigint): bigint {
+  if (value < 0n || value > 0xffffffffffffffffn) throw invalidArgument(field, `must be an integer in [0, 2^64), got ${value}`);
   return value;
 }
 

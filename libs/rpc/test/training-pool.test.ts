@@ -38,7 +38,7 @@ async function fakeReplica(name: string): Promise<FakeReplica> {
   });
 }
 
-const request = (seed: number): TrainRequest => ({ graph: undefined, seed, config: undefined, progressEvery: 0, engine: 0 });
+const request = (seed: bigint): TrainRequest => ({ graph: undefined, seed, config: undefined, progressEvery: 0, engine: 0 });
 
 describe('training pool placement', async () => {
   const a = await fakeReplica('a');
@@ -52,11 +52,11 @@ describe('training pool placement', async () => {
     const pool = new TrainingPool([a.address, b.address]);
     a.othersLoad = 2;
     b.othersLoad = 0;
-    for (let seed = 1; seed <= 4; seed++) await pool.train(request(seed));
+    for (let seed = 1n; seed <= 4n; seed++) await pool.train(request(seed));
     assert.deepEqual(b.trained, ['b:1', 'b:2', 'b:3', 'b:4']);
     assert.deepEqual(a.trained, []);
     b.othersLoad = 3;
-    await pool.train(request(5));
+    await pool.train(request(5n));
     assert.deepEqual(a.trained, ['a:5']);
     pool.close();
   });
@@ -66,7 +66,7 @@ describe('training pool placement', async () => {
     a.othersLoad = 1;
     b.othersLoad = 1;
     let done = false;
-    const call = pool.train(request(6)).then(() => (done = true));
+    const call = pool.train(request(6n)).then(() => (done = true));
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(done, false, 'no replica was free: the call waits in the pool');
     b.othersLoad = 0;
@@ -80,8 +80,8 @@ describe('training pool placement', async () => {
     const pool = new TrainingPool([a.address, b.address], { loadAware: false });
     a.othersLoad = 5;
     b.othersLoad = 0;
-    await pool.train(request(7));
-    await pool.train(request(8));
+    await pool.train(request(7n));
+    await pool.train(request(8n));
     // Round-robin among equals: blind to the load elsewhere.
     assert.ok(a.trained.includes('a:7') || a.trained.includes('a:8'));
     pool.close();

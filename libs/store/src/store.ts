@@ -3,9 +3,14 @@
  * reported, stored losslessly as its protobuf bytes beside the columns queries need; the
  * population in age order; and key-value metadata (configuration, generator state). A report is
  * one transaction, so a killed process loses nothing it acknowledged.
+ *
+ * 64-bit values: the protobuf bytes are the record, so every uint64/int64 field round-trips whole,
+ * uint64s above 2^63-1 included. The INTEGER columns hold only what SQLite's signed 64 bits hold
+ * by construction: sequences this store assigns and the int64 creation time (bound as a bigint).
+ * The search configuration is kept as its proto JSON, where a uint64 (the seed) is a decimal string.
  */
 import Database from 'better-sqlite3';
-import { Candidate, RejectionReason } from '@evonorm/contracts';
+import { Candidate, RejectionReason, SearchConfig } from '@evonorm/contracts';
 
 export interface ReportOutcome {
   readonly sequence: number;
@@ -72,7 +77,7 @@ export class SearchStore {
       const known = this.db.prepare('SELECT sequence FROM candidates WHERE id = ?').get(candidate.id) as { sequence: number } | undefined;
       if (known) return { sequence: known.sequence, enteredPopulation: false, evictedId: '', alreadyReported: true };
       const next = (this.db.prepare('SELECT COALESCE(MAX(sequence), 0) + 1 AS n FROM candidates').get() as { n: number }).n;
-      const stored: Candidate = { ...candidate, sequence: next, createdUnixMs: candidate.createdUnixMs || Date.now() };
+      const stored: Candidate = { ...candidate, sequence: BigInt(next), createdUnixMs: candidate.createdUnixMs || BigInt(Date.now()) };
       const evaluated = stored.fitness !== undefined;
       this.db
         .prepare(
@@ -152,6 +157,17 @@ export class SearchStore {
     const rejectionsByReason: Record<string, number> = {};
     for (const r of reasons) rejectionsByReason[RejectionReason[r.reason] ?? String(r.reason)] = r.n;
     return { candidates: counts.candidates, evaluated: counts.evaluated, rejectionsByReason, duplicateHits: counts.duplicates };
+  }
+
+  /** Records the search's configuration (proto JSON: the uint64 seed as a decimal string, lossless). */
+  saveConfig(config: SearchConfig): void {
+    this.setMeta('config', JSON.stringify(SearchConfig.toJSON(config)));
+  }
+
+  /** The configuration saved by `saveConfig`, if any. */
+  config(): SearchConfig | undefined {
+    const text = this.getMeta('config');
+    return text === undefined ? undefined : SearchConfig.fromJSON(JSON.parse(text));
   }
 
   getMeta(key: string): string | undefined {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Candidate, RejectionReason } from '@evonorm/contracts';
+import { Candidate, RejectionReason, SearchConfig, SelectionCriterion } from '@evonorm/contracts';
 import { SearchStore } from '../src/index.js';
 
 const evaluated = (id: string, accuracy: number, hash = ''): Candidate =>
@@ -57,6 +57,23 @@ describe('SearchStore', () => {
     assert.deepEqual(again.population().map((c) => c.id), ['a', 'b']);
     assert.equal(again.report(evaluated('c', 0.5), 5).sequence, 3);
     assert.equal(again.getMeta('config'), '{"population":5}');
+    again.close();
+  });
+
+  it('round-trips 64-bit values whole: a uint64 seed above 2^63-1 and extreme int64 times', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'search.sqlite');
+    const store = SearchStore.open(path);
+    const config = SearchConfig.fromPartial({ populationSize: 5, criterion: SelectionCriterion.SELECTION_CRITERION_PARETO, architectures: ['resnet_v2'], seed: 2n ** 64n - 1n });
+    store.saveConfig(config);
+    store.report(Candidate.fromPartial({ ...evaluated('late', 0.5), createdUnixMs: 2n ** 63n - 1n }), 5);
+    store.report(Candidate.fromPartial({ ...evaluated('early', 0.5), createdUnixMs: -(2n ** 63n) }), 5);
+    store.close();
+    const again = SearchStore.open(path);
+    assert.deepEqual(again.config(), config);
+    assert.equal(again.config()!.seed, 18446744073709551615n);
+    assert.equal(again.get('late')!.createdUnixMs, 2n ** 63n - 1n);
+    assert.equal(again.get('early')!.createdUnixMs, -(2n ** 63n));
+    assert.deepEqual(again.population().map((c) => c.sequence), [1n, 2n]);
     again.close();
   });
 

@@ -4,7 +4,7 @@
  * Architectures are tried in order and the test stops at the first failure, the cheap answer.
  */
 import type { Dataset } from '@evonorm/data';
-import type { LayerGraph } from '@evonorm/graph';
+import type { LayerGraph, Seed } from '@evonorm/graph';
 import { ARCHITECTURES, type NetworkSpec } from '@evonorm/nets';
 import type { ExecutionProvider } from '@evonorm/onnx';
 import type { EngineName } from './engine.js';
@@ -13,7 +13,7 @@ import { train, type TrainingFailure } from './train.js';
 export interface QualityOptions {
   readonly layer: LayerGraph;
   readonly dataset: Dataset;
-  readonly seed: number;
+  readonly seed: Seed;
   /** Names (default sizes for the dataset) or whole network descriptions (e.g. scaled proxies). */
   readonly architectures?: readonly (string | NetworkSpec)[];
   readonly steps?: number;

@@ -6,7 +6,7 @@
  * moves θ by a fixed fraction of ‖θ‖ along the normalized direction.
  */
 import { makeBatch, trainValidationSplit, type Dataset } from '@evonorm/data';
-import { Rng, type LayerGraph } from '@evonorm/graph';
+import { Rng, type LayerGraph, type Seed } from '@evonorm/graph';
 import { architecture, type NetworkSpec } from '@evonorm/nets';
 import type { ExecutionProvider } from '@evonorm/onnx';
 import { createTrainer, type EngineName } from './engine.js';
@@ -14,7 +14,7 @@ import { createTrainer, type EngineName } from './engine.js';
 export interface StabilityOptions {
   readonly layer: LayerGraph;
   readonly dataset: Dataset;
-  readonly seed: number;
+  readonly seed: Seed;
   /** A name (default size for the dataset) or a whole network description. */
   readonly architecture?: string | NetworkSpec;
   readonly steps?: number;

@@ -4,7 +4,7 @@
  * Failures (NaN/Inf loss, divergence) come back typed, never as exceptions.
  */
 import { batches, makeBatch, trainValidationSplit, CIFAR_AUGMENTATION, type Augmentation, type Dataset, type Split } from '@evonorm/data';
-import { Rng, type LayerGraph } from '@evonorm/graph';
+import { Rng, type LayerGraph, type Seed } from '@evonorm/graph';
 import { architecture, type NetworkSpec } from '@evonorm/nets';
 import type { ExecutionProvider } from '@evonorm/onnx';
 import { createTrainer, type EngineName } from './engine.js';
@@ -17,7 +17,7 @@ export interface TrainOptions {
   readonly dataset: Dataset;
   readonly steps: number;
   readonly batchSize?: number;
-  readonly seed: number;
+  readonly seed: Seed;
   readonly engine?: EngineName;
   readonly ep?: ExecutionProvider;
   /** GPU index for the CUDA provider. */

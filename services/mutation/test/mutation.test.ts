@@ -10,6 +10,7 @@ import {
   MutationServiceClient,
   Op,
   RandomGraphRequest,
+  RandomGraphResponse,
   SearchSpace,
   graphFromProto,
   graphToProto,
@@ -38,14 +39,14 @@ describe('mutation service (separate process, generated client)', () => {
   });
 
   it('answers every RPC', async () => {
-    const random = await call<{ graph: LayerGraph; structuralHash: string }>('randomGraph', { seed: 7, space: { batchIndependent: true, minNodes: 3, maxNodes: 6 } });
+    const random = await call<{ graph: LayerGraph; structuralHash: string }>('randomGraph', { seed: 7n, space: { batchIndependent: true, minNodes: 3, maxNodes: 6 } });
     assert.equal(random.code, status.OK, random.details);
     const parsed = graphFromProto(random.response!.graph, { batchIndependent: true });
     assert.ok(parsed.ok && parsed.graph.nodes.length >= 3 && parsed.graph.nodes.length <= 6);
-    const again = await call<{ graph: LayerGraph }>('randomGraph', { seed: 7, space: { batchIndependent: true, minNodes: 3, maxNodes: 6 } });
+    const again = await call<{ graph: LayerGraph }>('randomGraph', { seed: 7n, space: { batchIndependent: true, minNodes: 3, maxNodes: 6 } });
     assert.deepEqual(again.response!.graph, random.response!.graph, 'the same seed gives the same graph');
 
-    const mutated = await call<{ child: LayerGraph; mutatedIndex: number }>('mutate', { parent: S0, seed: 3 });
+    const mutated = await call<{ child: LayerGraph; mutatedIndex: number }>('mutate', { parent: S0, seed: 3n });
     assert.equal(mutated.code, status.OK, mutated.details);
     assert.ok(graphFromProto(mutated.response!.child).ok);
     assert.notDeepEqual(mutated.response!.child, S0);
@@ -68,15 +69,15 @@ describe('mutation service (separate process, generated client)', () => {
   });
 
   const BAD: Array<{ name: string; method: string; request: unknown; code: status; says: RegExp }> = [
-    { name: 'missing parent', method: 'mutate', request: { seed: 1 }, code: status.INVALID_ARGUMENT, says: /^parent: a layer graph is required/ },
-    { name: 'empty graph', method: 'mutate', request: { parent: { nodes: [] }, seed: 1 }, code: status.INVALID_ARGUMENT, says: /parent: .*no intermediate nodes/ },
-    { name: 'cycle', method: 'mutate', request: { parent: { nodes: [node(Op.OP_ADD, [0, 5]), node(Op.OP_NEG, [4])] }, seed: 1 }, code: status.INVALID_ARGUMENT, says: /parent\.nodes\[0\]\.inputs\[1\]: node 4 .*cycle/ },
+    { name: 'missing parent', method: 'mutate', request: { seed: 1n }, code: status.INVALID_ARGUMENT, says: /^parent: a layer graph is required/ },
+    { name: 'empty graph', method: 'mutate', request: { parent: { nodes: [] }, seed: 1n }, code: status.INVALID_ARGUMENT, says: /parent: .*no intermediate nodes/ },
+    { name: 'cycle', method: 'mutate', request: { parent: { nodes: [node(Op.OP_ADD, [0, 5]), node(Op.OP_NEG, [4])] }, seed: 1n }, code: status.INVALID_ARGUMENT, says: /parent\.nodes\[0\]\.inputs\[1\]: node 4 .*cycle/ },
     { name: 'unknown op', method: 'canonicalize', request: { graph: { nodes: [node(99 as Op, [0])] } }, code: status.INVALID_ARGUMENT, says: /graph\.nodes\[0\]\.op: .*unknown op "UNRECOGNIZED"/ },
     { name: 'out-of-range input', method: 'renderFormula', request: { graph: { nodes: [node(Op.OP_NEG, [50])] } }, code: status.INVALID_ARGUMENT, says: /graph\.nodes\[0\]\.inputs\[0\]: .*input 0 is 50/ },
     { name: 'aggregate without index set', method: 'canonicalize', request: { graph: { nodes: [node(Op.OP_STD, [0])] } }, code: status.INVALID_ARGUMENT, says: /graph\.nodes\[0\]\.axes: .*without an index set/ },
-    { name: 'batch aggregate in a batch-independent search', method: 'mutate', request: { parent: BN, seed: 1, space: space({ batchIndependent: true }) }, code: status.INVALID_ARGUMENT, says: /parent\.nodes\[0\]\.axes: .*aggregates over the batch/ },
-    { name: 'too many nodes', method: 'randomGraph', request: { seed: 1, space: space({ maxNodes: 11 }) }, code: status.INVALID_ARGUMENT, says: /^space\.max_nodes: at most 10/ },
-    { name: 'min above max', method: 'randomGraph', request: { seed: 1, space: space({ minNodes: 5, maxNodes: 3 }) }, code: status.INVALID_ARGUMENT, says: /^space\.min_nodes: must not exceed max_nodes/ },
+    { name: 'batch aggregate in a batch-independent search', method: 'mutate', request: { parent: BN, seed: 1n, space: space({ batchIndependent: true }) }, code: status.INVALID_ARGUMENT, says: /parent\.nodes\[0\]\.axes: .*aggregates over the batch/ },
+    { name: 'too many nodes', method: 'randomGraph', request: { seed: 1n, space: space({ maxNodes: 11 }) }, code: status.INVALID_ARGUMENT, says: /^space\.max_nodes: at most 10/ },
+    { name: 'min above max', method: 'randomGraph', request: { seed: 1n, space: space({ minNodes: 5, maxNodes: 3 }) }, code: status.INVALID_ARGUMENT, says: /^space\.min_nodes: must not exceed max_nodes/ },
   ];
   for (const bad of BAD) {
     it(`answers bad input with ${status[bad.code]}: ${bad.name}`, async () => {
@@ -94,11 +95,17 @@ describe('mutation service (separate process, generated client)', () => {
     // Field 1 (parent) sent as a varint instead of a message.
     const wrongType = await callRaw(service.address, path, Buffer.from([0x08, 0x05]));
     assert.equal(wrongType.code, status.INVALID_ARGUMENT, wrongType.details);
-    // A seed beyond 2^53 cannot even be decoded into a JavaScript number.
-    const bigSeed = RandomGraphRequest.encode({ seed: 2 ** 60, space: space({}) }).finish();
-    const seed = await callRaw(service.address, '/evonorm.v1.MutationService/RandomGraph', Buffer.from(bigSeed));
-    assert.equal(seed.code, status.INVALID_ARGUMENT);
-    assert.match(seed.details, /not a valid RandomGraphRequest message \(Value is larger than Number\.MAX_SAFE_INTEGER\)/);
+    // Every uint64 is a seed, beyond 2^53 too: distinct large seeds give distinct, repeatable graphs.
+    const graphFor = async (seed: bigint) => {
+      const bytes = RandomGraphRequest.encode({ seed, space: space({}) }).finish();
+      const out = await callRaw(service.address, '/evonorm.v1.MutationService/RandomGraph', Buffer.from(bytes));
+      assert.equal(out.code, status.OK, out.details);
+      return RandomGraphResponse.decode(out.response!).structuralHash;
+    };
+    const largest = await graphFor(2n ** 64n - 1n);
+    assert.equal(await graphFor(2n ** 64n - 1n), largest);
+    const others = await Promise.all([2n ** 64n - 2n, 2n ** 63n, 2n ** 60n].map(graphFor));
+    assert.equal(new Set([largest, ...others]).size, 4);
     const huge = await callRaw(service.address, path, Buffer.alloc(5 * 1024 * 1024, 1));
     assert.equal(huge.code, status.RESOURCE_EXHAUSTED, huge.details);
     const ok = await call('canonicalize', { graph: S0 });
@@ -108,9 +115,9 @@ describe('mutation service (separate process, generated client)', () => {
   it('survives 1,000 randomly mutated request payloads, answering each with a clear status', async () => {
     const rng = Rng.fromSeed(42);
     const seeds = [
-      ['/evonorm.v1.MutationService/Mutate', Buffer.from(MutateRequest.encode({ parent: S0, seed: 1, space: undefined }).finish())],
-      ['/evonorm.v1.MutationService/Canonicalize', Buffer.from(MutateRequest.encode({ parent: BN, seed: 2, space: undefined }).finish())],
-      ['/evonorm.v1.MutationService/RandomGraph', Buffer.from(RandomGraphRequest.encode({ seed: 9, space: { batchIndependent: false, minNodes: 2, maxNodes: 8 } }).finish())],
+      ['/evonorm.v1.MutationService/Mutate', Buffer.from(MutateRequest.encode({ parent: S0, seed: 1n, space: undefined }).finish())],
+      ['/evonorm.v1.MutationService/Canonicalize', Buffer.from(MutateRequest.encode({ parent: BN, seed: 2n, space: undefined }).finish())],
+      ['/evonorm.v1.MutationService/RandomGraph', Buffer.from(RandomGraphRequest.encode({ seed: 9n, space: { batchIndependent: false, minNodes: 2, maxNodes: 8 } }).finish())],
     ] as const;
     const codes = new Map<string, number>();
     for (let i = 0; i < 1000; i++) {

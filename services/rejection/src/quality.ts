@@ -16,7 +16,7 @@ import { RpcError, TRANSIENT_CODES, TrainingError, TrainingPool, channelCredenti
 
 export interface QualityPlan {
   readonly graph: LayerGraph;
-  readonly seed: number;
+  readonly seed: bigint;
   readonly architectures: readonly string[];
   readonly dataset: string;
   readonly steps: number;

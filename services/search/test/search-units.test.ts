@@ -8,13 +8,29 @@ const evaluated = (id: string, scores: Record<string, number>, duplicateOf = '')
 
 describe('search seeds', () => {
   it('are deterministic, distinct across candidates and purposes, and valid Rng seeds', () => {
-    assert.equal(seedFor(7, 3, 'mutation'), seedFor(7, 3, 'mutation'));
-    const seen = new Set<number>();
-    for (let i = 0; i < 2000; i++) for (const p of ['graph', 'tournament', 'mutation'] as const) seen.add(seedFor(7, i, p));
+    assert.equal(seedFor(7n, 3, 'mutation'), seedFor(7n, 3, 'mutation'));
+    const seen = new Set<bigint>();
+    for (let i = 0; i < 2000; i++) for (const p of ['graph', 'tournament', 'mutation'] as const) seen.add(seedFor(7n, i, p));
     assert.equal(seen.size, 6000);
-    assert.notEqual(seedFor(7, 3, 'graph'), seedFor(8, 3, 'graph'));
-    assert.notEqual(seedFor(2 ** 40, 0, 'graph'), seedFor(0, 0, 'graph'));
-    for (const s of seen) assert.ok(Number.isSafeInteger(s) && s >= 0);
+    assert.notEqual(seedFor(7n, 3, 'graph'), seedFor(8n, 3, 'graph'));
+    assert.notEqual(seedFor(2n ** 40n, 0, 'graph'), seedFor(0n, 0, 'graph'));
+    for (const s of seen) assert.ok(s >= 0n && s < 2n ** 53n);
+  });
+
+  it('take search seeds over the whole uint64 range and keep the seeds small ones always gave', () => {
+    const max = 2n ** 64n - 1n;
+    assert.notEqual(seedFor(max, 0, 'graph'), seedFor(max - 1n, 0, 'graph'));
+    assert.notEqual(seedFor(max, 0, 'graph'), seedFor(max - (1n << 32n), 0, 'graph'), 'the high half counts');
+    // Values of seedFor before search seeds were 64-bit (commit 7859f73): resumed searches keep their draws.
+    assert.equal(seedFor(7n, 3, 'mutation'), 8636688445877043n);
+    assert.equal(seedFor(2n ** 40n, 0, 'graph'), 4980428125582367n);
+    assert.equal(seedFor(11n, -1, 'stability'), 1209795586423808n);
+  });
+
+  it('read --seed over the whole uint64 range and refuse what lies outside it', () => {
+    assert.equal(planFrom({ seed: '18446744073709551615' }).seed, 2n ** 64n - 1n);
+    assert.throws(() => planFrom({ seed: '18446744073709551616' }), /--seed must be an integer in \[0, 2\^64 - 1/);
+    assert.throws(() => planFrom({ seed: '-3' }), PlanError);
   });
 
   it('name candidates by position', () => {

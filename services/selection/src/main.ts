@@ -10,6 +10,7 @@ import { SelectionServiceService } from '@evonorm/contracts';
 import { ARCHITECTURES } from '@evonorm/nets';
 import { FlagError, defineFlags, exitOnFlagError, exitOnSignals, flagUsage, jsonLogger, parseFlags, serverConfig, serverFlags, startServer } from '@evonorm/rpc';
 import { SearchStore } from '@evonorm/store';
+import { parseSeed } from '@evonorm/graph';
 import { criterionFrom, selectionService } from './service.js';
 
 const FLAGS = defineFlags({
@@ -20,9 +21,18 @@ const FLAGS = defineFlags({
   architectures: { type: 'list', values: ARCHITECTURES, default: ARCHITECTURES, description: 'proxy architectures of the fitness vector' },
   dataset: { type: 'string', default: 'fashion_mnist', description: 'dataset the search trains on (recorded)' },
   'batch-independent': { type: 'enum', values: ['true', 'false'], default: 'false', description: 'S series: layers without batch statistics' },
-  seed: { type: 'int', min: 0, default: 0, description: 'seed of the tournaments' },
+  seed: { type: 'string', default: '0', placeholder: 'uint64', description: 'seed of the tournaments' },
   db: { type: 'string', placeholder: 'file.sqlite', description: 'persist population and history here (default in memory)' },
 });
+
+/** --seed: any uint64 (what other languages' clients draw), as a bigint. */
+function seedFlag(text: string): bigint {
+  try {
+    return parseSeed(text);
+  } catch (error) {
+    throw new FlagError(`--seed ${(error as Error).message}`);
+  }
+}
 
 await exitOnFlagError(
   'selection',
@@ -43,10 +53,10 @@ await exitOnFlagError(
       batchIndependent: batchIndependent === 'true',
       architectures,
       dataset,
-      seed,
+      seed: seedFlag(seed),
     };
     const store = SearchStore.open(db ?? ':memory:');
-    store.setMeta('config', JSON.stringify(search));
+    store.saveConfig(search);
     const running = await startServer(config, [{ name: 'evonorm.v1.SelectionService', definition: SelectionServiceService, implementation: selectionService(search, store, logger) }], logger);
     exitOnSignals(running, logger);
     console.log(`evonorm selection service listening on ${running.address}`);

@@ -5,7 +5,7 @@
  * reported candidate stays in the history; the evaluated ones are indexed by functional hash.
  * State lives in a SearchStore (SQLite), so a restarted service continues where it stopped.
  */
-import { Rng } from '@evonorm/graph';
+import { Rng, type Seed } from '@evonorm/graph';
 import { SelectionCriterion, type Candidate } from '@evonorm/contracts';
 import type { ReportOutcome, SearchStore } from '@evonorm/store';
 
@@ -58,7 +58,7 @@ export class Population {
   }
 
   /** One tournament seeded by `seed`; undefined when the population is empty. */
-  sample(seed: number): { parent: Candidate; tournament: Candidate[] } | undefined {
+  sample(seed: Seed): { parent: Candidate; tournament: Candidate[] } | undefined {
     const members = this.store.population();
     if (members.length === 0) return undefined;
     const rng = Rng.fromSeed(seed);

@@ -33,13 +33,16 @@ function requireCandidate(candidate: Candidate | undefined, search: SearchConfig
 export function selectionService(search: SearchConfig, store: SearchStore, logger: Logger): SelectionServiceServer {
   const population = new Population({ size: search.populationSize, tournamentFraction: search.tournamentFraction, criterion: search.criterion }, store);
   return {
-    getSearch: unary('GetSearch', logger, () => ({ config: search, candidates: population.reported, population: population.size })),
+    getSearch: unary('GetSearch', logger, () => ({ config: search, candidates: BigInt(population.reported), population: population.size })),
     sampleParent: unary('SampleParent', logger, (request) => {
       const drawn = population.sample(requireSeed('seed', request.seed));
       if (!drawn) throw failedPrecondition('the population is empty: report evaluated candidates (the initial population) first');
       return { parent: drawn.parent, tournament: drawn.tournament.map((c) => c.id) };
     }),
-    reportCandidate: unary('ReportCandidate', logger, (request) => population.report(requireCandidate(request.candidate, search))),
+    reportCandidate: unary('ReportCandidate', logger, (request) => {
+      const outcome = population.report(requireCandidate(request.candidate, search));
+      return { ...outcome, sequence: BigInt(outcome.sequence) };
+    }),
     lookupFunctionalHash: unary('LookupFunctionalHash', logger, (request) => {
       if (!HASH.test(request.functionalHash)) throw invalidArgument('functional_hash', 'must be 16 lowercase hex characters');
       const found = population.lookup(request.functionalHash);
@@ -55,7 +58,11 @@ export function selectionService(search: SearchConfig, store: SearchStore, logge
       const page = population.page(offset, size, request.acceptedOnly);
       return { candidates: page.candidates, nextPageToken: page.next === undefined ? '' : String(page.next) };
     }),
-    getStatistics: unary('GetStatistics', logger, () => population.statistics()),
+    getStatistics: unary('GetStatistics', logger, () => {
+      const stats = population.statistics();
+      const rejectionsByReason = Object.fromEntries(Object.entries(stats.rejectionsByReason).map(([reason, n]) => [reason, BigInt(n)]));
+      return { ...stats, candidates: BigInt(stats.candidates), evaluated: BigInt(stats.evaluated), rejectionsByReason, duplicateHits: BigInt(stats.duplicateHits) };
+    }),
   };
 }
 

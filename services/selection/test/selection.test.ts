@@ -24,7 +24,7 @@ describe('selection service (separate process, generated client)', () => {
   let service: SpawnedService;
   let client: SelectionServiceClient;
   const call = <T>(method: string, request: unknown) => callUnary<unknown, T>(client, method, request);
-  const report = (c: Candidate) => call<{ sequence: number; enteredPopulation: boolean; evictedId: string; alreadyReported: boolean }>('reportCandidate', { candidate: c });
+  const report = (c: Candidate) => call<{ sequence: bigint; enteredPopulation: boolean; evictedId: string; alreadyReported: boolean }>('reportCandidate', { candidate: c });
 
   before(async () => {
     service = await spawnService(MAIN, ['--population', '4', '--tournament-fraction', '1', '--architectures', 'resnet_v2,mobilenet_v2']);
@@ -36,7 +36,7 @@ describe('selection service (separate process, generated client)', () => {
   });
 
   it('refuses to sample from an empty population', async () => {
-    const out = await call('sampleParent', { seed: 1 });
+    const out = await call('sampleParent', { seed: 1n });
     assert.equal(out.code, status.FAILED_PRECONDITION);
     assert.match(out.details, /population is empty/);
   });
@@ -45,12 +45,12 @@ describe('selection service (separate process, generated client)', () => {
     const accs: Array<[number, number]> = [[0.5, 0.5], [0.9, 0.8], [0.6, 0.7], [0.7, 0.2], [0.3, 0.95]];
     const outcomes = [];
     for (let i = 0; i < accs.length; i++) outcomes.push((await report(evaluated(`c${i}`, accs[i]!))).response!);
-    assert.deepEqual(outcomes.map((o) => o.sequence), [1, 2, 3, 4, 5]);
+    assert.deepEqual(outcomes.map((o) => o.sequence), [1n, 2n, 3n, 4n, 5n]);
     assert.equal(outcomes[4]!.evictedId, 'c0', 'the oldest member leaves when a fifth enters a population of 4');
     const population = await call<{ candidates: Candidate[] }>('listPopulation', { limit: 0 });
     assert.deepEqual(population.response!.candidates.map((c) => c.id), ['c1', 'c2', 'c3', 'c4']);
     // Tournament of the whole population (fraction 1), average criterion: c1 has the best mean.
-    const parent = await call<{ parent: Candidate; tournament: string[] }>('sampleParent', { seed: 3 });
+    const parent = await call<{ parent: Candidate; tournament: string[] }>('sampleParent', { seed: 3n });
     assert.equal(parent.response!.parent.id, 'c1');
     assert.equal(parent.response!.tournament.length, 4);
     const front = await call<{ candidates: Candidate[] }>('getParetoFront', { history: false });
@@ -60,17 +60,17 @@ describe('selection service (separate process, generated client)', () => {
   it('is idempotent by candidate id, records rejections, and finds evaluations by functional hash', async () => {
     const again = await report(evaluated('c1', [0.1, 0.1]));
     assert.equal(again.response!.alreadyReported, true);
-    assert.equal(again.response!.sequence, 2);
+    assert.equal(again.response!.sequence, 2n);
     const rejected = await report(Candidate.fromPartial({ id: 'r1', graph: GRAPH, rejection: { reason: RejectionReason.REJECTION_REASON_UNSTABLE, detail: 'norm 3e9' } }));
     assert.equal(rejected.response!.enteredPopulation, false);
     const found = await call<{ found: boolean; candidate: Candidate }>('lookupFunctionalHash', { functionalHash: hex(2) });
     assert.equal(found.response!.found, true);
     assert.equal(found.response!.candidate.id, 'c1');
     assert.equal((await call<{ found: boolean }>('lookupFunctionalHash', { functionalHash: hex(999) })).response!.found, false);
-    const stats = await call<{ candidates: number; evaluated: number; rejectionsByReason: Record<string, number>; best: Candidate }>('getStatistics', {});
-    assert.equal(stats.response!.candidates, 6);
-    assert.equal(stats.response!.evaluated, 5);
-    assert.deepEqual(stats.response!.rejectionsByReason, { REJECTION_REASON_UNSTABLE: 1 });
+    const stats = await call<{ candidates: bigint; evaluated: bigint; rejectionsByReason: Record<string, bigint>; best: Candidate }>('getStatistics', {});
+    assert.equal(stats.response!.candidates, 6n);
+    assert.equal(stats.response!.evaluated, 5n);
+    assert.deepEqual(stats.response!.rejectionsByReason, { REJECTION_REASON_UNSTABLE: 1n });
     assert.equal(stats.response!.best.id, 'c1');
   });
 
@@ -115,6 +115,29 @@ describe('selection service (separate process, generated client)', () => {
   });
 });
 
+describe('selection service with a full-range seed', () => {
+  it('takes --seed 2^64-1, reports it back whole, and draws tournaments from any uint64 seed', async () => {
+    const service = await spawnService(MAIN, ['--population', '4', '--tournament-fraction', '0.5', '--architectures', 'resnet_v2,mobilenet_v2', '--seed', '18446744073709551615']);
+    const client = new SelectionServiceClient(service.address, credentials.createInsecure());
+    try {
+      const search = await callUnary<unknown, { config: { seed: bigint } }>(client, 'getSearch', {});
+      assert.equal(search.response!.config.seed, 2n ** 64n - 1n);
+      for (let i = 0; i < 4; i++) await callUnary(client, 'reportCandidate', { candidate: evaluated(`s${i}`, [0.2 * i, 0.5]) });
+      const draw = async (seed: bigint) => (await callUnary<unknown, { tournament: string[] }>(client, 'sampleParent', { seed })).response!.tournament.join(',');
+      assert.equal(await draw(2n ** 64n - 1n), await draw(2n ** 64n - 1n), 'the same seed draws the same tournament');
+      const draws = new Set(await Promise.all(Array.from({ length: 8 }, (_, i) => draw(2n ** 64n - 1n - BigInt(i)))));
+      assert.ok(draws.size > 1, 'seeds that differ only in their low bits draw different tournaments');
+    } finally {
+      client.close();
+      await service.stop('SIGKILL');
+    }
+  });
+
+  it('refuses a --seed outside the uint64 range, naming the flag', async () => {
+    await assert.rejects(spawnService(MAIN, ['--seed', '18446744073709551616']), /--seed must be an integer in \[0, 2\^64 - 1/);
+  });
+});
+
 describe('selection service with a database', () => {
   it('keeps every acknowledged report across a SIGKILL and continues after a restart', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'selection-')), 'search.sqlite');
@@ -122,8 +145,8 @@ describe('selection service with a database', () => {
     const first = await spawnService(MAIN, args);
     let client = new SelectionServiceClient(first.address, credentials.createInsecure());
     for (let i = 0; i < 5; i++) {
-      const out = await callUnary<unknown, { sequence: number }>(client, 'reportCandidate', { candidate: evaluated(`p${i}`, [0.1 * i, 0.5]) });
-      assert.equal(out.response!.sequence, i + 1);
+      const out = await callUnary<unknown, { sequence: bigint }>(client, 'reportCandidate', { candidate: evaluated(`p${i}`, [0.1 * i, 0.5]) });
+      assert.equal(out.response!.sequence, BigInt(i + 1));
     }
     client.close();
     await first.stop('SIGKILL');
@@ -131,8 +154,8 @@ describe('selection service with a database', () => {
     client = new SelectionServiceClient(second.address, credentials.createInsecure());
     const population = await callUnary<unknown, { candidates: Candidate[] }>(client, 'listPopulation', { limit: 0 });
     assert.deepEqual(population.response!.candidates.map((c) => c.id), ['p2', 'p3', 'p4']);
-    const next = await callUnary<unknown, { sequence: number; evictedId: string }>(client, 'reportCandidate', { candidate: evaluated('p5', [0.9, 0.9]) });
-    assert.deepEqual([next.response!.sequence, next.response!.evictedId], [6, 'p2']);
+    const next = await callUnary<unknown, { sequence: bigint; evictedId: string }>(client, 'reportCandidate', { candidate: evaluated('p5', [0.9, 0.9]) });
+    assert.deepEqual([next.response!.sequence, next.response!.evictedId], [6n, 'p2']);
     const again = await callUnary<unknown, { alreadyReported: boolean }>(client, 'reportCandidate', { candidate: evaluated('p1', [0.1, 0.5]) });
     assert.equal(again.response!.alreadyReported, true, 'reports before the crash are still known');
     client.close();

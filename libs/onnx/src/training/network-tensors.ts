@@ -3,7 +3,7 @@
  * inference form, with every parameter and moving average a named graph input. Also lists the
  * parameters and state with their initial values, so a trainer can hold them between steps.
  */
-import { EPSILON, MOVING_AVERAGE_DECAY, Rng, initialParams, initialState, type LayerGraph } from '@evonorm/graph';
+import { EPSILON, MOVING_AVERAGE_DECAY, Rng, initialParams, initialState, type LayerGraph, type Seed } from '@evonorm/graph';
 import { inferShapes, initWeights, inputChannels, type NetworkSpec } from '@evonorm/nets';
 import type { TensorGraph } from '../autodiff/tensor-graph.js';
 import { emitLayerTensors, type Mode } from './layer-tensors.js';
@@ -28,7 +28,7 @@ export interface NetworkLayout {
 const channel = (c: number): number[] => [1, c, 1, 1];
 
 /** Parameters and state of `spec` with `layer` in its slots, at their initial values. */
-export function networkLayout(spec: NetworkSpec, layer: LayerGraph, seed: number): NetworkLayout {
+export function networkLayout(spec: NetworkSpec, layer: LayerGraph, seed: Seed): NetworkLayout {
   const shapes = inferShapes(spec);
   const weights = initWeights(spec, Rng.fromSeed(seed));
   const params: ParameterSpec[] = [];

@@ -2,7 +2,7 @@
  * Runs training-step and evaluation graphs with ONNX Runtime. Parameters, momentum buffers and
  * moving averages stay in memory between steps; one session per (network, layer, batch shape).
  */
-import type { LayerGraph } from '@evonorm/graph';
+import type { LayerGraph, Seed } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
 import { createSession, ort, type ExecutionProvider, type SessionOptions } from '../session.js';
 import { networkLayout, type NetworkLayout } from './network-tensors.js';
@@ -12,7 +12,7 @@ export interface OnnxTrainerOptions {
   readonly batch: number;
   /** Batch size of evaluation; the evaluated count is rounded down to a multiple of it. */
   readonly evalBatch?: number;
-  readonly seed: number;
+  readonly seed: Seed;
   readonly ep?: ExecutionProvider;
   /** GPU index for the CUDA provider (default 0). */
   readonly device?: number;

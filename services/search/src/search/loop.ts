@@ -250,11 +250,11 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
         graph,
         hashes: verdict.hashes,
         parentId,
-        sequence: 0,
+        sequence: 0n,
         formula: formulaOf(verdict.canonical ?? graph),
         timings: { screenSeconds: (performance.now() - started) / 1000, stabilitySeconds: 0, qualitySeconds: 0, evaluationSeconds: 0 },
         duplicateOf: '',
-        createdUnixMs: 0,
+        createdUnixMs: 0n,
       };
       // Wrapped: an async function would otherwise wait for the whole evaluation.
       if (!verdict.accepted) return { outcome: Promise.resolve(rejected(base, verdict.rejection!)) };
@@ -281,7 +281,7 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   };
 
   const reportInOrder = async (slot: Slot, candidate: Candidate): Promise<void> => {
-    await backend.report({ ...candidate, createdUnixMs: Date.now() });
+    await backend.report({ ...candidate, createdUnixMs: BigInt(Date.now()) });
     slots.delete(slot.index);
     reported++;
     stats.reportedThisRun++;

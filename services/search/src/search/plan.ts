@@ -3,6 +3,7 @@
  * criterion, strategy), the proxy training schedule, the budget and the concurrency. Saved as
  * search.json in the run folder, so `--resume` continues with exactly the same plan.
  */
+import { MAX_SEED, parseSeed } from '@evonorm/graph';
 import { ARCHITECTURES, isArchitecture } from '@evonorm/nets';
 
 export const STRATEGIES = ['evolve', 'random'] as const;
@@ -39,7 +40,8 @@ export const ENGINES = ['auto', 'onnx', 'tfjs'] as const;
 export type EngineChoice = (typeof ENGINES)[number];
 
 export interface SearchPlan {
-  readonly seed: number;
+  /** Any uint64 (what another language's client may draw); see seedFor. */
+  readonly seed: bigint;
   /** Training engine of the quality tests and evaluations (auto: each replica's default). */
   readonly engine: EngineChoice;
   /** evolve: regularized evolution; random: random graphs through the same pipeline (the paper's baseline). */
@@ -80,7 +82,7 @@ export interface SearchPlan {
 
 /** The main job's defaults: a small real search on Fashion-MNIST, about 12 minutes on 2 cores. */
 export const DEFAULT_PLAN: SearchPlan = {
-  seed: 0,
+  seed: 0n,
   engine: 'auto',
   strategy: 'evolve',
   population: 12,
@@ -119,7 +121,7 @@ const isInt = (v: number, lo: number, hi: number): boolean => Number.isInteger(v
 
 /** Validates a plan, naming the flag of the first problem. */
 export function validatePlan(plan: SearchPlan): SearchPlan {
-  check(Number.isSafeInteger(plan.seed) && plan.seed >= 0, 'seed', 'must be an integer in [0, 2^53)', plan.seed);
+  check(typeof plan.seed === 'bigint' && plan.seed >= 0n && plan.seed <= MAX_SEED, 'seed', `must be an integer in [0, 2^64 - 1 = ${MAX_SEED}]`, String(plan.seed));
   check((ENGINES as readonly string[]).includes(plan.engine), 'engine', `must be one of ${ENGINES.join(', ')}`, plan.engine);
   check((STRATEGIES as readonly string[]).includes(plan.strategy), 'strategy', `must be one of ${STRATEGIES.join(', ')}`, plan.strategy);
   check(isInt(plan.population, 1, 1_000_000), 'population', 'must be an integer in 1..1000000', plan.population);
@@ -147,9 +149,31 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   return plan;
 }
 
+/** The plan as JSON (search.json, the --json start event): the seed as a decimal string, as proto JSON writes a uint64. */
+export function planToJson(plan: SearchPlan): Record<string, unknown> {
+  return { ...plan, seed: plan.seed.toString() };
+}
+
+/** A plan read back from JSON (not yet validated); the seed may be a decimal string or, in runs from before 64-bit seeds, a number. */
+export function planFromJson(raw: Readonly<Record<string, unknown>>): SearchPlan {
+  let seed: bigint;
+  try {
+    seed = parseSeed(String(raw.seed ?? '0'));
+  } catch (error) {
+    throw new PlanError(`seed ${(error as Error).message}`);
+  }
+  return { ...(raw as unknown as SearchPlan), seed };
+}
+
 /** Flags of `evonorm search` that set plan fields, with their parsers. */
 export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: string) => void> = {
-  seed: (p, v) => (p.seed = Number(v)),
+  seed: (p, v) => {
+    try {
+      p.seed = parseSeed(v);
+    } catch (error) {
+      throw new PlanError(`--seed ${(error as Error).message}`);
+    }
+  },
   engine: (p, v) => (p.engine = v),
   strategy: (p, v) => (p.strategy = v),
   population: (p, v) => (p.population = Number(v)),

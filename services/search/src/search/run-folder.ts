@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Addresses } from './backend.js';
-import { validatePlan, type SearchPlan } from './plan.js';
+import { planFromJson, planToJson, validatePlan, type SearchPlan } from './plan.js';
 
 export interface RunRecord {
   readonly version: 1;
@@ -35,12 +35,12 @@ export function readRun(dir: string): RunRecord {
     throw new RunFolderError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (record.version !== 1 || !record.plan) throw new RunFolderError(`${path} is not an evonorm search record (version 1)`);
-  return { ...record, plan: validatePlan({ ...record.plan, engine: record.plan.engine ?? 'auto' }) };
+  return { ...record, plan: validatePlan(planFromJson({ ...record.plan, engine: record.plan.engine ?? 'auto' })) };
 }
 
 export function writeRun(dir: string, record: RunRecord): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(recordPath(dir), `${JSON.stringify(record, null, 2)}\n`);
+  writeFileSync(recordPath(dir), `${JSON.stringify({ ...record, plan: planToJson(record.plan) }, null, 2)}\n`);
 }
 
 /** runs/2026-11-24T10-15-00 */

@@ -15,16 +15,20 @@ function mix32(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A seed in [0, 2^53) for draw `purpose` of candidate `index` (index -1: search-wide draws). */
-export function seedFor(searchSeed: number, index: number, purpose: SeedPurpose): number {
-  const lo = searchSeed >>> 0;
-  const hi = Math.floor(searchSeed / 2 ** 32) >>> 0;
+/**
+ * A seed in [0, 2^53) for draw `purpose` of candidate `index` (index -1: search-wide draws), from
+ * a search seed anywhere in [0, 2^64): both 32-bit halves of the search seed are mixed in (search
+ * seeds below 2^53 give the seeds they always gave).
+ */
+export function seedFor(searchSeed: bigint, index: number, purpose: SeedPurpose): bigint {
+  const lo = Number(searchSeed & 0xffffffffn);
+  const hi = Number((searchSeed >> 32n) & 0xffffffffn);
   let h = mix32(lo ^ 0x9e3779b9);
   h = mix32(h ^ hi);
   h = mix32(h ^ (index >>> 0));
   h = mix32(h ^ Math.imul(SEED_PURPOSE[purpose], 0x27d4eb2f));
   const h2 = mix32(h ^ 0x165667b1);
-  return (h2 & 0x1fffff) * 2 ** 32 + h;
+  return BigInt((h2 & 0x1fffff) * 2 ** 32 + h);
 }
 
 /** Candidate ids are positions in the search: c000000, c000001, ... */
