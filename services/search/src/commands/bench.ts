@@ -4,7 +4,7 @@
  * the same run. `--from <search dir> --top N` adds a search's best layers (named as `export --from`
  * names them) to the zoo layers. JSON lines with --json, else a table.
  */
-import { parseArgs } from 'node:util';
+import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags, type ClientTls } from '@evonorm/rpc';
 import type { Shape4 } from '@evonorm/graph';
 import { ARCHITECTURES, architecture } from '@evonorm/nets';
 import {
@@ -17,13 +17,9 @@ import {
   type LayerBenchResult,
   type NetworkBenchResult,
 } from '@evonorm/onnx';
-import { UsageError, parseShape, resolveLayer, type NamedLayer } from '../layers.js';
+import { parseShape, resolveLayer, type NamedLayer } from '../layers.js';
 import { bestLayers } from '../search/best-layers.js';
 
-export const BENCH_USAGE = `usage: evonorm bench [--ep cpu|cuda] [--device 0] [--json]
-  [--shapes 32x256x56x56,8x64x32x32] [--layers relu,bn-relu,gn-relu,evonorm-b0,evonorm-s0[,graph.json]]
-  [--from <search dir> [--top 3]] [--dtype float32|float16] [--chain 8] [--repeats 30] [--min-seconds 1]
-  [--threads N] [--networks resnet_v2,mobilenet_v2,efficientnet_b0|none] [--batch 8] [--full]`;
 
 export interface BenchConfig {
   ep: ExecutionProvider;
@@ -42,57 +38,57 @@ export interface BenchConfig {
   /** A search folder whose best layers join the table, and how many. */
   from?: string;
   top: number;
+  /** TLS to a remote selection service, for --from. */
+  tls?: ClientTls;
 }
 
+const BENCH_FLAGS = defineFlags({
+  ep: { type: 'enum', values: ['cpu', 'cuda'], default: 'cpu', description: 'ONNX Runtime execution provider' },
+  device: { type: 'int', min: 0, default: 0, description: 'GPU index for --ep cuda' },
+  json: { type: 'boolean', env: false, description: 'JSON lines' },
+  shapes: { type: 'list', env: false, default: ['32x256x56x56', '8x64x32x32'], description: 'NCHW shapes of the layer timings' },
+  layers: { type: 'list', env: false, default: ['relu', 'bn-relu', 'gn-relu', 'evonorm-b0', 'evonorm-s0'], description: 'zoo names or graph.json files' },
+  from: { type: 'string', env: false, placeholder: 'search dir', description: "add a search's best layers" },
+  top: { type: 'int', min: 1, default: 3, env: false, description: 'how many, with --from' },
+  dtype: { type: 'list', env: false, values: ['float32', 'float16'], default: ['float32'], description: 'element types' },
+  chain: { type: 'int', env: false, min: 1, default: 8, description: 'layers chained per timed run' },
+  repeats: { type: 'int', env: false, min: 1, default: 30, description: 'timed runs' },
+  'min-seconds': { type: 'number', env: false, min: 0, default: 1, description: 'time each figure at least this long' },
+  threads: { type: 'int', min: 0, default: 0, description: 'CPU threads (0: ONNX Runtime decides)' },
+  networks: { type: 'list', env: false, default: [...ARCHITECTURES], description: 'whole networks timed (none: skip them)' },
+  batch: { type: 'int', env: false, min: 1, default: 8, description: 'batch of the network timings' },
+  full: { type: 'boolean', env: false, description: 'full-size networks, not the proxies' },
+  ...CLIENT_TLS_FLAGS,
+});
+
+export const BENCH_USAGE = flagUsage(
+  `usage: evonorm bench [flags]
+  inference latency of layers and networks with ONNX Runtime, the stock ReLU as the reference`,
+  BENCH_FLAGS,
+);
+
 export function parseBenchArgs(argv: string[]): BenchConfig {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ep: { type: 'string', default: 'cpu' },
-      device: { type: 'string', default: '0' },
-      json: { type: 'boolean', default: false },
-      shapes: { type: 'string', default: '32x256x56x56,8x64x32x32' },
-      layers: { type: 'string', default: 'relu,bn-relu,gn-relu,evonorm-b0,evonorm-s0' },
-      dtype: { type: 'string', default: 'float32' },
-      chain: { type: 'string', default: '8' },
-      repeats: { type: 'string', default: '30' },
-      'min-seconds': { type: 'string', default: '1' },
-      threads: { type: 'string', default: '0' },
-      networks: { type: 'string', default: ARCHITECTURES.join(',') },
-      batch: { type: 'string', default: '8' },
-      full: { type: 'boolean', default: false },
-      from: { type: 'string' },
-      top: { type: 'string', default: '3' },
-    },
-  });
-  if (values.ep !== 'cpu' && values.ep !== 'cuda') throw new UsageError('--ep must be cpu or cuda');
-  const dtypes = values.dtype.split(',');
-  if (dtypes.some((d) => d !== 'float32' && d !== 'float16')) throw new UsageError('--dtype must be float32 and/or float16');
-  const int = (name: string, text: string, min: number): number => {
-    const v = Number(text);
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer ≥ ${min}`);
-    return v;
-  };
-  const minSeconds = Number(values['min-seconds']);
-  if (!Number.isFinite(minSeconds) || minSeconds < 0) throw new UsageError('--min-seconds must be a number ≥ 0');
-  const networks = values.networks === 'none' ? [] : values.networks.split(',');
-  for (const n of networks) if (!(ARCHITECTURES as readonly string[]).includes(n)) throw new UsageError(`unknown network ${n}`);
+  const { values } = parseFlags(argv, BENCH_FLAGS, { env: process.env });
+  if (values.dtype.length === 0) throw new FlagError('--dtype must name float32 and/or float16');
+  const networks = values.networks.join(',') === 'none' ? [] : values.networks;
+  for (const n of networks) if (!(ARCHITECTURES as readonly string[]).includes(n)) throw new FlagError(`--networks: unknown network ${n}; use a comma list of ${ARCHITECTURES.join(', ')}, or none`);
   return {
     ep: values.ep,
-    device: int('device', values.device, 0),
-    json: values.json,
-    shapes: values.shapes.split(',').map((s) => parseShape(s) as unknown as Shape4),
-    layers: values.layers.split(','),
-    dtypes: dtypes as BenchDType[],
-    chain: int('chain', values.chain, 1),
-    repeats: int('repeats', values.repeats, 1),
-    minSeconds,
-    threads: int('threads', values.threads, 0),
+    device: values.device,
+    json: values.json === true,
+    shapes: values.shapes.map((s) => parseShape(s) as unknown as Shape4),
+    layers: values.layers,
+    dtypes: values.dtype as BenchDType[],
+    chain: values.chain,
+    repeats: values.repeats,
+    minSeconds: values['min-seconds'],
+    threads: values.threads,
     networks,
-    batch: int('batch', values.batch, 1),
-    full: values.full,
+    batch: values.batch,
+    full: values.full === true,
     ...(values.from !== undefined ? { from: values.from } : {}),
-    top: int('top', values.top, 1),
+    top: values.top,
+    tls: clientTlsOf(values),
   };
 }
 
@@ -102,7 +98,7 @@ type Row = LayerBenchResult | NetworkBenchResult;
 export async function runBench(config: BenchConfig, emit: (row: Row | Record<string, unknown>) => void): Promise<Row[]> {
   const timing = { ep: config.ep, device: config.device, threads: config.threads, repeats: config.repeats, minSeconds: config.minSeconds };
   const layers: Array<{ name: string; graph?: NamedLayer['graph'] }> = config.layers.map((l) => (l === 'relu' ? { name: 'relu' } : resolveLayer(l)));
-  if (config.from !== undefined) layers.push(...(await bestLayers(config.from, config.top)));
+  if (config.from !== undefined) layers.push(...(await bestLayers(config.from, config.top, channelCredentials(config.tls))));
   const rows: Row[] = [];
   for (const dtype of config.dtypes) {
     for (const shape of config.shapes) {

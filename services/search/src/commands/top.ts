@@ -1,20 +1,29 @@
 /** `evonorm top <dir>`: the best layers of a search, with formulas and per-architecture scores. */
-import { parseArgs } from 'node:util';
+import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags } from '@evonorm/rpc';
 import { readHistory } from '../search/history.js';
 import { meanAccuracy, reasonName } from '../search/loop.js';
 import { candidateTable, paretoFront, topCandidates } from '../search/ranking.js';
-import { UsageError } from '../layers.js';
 
-export const TOP_USAGE = `usage: evonorm top <dir> [-n 10] [--pareto] [--json]
-  the best evaluated layers (by mean accuracy over the architectures), or the Pareto front, and the run's statistics`;
+const TOP_FLAGS = defineFlags({
+  n: { type: 'int', short: 'n', min: 1, default: 10, env: false, description: 'layers shown' },
+  pareto: { type: 'boolean', env: false, description: 'the Pareto front instead of the best mean accuracies' },
+  json: { type: 'boolean', env: false, description: 'one JSON object' },
+  ...CLIENT_TLS_FLAGS,
+});
+
+export const TOP_USAGE = flagUsage(
+  `usage: evonorm top <dir> [flags]
+  the best evaluated layers (by mean accuracy over the architectures), or the Pareto front, and the run's statistics
+  (--tls-*: for a search whose selection service is remote and requires TLS)`,
+  TOP_FLAGS,
+);
 
 export async function topCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { n: { type: 'string', short: 'n', default: '10' }, pareto: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseFlags(argv, TOP_FLAGS, { env: process.env, positionals: true });
   const dir = positionals[0];
-  if (!dir || positionals.length > 1) throw new UsageError(TOP_USAGE);
-  const n = Number(values.n);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError('-n must be a positive integer');
-  const { record, history } = await readHistory(dir);
+  if (!dir || positionals.length > 1) throw new FlagError(`give one search folder\n${TOP_USAGE}`);
+  const { n } = values;
+  const { record, history } = await readHistory(dir, channelCredentials(clientTlsOf(values)));
   const shown = values.pareto ? paretoFront(history).sort((a, b) => meanAccuracy(b) - meanAccuracy(a)).slice(0, n) : topCandidates(history, n);
   const rejections: Record<string, number> = {};
   for (const c of history) if (c.rejection && !c.duplicateOf) rejections[reasonName(c.rejection.reason)] = (rejections[reasonName(c.rejection.reason)] ?? 0) + 1;
