@@ -130,7 +130,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
               : TrainingFailure.TRAINING_FAILURE_UNSPECIFIED;
         emit({
           result: {
-            score: { architecture: config.architecture, accuracy: result.accuracy, loss: Number.isFinite(result.loss) ? result.loss : 0, steps: result.steps, seconds: result.seconds },
+            score: { architecture: config.architecture, accuracy: result.accuracy, loss: Number.isFinite(result.loss) ? result.loss : 0, steps: result.steps, seconds: result.seconds, seedAccuracies: [], seeds: [] },
             lossCurve: result.lossCurve.map((l) => (Number.isFinite(l) ? l : 0)),
             seconds: result.seconds,
             failure,
