@@ -65,5 +65,27 @@ export function lineage(data: ReportData, id: string): CandidateView[] {
   return chain;
 }
 
+/** Two-sided 95% Student t quantiles by degrees of freedom (1..30); 1.96 beyond. */
+const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+/** Half-width of the 95% confidence interval of the mean of `xs` (t-distribution); null for fewer than 2. */
+export function ci95(xs: readonly number[]): number | null {
+  if (xs.length < 2) return null;
+  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1));
+  return ((T95[xs.length - 2] ?? 1.96) * sd) / Math.sqrt(xs.length);
+}
+
+/** "83.1%", or "83.1% ± 1.2" where the architecture was trained with several seeds. */
+export function score(c: CandidateView, architecture: string): string {
+  const half = ci95(c.seedScores[architecture] ?? []);
+  return half === null ? pct(c.scores[architecture]) : `${pct(c.scores[architecture])} ± ${(100 * half).toFixed(1)}`;
+}
+
+/** Most seeds any evaluated candidate was trained with (1 when none has several). */
+export function maxSeeds(data: ReportData): number {
+  return Math.max(1, ...data.candidates.flatMap((c) => Object.values(c.seedScores).map((s) => s.length)));
+}
+
 export const pct = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(digits)}%`);
 export const signedPts = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} pts`;

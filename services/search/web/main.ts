@@ -25,6 +25,7 @@ function render(data: ReportData): void {
   );
   root.replaceChildren(page);
   document.body.dataset.renderMs = (performance.now() - started).toFixed(1);
+  document.body.dataset.readyMs = performance.now().toFixed(1); // since navigation started
   document.body.dataset.rendered = String(data.candidates.length);
 }
 

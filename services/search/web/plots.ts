@@ -90,6 +90,15 @@ export function historyPlot(data: ReportData, x: 'index' | 'minutes'): HTMLEleme
   );
 }
 
+/** A padded accuracy domain around `values`, at least 10 points wide, inside [0, 1]. */
+function accuracyDomain(values: readonly number[]): [number, number] {
+  if (values.length === 0) return [0, 1];
+  let lo = Math.min(...values) - 0.02;
+  let hi = Math.max(...values) + 0.02;
+  if (hi - lo < 0.1) [lo, hi] = [(lo + hi) / 2 - 0.05, (lo + hi) / 2 + 0.05];
+  return [Math.max(0, lo), Math.min(1, hi)];
+}
+
 /** Pairwise per-architecture accuracies of the evaluated layers, front ringed, zoo layers labelled. */
 export function architecturePlots(data: ReportData): HTMLElement[] {
   const front = new Set(data.front);
@@ -97,7 +106,7 @@ export function architecturePlots(data: ReportData): HTMLElement[] {
   const archs = data.architectures;
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i < archs.length; i++) for (let j = i + 1; j < archs.length; j++) pairs.push([archs[i]!, archs[j]!]);
-  const caption = `Each dot is an evaluated layer (duplicates included); ringed dots form the Pareto front (${data.frontSource}); zoo layers are labelled.`;
+  const caption = `Each dot is an evaluated layer (duplicates included); ringed dots form the Pareto front (${data.frontSource}); zoo layers are circled in blue and labelled.`;
   if (pairs.length === 0) {
     const a = archs[0] ?? '';
     const plot = Plot.plot({
@@ -108,9 +117,10 @@ export function architecturePlots(data: ReportData): HTMLElement[] {
       r: { type: 'identity' },
       color: { type: 'identity' },
       x: { label: 'candidate index →' },
-      y: { label: `↑ ${a} accuracy`, tickFormat: '%' },
+      y: { label: `↑ ${a} accuracy`, tickFormat: '%', domain: accuracyDomain(evaluated.map((c) => c.scores[a] ?? 0)) },
       marks: [
         taggedDots(evaluated, { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, fill: (c: Datum) => (c.front ? '#d73027' : '#1a9850'), r: (c: Datum) => (c.front ? 6 : 3.5), stroke: (c: Datum) => (c.front ? '#000' : 'none'), title: tip }),
+        Plot.dot(evaluated.filter((c) => c.zoo), { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, r: 8, stroke: '#2b5fad', strokeWidth: 1.5, fill: 'none' }),
         Plot.text(evaluated.filter((c) => c.zoo), { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, text: 'zoo', dy: -10, fontSize: 10 }),
       ],
     });
@@ -124,11 +134,12 @@ export function architecturePlots(data: ReportData): HTMLElement[] {
       grid: true,
       r: { type: 'identity' },
       color: { type: 'identity' },
-      x: { label: `${a} accuracy →`, tickFormat: '%' },
-      y: { label: `↑ ${b} accuracy`, tickFormat: '%' },
+      x: { label: `${a} accuracy →`, tickFormat: '%', domain: accuracyDomain(evaluated.map((c) => c.scores[a] ?? 0)) },
+      y: { label: `↑ ${b} accuracy`, tickFormat: '%', domain: accuracyDomain(evaluated.map((c) => c.scores[b] ?? 0)) },
       marks: [
         taggedDots(evaluated, { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, fill: (c: Datum) => (c.front ? '#d73027' : '#1a9850'), r: (c: Datum) => (c.front ? 6 : 3.5), stroke: (c: Datum) => (c.front ? '#000' : 'none'), fillOpacity: 0.8, title: tip }),
-        Plot.text(evaluated.filter((c) => c.zoo), { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, text: 'zoo', dy: -11, fontSize: 10, fill: '#333' }),
+        Plot.dot(evaluated.filter((c) => c.zoo), { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, r: 8, stroke: '#2b5fad', strokeWidth: 1.5, fill: 'none' }),
+        Plot.text(evaluated.filter((c) => c.zoo), { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, text: 'zoo', dy: -13, fontSize: 10, fontWeight: 'bold', fill: '#2b5fad' }),
       ],
     });
     return figure(`architectures-${k}`, `${a} against ${b}`, caption, plot);

@@ -1,7 +1,7 @@
 /** The page's text sections: the answer box, the funnel, the top-N table, the lineage, replicas, plan. */
 import katex from 'katex';
 import type { CandidateView, ReportData } from '../src/report/model.js';
-import { bnRelu, funnel, lineage, missingBaseline, pct, ranked, signedPts } from './analysis.js';
+import { bnRelu, funnel, lineage, maxSeeds, missingBaseline, pct, ranked, score, signedPts } from './analysis.js';
 import { graphSvg } from './graph-svg.js';
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
@@ -32,12 +32,13 @@ export function answer(data: ReportData): HTMLElement {
   const archs = data.architectures;
   const rows = archs.map((a) => {
     const diff = base && best.scores[a] !== undefined && base.scores[a] !== undefined ? best.scores[a]! - base.scores[a]! : null;
-    return h('tr', {}, h('td', {}, a), h('td', { class: 'num' }, pct(best.scores[a])), h('td', { class: 'num' }, base ? pct(base.scores[a]) : '—'), h('td', { class: `num ${diff === null ? '' : diff >= 0 ? 'up' : 'down'}` }, diff === null ? '—' : signedPts(diff)));
+    return h('tr', {}, h('td', {}, a), h('td', { class: 'num' }, score(best, a)), h('td', { class: 'num' }, base ? score(base, a) : '—'), h('td', { class: `num ${diff === null ? '' : diff >= 0 ? 'up' : 'down'}` }, diff === null ? '—' : signedPts(diff)));
   });
   const meanDiff = base ? best.mean! - base.mean! : null;
   rows.push(h('tr', { class: 'mean' }, h('td', {}, 'mean'), h('td', { class: 'num' }, pct(best.mean)), h('td', { class: 'num' }, base ? pct(base.mean) : '—'), h('td', { class: `num ${meanDiff === null ? '' : meanDiff >= 0 ? 'up' : 'down'}` }, meanDiff === null ? '—' : signedPts(meanDiff))));
   const wins = base ? archs.filter((a) => (best.scores[a] ?? 0) > (base.scores[a] ?? 0)) : [];
   const n = Number(data.plan['validation-examples'] ?? 0);
+  const seeds = maxSeeds(data);
   const se = n > 0 ? 1.96 * Math.sqrt((best.mean! * (1 - best.mean!)) / n) : null;
   const verdict = base
     ? best.id === base.id
@@ -53,7 +54,9 @@ export function answer(data: ReportData): HTMLElement {
     h(
       'p',
       { class: 'note' },
-      'How sure: every score is a single training run with one seed; multi-seed evaluation does not exist yet, so no ± confidence intervals can be shown. ',
+      seeds > 1
+        ? `How sure: scores trained with several seeds (up to ${seeds}) show their mean ± the 95% confidence interval over seeds (Student t); a difference inside the intervals is not evidence. `
+        : 'How sure: every score is a single training run with one seed (the search evaluated one seed per layer), so no ± confidence intervals can be shown. ',
       se !== null ? `The validation set alone (${n} examples) makes a score uncertain by about ±${(100 * se).toFixed(1)} pts (95%, binomial), before any seed-to-seed variation; differences smaller than that are not evidence.` : '',
     ),
   );
@@ -86,14 +89,14 @@ export function topTable(data: ReportData, n = 10): HTMLElement {
       h('td', { class: 'num' }, String(i + 1)),
       h('td', {}, name(c)),
       h('td', {}, formula(c)),
-      ...archs.map((a) => h('td', { class: 'num' }, pct(c.scores[a]))),
+      ...archs.map((a) => h('td', { class: 'num' }, score(c, a))),
       h('td', { class: 'num' }, pct(c.mean)),
       h('td', { class: 'num' }, base ? signedPts(c.mean! - base.mean!) : '—'),
       h('td', {}, c.parentId || '(initial)'),
       h('td', {}, graphSvg(c.nodes)),
     ),
   );
-  return section('top', `Top ${top.length} layers`, h('p', { class: 'note' }, 'Scores are single-seed validation accuracies (no ± interval: one seed per layer).'), h('table', { class: 'top' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+  return section('top', `Top ${top.length} layers`, h('p', { class: 'note' }, maxSeeds(data) > 1 ? 'Scores are validation accuracies, mean ± 95% CI over training seeds where a layer was trained with several.' : 'Scores are single-seed validation accuracies (no ± interval: one seed per layer).'), h('table', { class: 'top' }, h('thead', {}, head), h('tbody', {}, ...rows)));
 }
 
 export function lineageSection(data: ReportData): HTMLElement {
@@ -114,12 +117,12 @@ export function lineageSection(data: ReportData): HTMLElement {
 
 export function replicasSection(data: ReportData): HTMLElement | undefined {
   if (!data.replicas) return undefined;
-  const rows = data.replicas.map((r) => h('tr', { 'data-replica': r.address }, h('td', {}, r.address), h('td', { class: 'num' }, String(r.running)), h('td', { class: 'num' }, String(r.queued)), h('td', { class: 'num' }, String(r.maxConcurrent)), h('td', {}, r.engine), h('td', {}, r.backend), h('td', {}, r.error)));
+  const rows = data.replicas.map((r) => h('tr', { 'data-replica': r.address }, h('td', {}, r.address), h('td', { class: 'num' }, String(r.running)), h('td', { class: 'num' }, String(r.queued)), h('td', { class: 'num' }, String(r.maxConcurrent)), h('td', {}, r.engine), h('td', {}, r.backend), h('td', {}, r.executionProvider), h('td', {}, r.error)));
   return section(
     'replicas',
     'Training replicas',
     h('p', { class: 'note' }, 'Load as each replica reports it (GetWorkerInfo): running and queued trainings of every client, the rejection service\'s quality tests included.'),
-    rows.length ? h('table', {}, h('thead', {}, h('tr', {}, ...['replica', 'running', 'queued', 'slots', 'engine', 'backend', 'error'].map((t) => h('th', {}, t)))), h('tbody', {}, ...rows)) : h('p', {}, 'No training replica address is known.'),
+    rows.length ? h('table', {}, h('thead', {}, h('tr', {}, ...['replica', 'running', 'queued', 'slots', 'engine', 'backend', 'execution provider', 'error'].map((t) => h('th', {}, t)))), h('tbody', {}, ...rows)) : h('p', {}, 'No training replica address is known.'),
   );
 }
 

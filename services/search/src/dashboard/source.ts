@@ -55,9 +55,9 @@ export class GrpcSource {
       [...this.training].map(async ([address, client]): Promise<ReplicaView> => {
         try {
           const info = await unaryCall<object, GetWorkerInfoResponse>(client, 'getWorkerInfo', {}, { deadlineMs: DEADLINE_MS });
-          return { address, running: info.active, queued: info.queued, maxConcurrent: info.maxConcurrent, engine: info.engine, backend: info.backend, error: '' };
+          return { address, running: info.active, queued: info.queued, maxConcurrent: info.maxConcurrent, engine: info.engine, backend: info.backend, executionProvider: info.executionProvider === 'cuda' ? `cuda:${info.device}` : info.executionProvider, error: '' };
         } catch (error) {
-          return { address, running: 0, queued: 0, maxConcurrent: 0, engine: '', backend: '', error: (error as Error).message.split('\n')[0]! };
+          return { address, running: 0, queued: 0, maxConcurrent: 0, engine: '', backend: '', executionProvider: '', error: (error as Error).message.split('\n')[0]! };
         }
       }),
     );

@@ -92,6 +92,11 @@ export class DashboardState {
     const plan = this.record ? planFlags(this.record.plan) : planFromSearch(snap.search);
     const live = this.target.dir ? readLiveServices(this.target.dir) : undefined;
     const environment = environmentOf(this.record, live);
+    const answered = snap.replicas.filter((r) => !r.error);
+    if (answered.length > 0) {
+      environment['execution provider'] = [...new Set(answered.map((r) => r.executionProvider || 'cpu'))].join(', ') + ' (as the replicas report it)';
+      environment['training engine'] = [...new Set(answered.map((r) => `${r.engine} (${r.backend})`))].join(', ');
+    }
     if (!this.record) environment.services = `selection ${this.target.selection}${this.target.training ? `, training ${this.target.training}` : ''}`;
     const data = buildReportData({
       title: this.title,

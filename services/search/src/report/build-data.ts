@@ -77,6 +77,9 @@ export function buildReportData(input: BuildInput): ReportData {
       parentId: c.parentId,
       outcome: outcomeName(c),
       scores: Object.fromEntries(scores.map((s) => [s.architecture, s.accuracy])),
+      seedScores: Object.fromEntries(
+        (c.fitness?.scores ?? []).map((s) => [s.architecture, (s as { seedAccuracies?: readonly number[] }).seedAccuracies ?? []] as const).filter(([, seeds]) => seeds.length > 1),
+      ),
       mean: c.fitness ? meanAccuracy(c) : null,
       formula: c.formula?.text ?? '',
       latex: c.formula?.latex ?? '',

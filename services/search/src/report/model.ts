@@ -23,6 +23,8 @@ export interface CandidateView {
   readonly outcome: OutcomeName;
   /** Accuracy by architecture: the evaluation's, or the quality test's for a low-quality rejection. */
   readonly scores: Readonly<Record<string, number>>;
+  /** Per-seed accuracies by architecture, where the evaluation trained several seeds (else absent). */
+  readonly seedScores: Readonly<Record<string, readonly number[]>>;
   /** Mean over the architectures of an evaluated candidate (or its duplicate); null otherwise. */
   readonly mean: number | null;
   readonly formula: string;
@@ -46,6 +48,8 @@ export interface ReplicaView {
   readonly maxConcurrent: number;
   readonly engine: string;
   readonly backend: string;
+  /** cpu, or cuda:<device>. */
+  readonly executionProvider: string;
   /** Set when the replica did not answer GetWorkerInfo. */
   readonly error: string;
 }
