@@ -3,12 +3,15 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { FASHION_MNIST_DIR, FASHION_MNIST_INSTALL } from '@evonorm/data';
-import { SelectionCriterion } from '@evonorm/contracts';
+import { SelectionCriterion, layerJsonFromProto } from '@evonorm/contracts';
 import { grpcBackend, type Addresses, type SearchBackend } from '../search/backend.js';
 import type { SearchEvent } from '../search/events.js';
 import { startLocalServices, type LocalServices } from '../search/local.js';
+import { PlacementError, placeReplicas, visibleGpus, type ReplicaPlacement } from '../search/replicas.js';
+import { PROVIDER_FLAGS, requireExecutionProvider } from '@evonorm/train';
 import { runSearch, type SearchSummary } from '../search/loop.js';
 import { DEFAULT_PLAN, PLAN_FLAGS, PlanError, planFrom, scaleText, validatePlan, type SearchPlan } from '../search/plan.js';
+import { toJson } from '../search/json.js';
 import { jsonSink, liveSink, lineSink, type ProgressSink } from '../search/progress.js';
 import { candidateTable, topCandidates } from '../search/ranking.js';
 import { defaultRunDir, readRun, recordPath, writeRun } from '../search/run-folder.js';
@@ -26,7 +29,8 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
             --evaluation-steps ${DEFAULT_PLAN.evaluationSteps}  --validation-examples ${DEFAULT_PLAN.validationExamples}
   budget:   --candidates N (0: none)  --minutes ${DEFAULT_PLAN.minutes} (0: none)  --concurrency ${DEFAULT_PLAN.concurrency}
   services: none given: all start locally, one training replica per core (--replicas N, --threads-per-replica 1,
-            --fashion-mnist-dir D, --cifar10-dir D); or all of --selection, --mutation, --rejection host:port
+            --fashion-mnist-dir D, --cifar10-dir D), or with --ep cuda --replicas-per-gpu 2 on each visible GPU
+            (--device N: that GPU only); or all of --selection, --mutation, --rejection host:port
             and --training host:port[,host:port...] | dns:///name:port (least busy first, failover;
             --training-slots 1: trainings kept on one address at a time; TLS to them: --tls-ca, and
             --tls-cert --tls-key where they require client certificates; EVONORM_TLS_CA/CERT/KEY)
@@ -50,6 +54,9 @@ const COMMAND_FLAGS = defineFlags({
   replicas: { type: 'int', min: 1, max: 256, default: Math.min(256, availableParallelism()), description: 'local training replicas' },
   'training-slots': { type: 'int', min: 1, max: 1024, default: 1, description: 'trainings kept on one training address at a time' },
   'threads-per-replica': { type: 'int', min: 1, max: 256, default: 1, description: 'CPU threads of each local replica' },
+  ep: { ...PROVIDER_FLAGS.ep, description: 'where local training replicas train (cuda: --replicas-per-gpu on each visible GPU)' },
+  device: { type: 'int', min: 0, description: 'with --ep cuda: only this GPU (default every visible one)' },
+  'replicas-per-gpu': { type: 'int', min: 1, max: 64, default: 2, description: 'local training replicas per GPU with --ep cuda (not measured yet: no GPU was available)' },
   'fashion-mnist-dir': { type: 'string', placeholder: 'dir', description: 'Fashion-MNIST for the local services' },
   'cifar10-dir': { type: 'string', placeholder: 'dir', description: 'CIFAR-10 for the local services' },
   ...CLIENT_TLS_FLAGS,
@@ -141,7 +148,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
     if (error instanceof PlanError) throw new FlagError(error.message);
     throw error;
   }
-  const { replicas, 'threads-per-replica': threads, top, 'training-slots': slots, 'fashion-mnist-dir': fashionMnistDir, 'cifar10-dir': cifar10Dir } = values;
+  const { replicas, 'threads-per-replica': threads, ep, device, 'replicas-per-gpu': replicasPerGpu, top, 'training-slots': slots, 'fashion-mnist-dir': fashionMnistDir, 'cifar10-dir': cifar10Dir } = values;
   const tls = clientTlsOf(values);
   const tlsGiven = (['tls-ca', 'tls-cert', 'tls-key'] as const).filter((f) => given.has(f));
   if (!addresses && tlsGiven.length > 0) throw new FlagError(`--${tlsGiven[0]} is for remote services (--selection, --mutation, --rejection, --training); the services a search starts itself talk over loopback in plaintext`);
@@ -151,6 +158,18 @@ export async function searchCommand(argv: string[]): Promise<number> {
     return 2;
   }
   if (!addresses && plan.dataset === 'cifar10' && !cifar10Dir) throw new FlagError('--dataset cifar10 needs --cifar10-dir <folder with data_batch_1.bin ... test_batch.bin>');
+  if (addresses && (given.has('ep') || given.has('device') || given.has('replicas-per-gpu'))) {
+    throw new FlagError('--ep, --device and --replicas-per-gpu place the training replicas a search starts itself; remote replicas take --ep and --device when they are started');
+  }
+  // Asked for CUDA, the search stops here with what is missing, before any replica starts.
+  if (!addresses) await requireExecutionProvider(ep, device ?? 0, (message) => new FlagError(message));
+  let placement: ReplicaPlacement;
+  try {
+    placement = placeReplicas({ ep, cores: availableParallelism(), replicas, threadsPerReplica: threads, ...(ep === 'cuda' ? { gpus: visibleGpus(), replicasPerGpu, ...(device !== undefined ? { device } : {}) } : {}) });
+  } catch (error) {
+    if (error instanceof PlacementError) throw new FlagError(error.message);
+    throw error;
+  }
   if (!values.resume) writeRun(dir, { version: 1, plan, ...(addresses ? { addresses } : {}), createdUnixMs: Date.now() });
 
   const sink = sinkFor(json, plan);
@@ -176,8 +195,11 @@ export async function searchCommand(argv: string[]): Promise<number> {
       local = await startLocalServices({
         dir,
         plan,
-        replicas,
-        threadsPerReplica: threads,
+        replicas: placement.replicas,
+        threadsPerReplica: placement.threadsPerReplica,
+        rejectionThreads: placement.rejectionThreads,
+        ep: placement.ep,
+        ...(placement.devices ? { devices: placement.devices } : {}),
         ...(fashionMnistDir ? { fashionMnistDir: resolve(fashionMnistDir) } : {}),
         ...(cifar10Dir ? { cifar10Dir: resolve(cifar10Dir) } : {}),
         onRestart: (name, code, signal) => sink.event({ type: 'retry', service: name, method: 'process', code: String(signal ?? code), detail: 'exited; restarting it', attempt: 1 }),
@@ -195,7 +217,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
       backend: b,
       interrupt: interrupt.signal,
       dir,
-      trainingLabel: local ? `${replicas} local replica(s)` : addresses.training,
+      trainingLabel: local ? `${placement.replicas} local replica(s)${placement.ep === 'cuda' ? ` on GPU ${[...new Set(placement.devices)].join(',')}` : ''}` : addresses.training,
       onEvent: (event: SearchEvent) => sink.event(event),
       onStats: (stats) => (summaryHolder.stats = stats),
     });
@@ -204,7 +226,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
     const history = await b.history();
     const best = topCandidates(history, top);
     if (json) {
-      process.stdout.write(`${JSON.stringify({ type: 'top', dir, candidates: best.map((c) => ({ id: c.id, meanAccuracy: c.fitness!.meanAccuracy, scores: c.fitness!.scores, formula: c.formula?.text ?? '' })), see: { report: `evonorm report ${dir}`, dashboard: `evonorm dashboard ${dir}` } })}\n`);
+      process.stdout.write(`${toJson({ type: 'top', dir, candidates: best.map((c) => ({ id: c.id, meanAccuracy: c.fitness!.meanAccuracy, scores: c.fitness!.scores, formula: c.formula?.text ?? '', graph: layerJsonFromProto(c.graph) })), see: { report: `evonorm report ${dir}`, dashboard: `evonorm dashboard ${dir}` } })}\n`);
     } else {
       console.log(`\nbest layers of ${dir} (${history.length} candidates, ${history.filter((c) => c.fitness).length} evaluated):\n${candidateTable(best)}`);
       console.log(`\nmore: evonorm top ${dir}   export: evonorm export --from ${dir} --top 3   continue: evonorm search --resume ${dir}`);

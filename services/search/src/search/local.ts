@@ -1,6 +1,7 @@
 /**
  * The embedded default: every service as a child process on a loopback port — selection (with the
- * run's SQLite file), mutation, rejection, and one training replica per core. A child that dies
+ * run's SQLite file), mutation, rejection, and the training replicas (one per core, or
+ * --replicas-per-gpu per GPU with --ep cuda, each told its --device). A child that dies
  * is restarted on the same port with the same arguments (the search retries meanwhile), and its
  * stderr goes to <dir>/logs/<name>.log. They listen on 127.0.0.1 in plaintext whatever the
  * environment says (EVONORM_HOST and EVONORM_*TLS_* are not passed on).
@@ -20,6 +21,11 @@ export interface LocalOptions {
   readonly plan: SearchPlan;
   readonly replicas: number;
   readonly threadsPerReplica: number;
+  /** Execution provider of the training replicas (default cpu); with cuda, `devices` gives each one's GPU. */
+  readonly ep?: 'cpu' | 'cuda';
+  readonly devices?: readonly number[];
+  /** Threads of the rejection service's stability test (default threadsPerReplica). */
+  readonly rejectionThreads?: number;
   readonly fashionMnistDir?: string;
   readonly cifar10Dir?: string;
   /** Told when a child exits unexpectedly and is restarted. */
@@ -156,7 +162,13 @@ export async function startLocalServices(options: LocalOptions): Promise<LocalSe
     ];
     const training = await Promise.all(
       Array.from({ length: options.replicas }, (_, r) =>
-        launch(`training-${r + 1}`, mainScript('training'), ['--max-concurrent', '1', '--max-queued', '256', '--threads', String(options.threadsPerReplica), ...datasetDirs]),
+        launch(`training-${r + 1}`, mainScript('training'), [
+          '--max-concurrent', '1',
+          '--max-queued', '256',
+          '--threads', String(options.threadsPerReplica),
+          ...(options.ep === 'cuda' ? ['--ep', 'cuda', '--device', String(options.devices?.[r] ?? 0)] : []),
+          ...datasetDirs,
+        ]),
       ),
     );
     const trainingAddresses = training.map((t) => t.address).join(',');
@@ -164,7 +176,7 @@ export async function startLocalServices(options: LocalOptions): Promise<LocalSe
       '--training-address', trainingAddresses,
       '--training-slots', '1',
       '--dataset', plan.dataset === 'synthetic' ? 'synthetic' : 'fashion_mnist',
-      '--threads', String(options.threadsPerReplica),
+      '--threads', String(options.rejectionThreads ?? options.threadsPerReplica),
     ]);
     return {
       addresses: { selection: selection.address, mutation: mutation.address, rejection: rejection.address, training: trainingAddresses },
