@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { graphFromProto } from '@evonorm/contracts';
 import { readCifar10, readFashionMnist, syntheticDataset, type Dataset } from '@evonorm/data';
 import { architecture } from '@evonorm/nets';
-import { train } from '@evonorm/train';
+import { PROVIDER_FLAGS, requireExecutionProvider, train } from '@evonorm/train';
 import { readHistory } from '../search/history.js';
 import { scaleFor, type SearchPlan } from '../search/plan.js';
 import { topCandidates } from '../search/ranking.js';
@@ -20,6 +20,7 @@ const RERANK_FLAGS = defineFlags({
   top: { type: 'int', min: 1, default: 10, env: false, description: 'layers re-ranked' },
   steps: { type: 'int', min: 1, default: 1000, env: false, description: 'training steps per architecture' },
   threads: { type: 'int', min: 1, default: availableParallelism(), description: 'CPU threads' },
+  ...PROVIDER_FLAGS,
   'cifar10-dir': { type: 'string', placeholder: 'dir', description: 'CIFAR-10, for a search that ran on it' },
   json: { type: 'boolean', env: false, description: 'JSON lines' },
   ...CLIENT_TLS_FLAGS,
@@ -45,7 +46,8 @@ export async function rerankCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseFlags(argv, RERANK_FLAGS, { env: process.env, positionals: true });
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new FlagError(`give one search folder\n${RERANK_USAGE}`);
-  const { top, steps, threads } = values;
+  const { top, steps, threads, ep, device } = values;
+  await requireExecutionProvider(ep, device, (message) => new FlagError(message));
   const { record, history } = await readHistory(dir, channelCredentials(clientTlsOf(values)));
   const plan = record.plan;
   const candidates = topCandidates(history, top);
@@ -67,6 +69,8 @@ export async function rerankCommand(argv: string[]): Promise<void> {
         seed: plan.seed,
         engine: 'onnx',
         threads,
+        ep,
+        device,
         evaluateOn: 'test',
       });
       scores[name] = result.failure ? 0 : result.accuracy;
