@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -54,22 +54,28 @@ describe('evonorm export', () => {
 
 describe('evonorm bench', () => {
   it('prints JSON lines for layers (naive and optimized) and networks at CI-sized shapes', () => {
-    const r = run('bench', '--ep', 'cpu', '--json', '--shapes', '2x32x8x8', '--layers', 'relu,bn-relu,evonorm-b0', '--chain', '2', '--repeats', '2', '--networks', 'resnet_v2', '--batch', '2');
+    const r = run('bench', '--ep', 'cpu', '--json', '--shapes', '2x32x8x8', '--layers', 'relu,bn-relu,evonorm-b0', '--chain', '2', '--repeats', '2', '--min-seconds', '0', '--networks', 'resnet_v2', '--batch', '2');
     assert.equal(r.code, 0, r.stderr);
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const layers = rows.filter((x) => x.bench === 'layer');
     assert.deepEqual(layers.map((x) => `${x.layer}/${x.export}`), ['relu/stock', 'bn-relu/naive', 'bn-relu/optimized', 'evonorm-b0/naive', 'evonorm-b0/optimized']);
+    // The bandwidth row is a finite number or an error (at a shape this small a chain of ReLUs may
+    // not be measurably slower than the generator), never null; layer rows get a floor only with a number.
+    const bandwidth = rows.filter((x) => x.bench === 'bandwidth');
+    assert.equal(bandwidth.length, 1);
+    const gbPerS = bandwidth[0]!.gb_per_s;
+    assert.ok((typeof gbPerS === 'number' && Number.isFinite(gbPerS) && gbPerS > 0) || (gbPerS === undefined && typeof bandwidth[0]!.error === 'string'), JSON.stringify(bandwidth[0]));
     for (const row of layers) {
       assert.ok(typeof row.per_layer_ms === 'number' && row.per_layer_ms >= 0);
       assert.equal(row.floor_bytes, 2 * 2 * 32 * 8 * 8 * 4);
-      assert.ok(typeof row.floor_ms === 'number');
+      assert.equal(row.runs, 2);
+      assert.equal(typeof row.floor_ms, gbPerS === undefined ? 'undefined' : 'number');
     }
     assert.equal(rows.filter((x) => x.bench === 'network').length, 4);
-    assert.equal(rows.filter((x) => x.bench === 'bandwidth').length, 1);
   });
 
   it('prints a table without --json and rejects bad options', () => {
-    const r = run('bench', '--shapes', '1x8x4x4', '--layers', 'evonorm-s0', '--chain', '1', '--repeats', '1', '--networks', 'none');
+    const r = run('bench', '--shapes', '1x8x4x4', '--layers', 'evonorm-s0', '--chain', '1', '--repeats', '1', '--min-seconds', '0', '--networks', 'none');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /per-layer latency/);
     assert.match(r.stdout, /evonorm-s0\s+optimized/);
@@ -82,5 +88,22 @@ describe('evonorm bench', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /CUDA execution provider could not be used/);
     assert.match(r.stderr, /setup-cuda\.sh/);
+  });
+});
+
+describe('--ep cuda on a machine without it', () => {
+  it('search and rerank stop at start with the provider message, before any replica or run folder', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'evonorm-ep-')), 'run');
+    const search = run('search', '--dir', dir, '--dataset', 'synthetic', '--candidates', '1', '--ep', 'cuda');
+    assert.equal(search.code, 2, search.stderr);
+    assert.match(search.stderr, /--ep cuda --device 0: ONNX Runtime's CUDA execution provider could not be used/);
+    assert.match(search.stderr, /tools\/setup-cuda\.sh/);
+    assert.equal(existsSync(dir), false, 'no run folder written');
+    const rerank = run('rerank', dir, '--ep', 'cuda');
+    assert.equal(rerank.code, 2, rerank.stderr);
+    assert.match(rerank.stderr, /CUDA execution provider could not be used/);
+    const remote = run('search', '--dir', dir, '--selection', 'a:1', '--mutation', 'a:2', '--rejection', 'a:3', '--training', 'a:4', '--ep', 'cuda');
+    assert.equal(remote.code, 2);
+    assert.match(remote.stderr, /--replicas-per-gpu place the training replicas a search starts itself/);
   });
 });
