@@ -16,7 +16,7 @@ import { drawn, launchChromium, openPage, type OpenedPage } from './report-brows
 import { TINY_SEARCH, cli, cliInBackground, selectionFront, storedHistory } from './report-fixtures.js';
 
 const SCREENSHOTS = resolve('tmp', 'screenshots');
-const CANDIDATES = 18;
+const CANDIDATES = 14;
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const end = Date.now() + ms;

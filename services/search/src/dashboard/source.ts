@@ -30,6 +30,9 @@ export class GrpcSource {
   private readonly selection: SelectionServiceClient;
   private readonly training: Map<string, TrainingServiceClient>;
   private history: Candidate[] = [];
+  /** The replicas' last answers: asked in the background so a busy replica never delays the history. */
+  private replicaViews: ReplicaView[] = [];
+  private asking?: Promise<void>;
 
   constructor(readonly selectionAddress: string, trainingAddresses: readonly string[]) {
     this.selection = new SelectionServiceClient(selectionAddress, credentials.createInsecure());
@@ -47,7 +50,12 @@ export class GrpcSource {
       pageToken = page.nextPageToken;
     }
     const front = await unaryCall<object, { candidates: Candidate[] }>(this.selection, 'getParetoFront', { history: true }, { deadlineMs: 10_000 });
-    return { history: this.history, frontIds: front.candidates.map((c) => c.id), frontSource: FRONT_FROM_SERVICE, replicas: await this.replicas(), search, status: `live from the selection service at ${this.selectionAddress}` };
+    const asking = (this.asking ??= this.replicas().then((views) => {
+      this.replicaViews = views;
+      this.asking = undefined;
+    }));
+    if (this.replicaViews.length === 0 && this.training.size > 0) await asking; // the first answers
+    return { history: this.history, frontIds: front.candidates.map((c) => c.id), frontSource: FRONT_FROM_SERVICE, replicas: this.replicaViews, search, status: `live from the selection service at ${this.selectionAddress}` };
   }
 
   private replicas(): Promise<ReplicaView[]> {
