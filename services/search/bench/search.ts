@@ -132,7 +132,6 @@ if (cuda && perHour.get(`cuda:${cuda.replicas}`) && perHour.get('cpu:1')) {
 // Screening: the cheap checks every candidate passes through first.
 {
   const dir = mkdtempSync(join(tmpdir(), 'evonorm-bench-screen-'));
-  dirs.push(dir);
   const local = await startLocalServices({ dir, plan: { ...plan, dataset: 'synthetic' }, replicas: 1, threadsPerReplica: 1 });
   const mutation = new MutationServiceClient(local.addresses.mutation, credentials.createInsecure());
   const rejection = new RejectionServiceClient(local.addresses.rejection, credentials.createInsecure());
@@ -154,6 +153,7 @@ if (cuda && perHour.get(`cuda:${cuda.replicas}`) && perHour.get('cpu:1')) {
     mutation.close();
     rejection.close();
     await local.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 if (!values.keep) for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
