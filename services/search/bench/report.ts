@@ -21,10 +21,17 @@ import { planFrom } from '../src/search/plan.js';
 import { storePath, writeRun } from '../src/search/run-folder.js';
 import { launchChromium } from '../test/report-browser.js';
 
-const { values } = parseArgs({ options: { candidates: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { candidates: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } },
+});
 const CLI = fileURLToPath(new URL('../../bin/evonorm.js', import.meta.url));
 const ARCHS = ['resnet_v2', 'mobilenet_v2', 'efficientnet_b0'];
-const REJECTIONS = [RejectionReason.REJECTION_REASON_LOW_QUALITY, RejectionReason.REJECTION_REASON_UNSTABLE, RejectionReason.REJECTION_REASON_NON_FINITE, RejectionReason.REJECTION_REASON_CONSTANT_OUTPUT];
+const REJECTIONS = [
+  RejectionReason.REJECTION_REASON_LOW_QUALITY,
+  RejectionReason.REJECTION_REASON_UNSTABLE,
+  RejectionReason.REJECTION_REASON_NON_FINITE,
+  RejectionReason.REJECTION_REASON_CONSTANT_OUTPUT,
+];
 
 const clamp = (x: number): number => Math.min(0.99, Math.max(0.05, x));
 const id = (i: number): string => `c${String(i).padStart(6, '0')}`;
@@ -32,7 +39,11 @@ const id = (i: number): string => `c${String(i).padStart(6, '0')}`;
 /** A seeded synthetic history: zoo first, then children of earlier evaluated candidates. */
 function synthesize(dir: string, count: number, seed: number): void {
   const rng = Rng.fromSeed(seed);
-  writeRun(dir, { version: 1, plan: planFrom({ seed: String(seed), architectures: ARCHS.join(','), population: '100', candidates: String(count), dataset: 'synthetic' }), createdUnixMs: 1_790_000_000_000 });
+  writeRun(dir, {
+    version: 1,
+    plan: planFrom({ seed: String(seed), architectures: ARCHS.join(','), population: '100', candidates: String(count), dataset: 'synthetic' }),
+    createdUnixMs: 1_790_000_000_000,
+  });
   const store = SearchStore.open(storePath(dir));
   const evaluated: Array<{ id: string; graph: LayerGraph; scores: number[] }> = [];
   try {

@@ -91,7 +91,10 @@ describe('evonorm dashboard (headless Chromium, during a running search)', () =>
       delays.push(Date.now() - started);
     }
     assert.equal(delays.length, 3, `saw ${delays.length} new candidates before the search ended`);
-    assert.ok(delays.every((ms) => ms < 5_000), delays.join(', '));
+    assert.ok(
+      delays.every((ms) => ms < 5_000),
+      delays.join(', '),
+    );
     t.diagnostic(`new candidates shown after ${delays.join(', ')} ms`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await opened.page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });

@@ -16,21 +16,36 @@ export const CLI = fileURLToPath(new URL('../../bin/evonorm.js', import.meta.url
 
 /** Two architectures so the per-architecture scatter and a real Pareto front exist. */
 export const TINY_SEARCH = [
-  '--dataset', 'synthetic',
-  '--architectures', 'resnet_v2,mobilenet_v2',
-  '--width', '0.25',
-  '--depth', '0.25',
-  '--population', '4',
-  '--tournament-fraction', '0.5',
-  '--concurrency', '3',
-  '--stability-steps', '3',
-  '--quality-steps', '10',
-  '--min-accuracy', '0.12',
-  '--evaluation-steps', '12',
-  '--batch-size', '8',
-  '--validation-examples', '50',
-  '--minutes', '0',
-  '--replicas', '2',
+  '--dataset',
+  'synthetic',
+  '--architectures',
+  'resnet_v2,mobilenet_v2',
+  '--width',
+  '0.25',
+  '--depth',
+  '0.25',
+  '--population',
+  '4',
+  '--tournament-fraction',
+  '0.5',
+  '--concurrency',
+  '3',
+  '--stability-steps',
+  '3',
+  '--quality-steps',
+  '10',
+  '--min-accuracy',
+  '0.12',
+  '--evaluation-steps',
+  '12',
+  '--batch-size',
+  '8',
+  '--validation-examples',
+  '50',
+  '--minutes',
+  '0',
+  '--replicas',
+  '2',
 ];
 
 export function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -70,7 +85,33 @@ export async function selectionFront(address: string): Promise<string[]> {
 /** A selection service process on `db` (a run's SQLite history), as the embedded search starts it. */
 export async function startSelection(db: string, plan: SearchPlan): Promise<{ address: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [mainScript('selection'), '--port', String(port), '--log-level', 'warn', '--db', db, '--population', String(plan.population), '--tournament-fraction', String(plan.tournamentFraction), '--criterion', plan.criterion, '--architectures', plan.architectures.join(','), '--dataset', plan.dataset, '--batch-independent', String(plan.batchIndependent), '--seed', String(plan.seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      mainScript('selection'),
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      '--db',
+      db,
+      '--population',
+      String(plan.population),
+      '--tournament-fraction',
+      String(plan.tournamentFraction),
+      '--criterion',
+      plan.criterion,
+      '--architectures',
+      plan.architectures.join(','),
+      '--dataset',
+      plan.dataset,
+      '--batch-independent',
+      String(plan.batchIndependent),
+      '--seed',
+      String(plan.seed),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

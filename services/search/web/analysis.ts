@@ -17,7 +17,9 @@ export function bnRelu(data: ReportData): CandidateView | undefined {
 export function missingBaseline(data: ReportData): string {
   const c = data.candidates.find((x) => x.zoo === 'bn-relu');
   if (!c) return 'BN-ReLU is not in this search (it joins the initial population with --init-zoo true), so there is no baseline to compare with.';
-  const scores = Object.entries(c.scores).map(([a, s]) => `${a} ${(100 * s).toFixed(1)}%`).join(', ');
+  const scores = Object.entries(c.scores)
+    .map(([a, s]) => `${a} ${(100 * s).toFixed(1)}%`)
+    .join(', ');
   return `BN-ReLU (${c.id}) is in this search but was rejected (${c.outcome}${c.detail ? `: ${c.detail}` : ''})${scores ? `; its quality-test accuracy: ${scores}` : ''}, so there is no evaluated baseline to compare with.`;
 }
 
@@ -66,7 +68,10 @@ export function lineage(data: ReportData, id: string): CandidateView[] {
 }
 
 /** Two-sided 95% Student t quantiles by degrees of freedom (1..30); 1.96 beyond. */
-const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045,
+  2.042,
+];
 
 /** Half-width of the 95% confidence interval of the mean of `xs` (t-distribution); null for fewer than 2. */
 export function ci95(xs: readonly number[]): number | null {

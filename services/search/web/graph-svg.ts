@@ -3,7 +3,23 @@ import { Graph, layout } from '@dagrejs/dagre';
 import type { GraphNodeView } from '../src/report/model.js';
 
 const INITIAL = ['x', 'zero', 'v0', 'v1'];
-const SYMBOL: Record<string, string> = { add: '+', mul: '×', div: '÷', max: 'max', neg: '−', sigmoid: 'σ', tanh: 'tanh', exp: 'exp', abs: '|·|', square: '(·)²', log: 'log', sqrt: '√', mean: 'μ', rms: 'rms', std: 's' };
+const SYMBOL: Record<string, string> = {
+  add: '+',
+  mul: '×',
+  div: '÷',
+  max: 'max',
+  neg: '−',
+  sigmoid: 'σ',
+  tanh: 'tanh',
+  exp: 'exp',
+  abs: '|·|',
+  square: '(·)²',
+  log: 'log',
+  sqrt: '√',
+  mean: 'μ',
+  rms: 'rms',
+  std: 's',
+};
 const NS = 'http://www.w3.org/2000/svg';
 
 function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
@@ -36,7 +52,12 @@ export function graphSvg(nodes: readonly GraphNodeView[], changed: number | null
     xs.push(n.x - n.width / 2, n.x + n.width / 2);
     ys.push(n.y - n.height / 2, n.y + n.height / 2);
   }
-  for (const e of g.edges()) for (const p of g.edge(e).points ?? []) xs.push(p.x), ys.push(p.y);
+  for (const e of g.edges()) {
+    for (const p of g.edge(e).points ?? []) {
+      xs.push(p.x);
+      ys.push(p.y);
+    }
+  }
   const [x0, y0] = [Math.min(...xs) - 3, Math.min(...ys) - 3];
   const [width, height] = [Math.ceil(Math.max(...xs) + 3 - x0), Math.ceil(Math.max(...ys) + 3 - y0)];
   const svg = el('svg', { width, height, viewBox: `${x0} ${y0} ${width} ${height}`, class: 'dag', role: 'img' });

@@ -13,7 +13,16 @@ function render(data: ReportData): void {
   const page = h(
     'main',
     { 'data-candidates': String(data.candidates.length) },
-    h('header', {}, h('h1', {}, data.title), h('p', { class: 'sub' }, `${data.candidates.length} candidates, ${evaluated} evaluated · ${data.status ?? `report written ${new Date(data.generatedUnixMs).toISOString().replace('T', ' ').slice(0, 19)} UTC`}`)),
+    h(
+      'header',
+      {},
+      h('h1', {}, data.title),
+      h(
+        'p',
+        { class: 'sub' },
+        `${data.candidates.length} candidates, ${evaluated} evaluated · ${data.status ?? `report written ${new Date(data.generatedUnixMs).toISOString().replace('T', ' ').slice(0, 19)} UTC`}`,
+      ),
+    ),
     answer(data),
     h('section', { id: 'progress' }, h('h2', {}, 'Progress'), h('div', { class: 'plots' }, historyPlot(data, 'index'), historyPlot(data, 'minutes'))),
     h('section', { id: 'architectures' }, h('h2', {}, 'Per-architecture accuracy and the Pareto front'), h('div', { class: 'plots' }, ...architecturePlots(data))),

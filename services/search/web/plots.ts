@@ -55,8 +55,7 @@ function figure(name: string, title: string, caption: string, plot: Element): HT
   return fig;
 }
 
-const tip = (c: CandidateView): string =>
-  `${c.id}${c.zoo ? ` (${c.zoo})` : ''} · ${c.outcome}${c.mean !== null ? ` · mean ${(100 * c.mean).toFixed(1)}%` : ''}\n${c.formula}`;
+const tip = (c: CandidateView): string => `${c.id}${c.zoo ? ` (${c.zoo})` : ''} · ${c.outcome}${c.mean !== null ? ` · mean ${(100 * c.mean).toFixed(1)}%` : ''}\n${c.formula}`;
 
 /** Best-so-far mean accuracy against candidate index, or against minutes since the start. */
 export function historyPlot(data: ReportData, x: 'index' | 'minutes'): HTMLElement {
@@ -77,10 +76,7 @@ export function historyPlot(data: ReportData, x: 'index' | 'minutes'): HTMLEleme
     x: { label: x === 'index' ? 'candidate index →' : 'minutes since the first candidate →' },
     y: { label: '↑ mean validation accuracy', domain: [0, 1], tickFormat: '%' },
     color: colorScale(data.candidates),
-    marks: [
-      Plot.line(best, { x: 'x', y: 'y', curve: 'step-after', stroke: '#222', strokeWidth: 1.5 }),
-      taggedDots(points, { x: xOf, y: 'y', fill: 'outcome', r: 3.5, fillOpacity: 0.85, title: tip }),
-    ],
+    marks: [Plot.line(best, { x: 'x', y: 'y', curve: 'step-after', stroke: '#222', strokeWidth: 1.5 }), taggedDots(points, { x: xOf, y: 'y', fill: 'outcome', r: 3.5, fillOpacity: 0.85, title: tip })],
   });
   return figure(
     `history-${x}`,
@@ -119,9 +115,22 @@ export function architecturePlots(data: ReportData): HTMLElement[] {
       x: { label: 'candidate index →' },
       y: { label: `↑ ${a} accuracy`, tickFormat: '%', domain: accuracyDomain(evaluated.map((c) => c.scores[a] ?? 0)) },
       marks: [
-        taggedDots(evaluated, { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, fill: (c: Datum) => (c.front ? '#d73027' : '#1a9850'), r: (c: Datum) => (c.front ? 6 : 3.5), stroke: (c: Datum) => (c.front ? '#000' : 'none'), title: tip }),
-        Plot.dot(evaluated.filter((c) => c.zoo), { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, r: 8, stroke: '#2b5fad', strokeWidth: 1.5, fill: 'none' }),
-        Plot.text(evaluated.filter((c) => c.zoo), { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, text: 'zoo', dy: -10, fontSize: 10 }),
+        taggedDots(evaluated, {
+          x: 'index',
+          y: (c: Datum) => c.scores[a] ?? 0,
+          fill: (c: Datum) => (c.front ? '#d73027' : '#1a9850'),
+          r: (c: Datum) => (c.front ? 6 : 3.5),
+          stroke: (c: Datum) => (c.front ? '#000' : 'none'),
+          title: tip,
+        }),
+        Plot.dot(
+          evaluated.filter((c) => c.zoo),
+          { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, r: 8, stroke: '#2b5fad', strokeWidth: 1.5, fill: 'none' },
+        ),
+        Plot.text(
+          evaluated.filter((c) => c.zoo),
+          { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, text: 'zoo', dy: -10, fontSize: 10 },
+        ),
       ],
     });
     return [figure('architectures-0', `Accuracy on ${a} (one architecture)`, caption, plot)];
@@ -137,9 +146,23 @@ export function architecturePlots(data: ReportData): HTMLElement[] {
       x: { label: `${a} accuracy →`, tickFormat: '%', domain: accuracyDomain(evaluated.map((c) => c.scores[a] ?? 0)) },
       y: { label: `↑ ${b} accuracy`, tickFormat: '%', domain: accuracyDomain(evaluated.map((c) => c.scores[b] ?? 0)) },
       marks: [
-        taggedDots(evaluated, { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, fill: (c: Datum) => (c.front ? '#d73027' : '#1a9850'), r: (c: Datum) => (c.front ? 6 : 3.5), stroke: (c: Datum) => (c.front ? '#000' : 'none'), fillOpacity: 0.8, title: tip }),
-        Plot.dot(evaluated.filter((c) => c.zoo), { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, r: 8, stroke: '#2b5fad', strokeWidth: 1.5, fill: 'none' }),
-        Plot.text(evaluated.filter((c) => c.zoo), { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, text: 'zoo', dy: -13, fontSize: 10, fontWeight: 'bold', fill: '#2b5fad' }),
+        taggedDots(evaluated, {
+          x: (c: Datum) => c.scores[a] ?? 0,
+          y: (c: Datum) => c.scores[b] ?? 0,
+          fill: (c: Datum) => (c.front ? '#d73027' : '#1a9850'),
+          r: (c: Datum) => (c.front ? 6 : 3.5),
+          stroke: (c: Datum) => (c.front ? '#000' : 'none'),
+          fillOpacity: 0.8,
+          title: tip,
+        }),
+        Plot.dot(
+          evaluated.filter((c) => c.zoo),
+          { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, r: 8, stroke: '#2b5fad', strokeWidth: 1.5, fill: 'none' },
+        ),
+        Plot.text(
+          evaluated.filter((c) => c.zoo),
+          { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, text: 'zoo', dy: -13, fontSize: 10, fontWeight: 'bold', fill: '#2b5fad' },
+        ),
       ],
     });
     return figure(`architectures-${k}`, `${a} against ${b}`, caption, plot);

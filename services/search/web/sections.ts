@@ -32,10 +32,26 @@ export function answer(data: ReportData): HTMLElement {
   const archs = data.architectures;
   const rows = archs.map((a) => {
     const diff = base && best.scores[a] !== undefined && base.scores[a] !== undefined ? best.scores[a]! - base.scores[a]! : null;
-    return h('tr', {}, h('td', {}, a), h('td', { class: 'num' }, score(best, a)), h('td', { class: 'num' }, base ? score(base, a) : '—'), h('td', { class: `num ${diff === null ? '' : diff >= 0 ? 'up' : 'down'}` }, diff === null ? '—' : signedPts(diff)));
+    return h(
+      'tr',
+      {},
+      h('td', {}, a),
+      h('td', { class: 'num' }, score(best, a)),
+      h('td', { class: 'num' }, base ? score(base, a) : '—'),
+      h('td', { class: `num ${diff === null ? '' : diff >= 0 ? 'up' : 'down'}` }, diff === null ? '—' : signedPts(diff)),
+    );
   });
   const meanDiff = base ? best.mean! - base.mean! : null;
-  rows.push(h('tr', { class: 'mean' }, h('td', {}, 'mean'), h('td', { class: 'num' }, pct(best.mean)), h('td', { class: 'num' }, base ? pct(base.mean) : '—'), h('td', { class: `num ${meanDiff === null ? '' : meanDiff >= 0 ? 'up' : 'down'}` }, meanDiff === null ? '—' : signedPts(meanDiff))));
+  rows.push(
+    h(
+      'tr',
+      { class: 'mean' },
+      h('td', {}, 'mean'),
+      h('td', { class: 'num' }, pct(best.mean)),
+      h('td', { class: 'num' }, base ? pct(base.mean) : '—'),
+      h('td', { class: `num ${meanDiff === null ? '' : meanDiff >= 0 ? 'up' : 'down'}` }, meanDiff === null ? '—' : signedPts(meanDiff)),
+    ),
+  );
   const wins = base ? archs.filter((a) => (best.scores[a] ?? 0) > (base.scores[a] ?? 0)) : [];
   const n = Number(data.plan['validation-examples'] ?? 0);
   const seeds = maxSeeds(data);
@@ -50,14 +66,21 @@ export function answer(data: ReportData): HTMLElement {
     'Answer',
     h('p', { class: 'lead' }, 'Best layer: ', h('strong', {}, name(best)), ' = ', formula(best), ` — mean validation accuracy ${pct(best.mean)} over ${archs.length} architecture(s).`),
     h('p', {}, verdict),
-    h('table', { class: 'scores' }, h('thead', {}, h('tr', {}, h('th', {}, 'architecture'), h('th', {}, name(best)), h('th', {}, base ? `BN-ReLU (${base.id})` : 'BN-ReLU'), h('th', {}, 'difference'))), h('tbody', {}, ...rows)),
+    h(
+      'table',
+      { class: 'scores' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'architecture'), h('th', {}, name(best)), h('th', {}, base ? `BN-ReLU (${base.id})` : 'BN-ReLU'), h('th', {}, 'difference'))),
+      h('tbody', {}, ...rows),
+    ),
     h(
       'p',
       { class: 'note' },
       seeds > 1
         ? `How sure: scores trained with several seeds (up to ${seeds}) show their mean ± the 95% confidence interval over seeds (Student t); a difference inside the intervals is not evidence. `
         : 'How sure: every score is a single training run with one seed (the search evaluated one seed per layer), so no ± confidence intervals can be shown. ',
-      se !== null ? `The validation set alone (${n} examples) makes a score uncertain by about ±${(100 * se).toFixed(1)} pts (95%, binomial), before any seed-to-seed variation; differences smaller than that are not evidence.` : '',
+      se !== null
+        ? `The validation set alone (${n} examples) makes a score uncertain by about ±${(100 * se).toFixed(1)} pts (95%, binomial), before any seed-to-seed variation; differences smaller than that are not evidence.`
+        : '',
     ),
   );
 }
@@ -71,10 +94,25 @@ export function funnelSection(data: ReportData): HTMLElement {
       { class: 'funnel-row', 'data-stage': s.stage },
       h('span', { class: 'funnel-label' }, s.stage),
       h('span', { class: 'funnel-bar', style: `width:${(100 * s.passed) / max}%` }, String(s.passed)),
-      h('span', { class: 'funnel-reasons' }, Object.entries(s.reasons).map(([r, k]) => `${r} ${k}`).join(' · ') ? `rejected here: ${Object.entries(s.reasons).map(([r, k]) => `${r} ${k}`).join(' · ')}` : ''),
+      h(
+        'span',
+        { class: 'funnel-reasons' },
+        Object.entries(s.reasons)
+          .map(([r, k]) => `${r} ${k}`)
+          .join(' · ')
+          ? `rejected here: ${Object.entries(s.reasons)
+              .map(([r, k]) => `${r} ${k}`)
+              .join(' · ')}`
+          : '',
+      ),
     ),
   );
-  return section('funnel', 'Rejection funnel', ...rows, h('p', { class: 'note' }, `${duplicates} duplicate(s) computed the same function as an earlier candidate and reused its outcome (not counted above).`));
+  return section(
+    'funnel',
+    'Rejection funnel',
+    ...rows,
+    h('p', { class: 'note' }, `${duplicates} duplicate(s) computed the same function as an earlier candidate and reused its outcome (not counted above).`),
+  );
 }
 
 export function topTable(data: ReportData, n = 10): HTMLElement {
@@ -96,7 +134,18 @@ export function topTable(data: ReportData, n = 10): HTMLElement {
       h('td', {}, graphSvg(c.nodes)),
     ),
   );
-  return section('top', `Top ${top.length} layers`, h('p', { class: 'note' }, maxSeeds(data) > 1 ? 'Scores are validation accuracies, mean ± 95% CI over training seeds where a layer was trained with several.' : 'Scores are single-seed validation accuracies (no ± interval: one seed per layer).'), h('table', { class: 'top' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+  return section(
+    'top',
+    `Top ${top.length} layers`,
+    h(
+      'p',
+      { class: 'note' },
+      maxSeeds(data) > 1
+        ? 'Scores are validation accuracies, mean ± 95% CI over training seeds where a layer was trained with several.'
+        : 'Scores are single-seed validation accuracies (no ± interval: one seed per layer).',
+    ),
+    h('table', { class: 'top' }, h('thead', {}, head), h('tbody', {}, ...rows)),
+  );
 }
 
 export function lineageSection(data: ReportData): HTMLElement {
@@ -107,22 +156,53 @@ export function lineageSection(data: ReportData): HTMLElement {
     h(
       'li',
       { 'data-id': c.id },
-      h('div', {}, h('strong', {}, name(c)), ` · ${c.outcome} · mean ${pct(c.mean)}`, c.parentId ? ` · from ${c.parentId}, ${c.changedNode === null ? 'changed node unknown' : `node ${c.changedNode} changed (highlighted)`}` : ' · initial population'),
+      h(
+        'div',
+        {},
+        h('strong', {}, name(c)),
+        ` · ${c.outcome} · mean ${pct(c.mean)}`,
+        c.parentId ? ` · from ${c.parentId}, ${c.changedNode === null ? 'changed node unknown' : `node ${c.changedNode} changed (highlighted)`}` : ' · initial population',
+      ),
       h('div', {}, formula(c)),
       graphSvg(c.nodes, c.changedNode),
     ),
   );
-  return section('lineage', 'Lineage of the best layer', h('p', { class: 'note' }, `${chain.length - 1} mutation(s) from the initial population; each mutation replaces one node.`), h('ol', { class: 'lineage' }, ...items));
+  return section(
+    'lineage',
+    'Lineage of the best layer',
+    h('p', { class: 'note' }, `${chain.length - 1} mutation(s) from the initial population; each mutation replaces one node.`),
+    h('ol', { class: 'lineage' }, ...items),
+  );
 }
 
 export function replicasSection(data: ReportData): HTMLElement | undefined {
   if (!data.replicas) return undefined;
-  const rows = data.replicas.map((r) => h('tr', { 'data-replica': r.address }, h('td', {}, r.address), h('td', { class: 'num' }, String(r.running)), h('td', { class: 'num' }, String(r.queued)), h('td', { class: 'num' }, String(r.maxConcurrent)), h('td', {}, r.engine), h('td', {}, r.backend), h('td', {}, r.executionProvider), h('td', {}, r.error)));
+  const rows = data.replicas.map((r) =>
+    h(
+      'tr',
+      { 'data-replica': r.address },
+      h('td', {}, r.address),
+      h('td', { class: 'num' }, String(r.running)),
+      h('td', { class: 'num' }, String(r.queued)),
+      h('td', { class: 'num' }, String(r.maxConcurrent)),
+      h('td', {}, r.engine),
+      h('td', {}, r.backend),
+      h('td', {}, r.executionProvider),
+      h('td', {}, r.error),
+    ),
+  );
   return section(
     'replicas',
     'Training replicas',
-    h('p', { class: 'note' }, 'Load as each replica reports it (GetWorkerInfo): running and queued trainings of every client, the rejection service\'s quality tests included.'),
-    rows.length ? h('table', {}, h('thead', {}, h('tr', {}, ...['replica', 'running', 'queued', 'slots', 'engine', 'backend', 'execution provider', 'error'].map((t) => h('th', {}, t)))), h('tbody', {}, ...rows)) : h('p', {}, 'No training replica address is known.'),
+    h('p', { class: 'note' }, "Load as each replica reports it (GetWorkerInfo): running and queued trainings of every client, the rejection service's quality tests included."),
+    rows.length
+      ? h(
+          'table',
+          {},
+          h('thead', {}, h('tr', {}, ...['replica', 'running', 'queued', 'slots', 'engine', 'backend', 'execution provider', 'error'].map((t) => h('th', {}, t)))),
+          h('tbody', {}, ...rows),
+        )
+      : h('p', {}, 'No training replica address is known.'),
   );
 }
 
@@ -131,5 +211,13 @@ function keyValues(values: Readonly<Record<string, string>>): HTMLElement {
 }
 
 export function planSection(data: ReportData): HTMLElement {
-  return section('plan', 'Plan and environment', h('h3', {}, 'Plan (every flag of evonorm search)'), keyValues(data.plan), h('h3', {}, 'Environment'), keyValues(data.environment), ...data.notes.map((n) => h('p', { class: 'note' }, n)));
+  return section(
+    'plan',
+    'Plan and environment',
+    h('h3', {}, 'Plan (every flag of evonorm search)'),
+    keyValues(data.plan),
+    h('h3', {}, 'Environment'),
+    keyValues(data.environment),
+    ...data.notes.map((n) => h('p', { class: 'note' }, n)),
+  );
 }

@@ -15,7 +15,13 @@ export async function dashboardCommand(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { selection: { type: 'string' }, training: { type: 'string' }, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'interval-ms': { type: 'string', default: '1000' } },
+      options: {
+        selection: { type: 'string' },
+        training: { type: 'string' },
+        port: { type: 'string', default: '8080' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'interval-ms': { type: 'string', default: '1000' },
+      },
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n${DASHBOARD_USAGE}`);

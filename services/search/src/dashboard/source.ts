@@ -34,7 +34,10 @@ export class GrpcSource {
   private replicaViews: ReplicaView[] = [];
   private asking?: Promise<void>;
 
-  constructor(readonly selectionAddress: string, trainingAddresses: readonly string[]) {
+  constructor(
+    readonly selectionAddress: string,
+    trainingAddresses: readonly string[],
+  ) {
     this.selection = new SelectionServiceClient(selectionAddress, credentials.createInsecure());
     this.training = new Map(trainingAddresses.map((a) => [a, new TrainingServiceClient(a, credentials.createInsecure())]));
   }
@@ -44,7 +47,12 @@ export class GrpcSource {
     if (Number(search.candidates) < this.history.length) this.history = []; // a different search behind the same address
     let pageToken = this.history.length ? String(this.history.at(-1)!.sequence) : '';
     for (;;) {
-      const page = await unaryCall<object, { candidates: Candidate[]; nextPageToken: string }>(this.selection, 'listHistory', { pageSize: 1000, pageToken, acceptedOnly: false }, { deadlineMs: 10_000 });
+      const page = await unaryCall<object, { candidates: Candidate[]; nextPageToken: string }>(
+        this.selection,
+        'listHistory',
+        { pageSize: 1000, pageToken, acceptedOnly: false },
+        { deadlineMs: 10_000 },
+      );
       this.history.push(...page.candidates);
       if (!page.nextPageToken) break;
       pageToken = page.nextPageToken;
@@ -55,7 +63,14 @@ export class GrpcSource {
       this.asking = undefined;
     }));
     if (this.replicaViews.length === 0 && this.training.size > 0) await asking; // the first answers
-    return { history: this.history, frontIds: front.candidates.map((c) => c.id), frontSource: FRONT_FROM_SERVICE, replicas: this.replicaViews, search, status: `live from the selection service at ${this.selectionAddress}` };
+    return {
+      history: this.history,
+      frontIds: front.candidates.map((c) => c.id),
+      frontSource: FRONT_FROM_SERVICE,
+      replicas: this.replicaViews,
+      search,
+      status: `live from the selection service at ${this.selectionAddress}`,
+    };
   }
 
   private replicas(): Promise<ReplicaView[]> {
@@ -63,7 +78,16 @@ export class GrpcSource {
       [...this.training].map(async ([address, client]): Promise<ReplicaView> => {
         try {
           const info = await unaryCall<object, GetWorkerInfoResponse>(client, 'getWorkerInfo', {}, { deadlineMs: DEADLINE_MS });
-          return { address, running: info.active, queued: info.queued, maxConcurrent: info.maxConcurrent, engine: info.engine, backend: info.backend, executionProvider: info.executionProvider === 'cuda' ? `cuda:${info.device}` : info.executionProvider, error: '' };
+          return {
+            address,
+            running: info.active,
+            queued: info.queued,
+            maxConcurrent: info.maxConcurrent,
+            engine: info.engine,
+            backend: info.backend,
+            executionProvider: info.executionProvider === 'cuda' ? `cuda:${info.device}` : info.executionProvider,
+            error: '',
+          };
         } catch (error) {
           return { address, running: 0, queued: 0, maxConcurrent: 0, engine: '', backend: '', executionProvider: '', error: (error as Error).message.split('\n')[0]! };
         }

@@ -58,7 +58,10 @@ export function environmentOf(record: RunRecord | undefined, live: LiveServices 
 /** Sections the page leaves out because their producer has not written them. */
 export function missingSections(dir: string | undefined): string[] {
   const notes: string[] = [];
-  for (const [file, what] of [['rerank.json', 'the rerank table with CIs and held-out architectures'], ['compare.json', 'the compare curves with bands']] as const) {
+  for (const [file, what] of [
+    ['rerank.json', 'the rerank table with CIs and held-out architectures'],
+    ['compare.json', 'the compare curves with bands'],
+  ] as const) {
     if (!dir || !existsSync(join(dir, file))) notes.push(`No ${file} in this run folder, so ${what} is not shown.`);
     else notes.push(`${file} is present, but this version of the report does not draw it yet.`);
   }
