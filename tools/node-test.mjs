@@ -27,7 +27,8 @@ if (files.length === 0) {
   console.error(`no *.test.js files under ${dir}; was the project built?`);
   process.exit(1);
 }
-const results = join(root, 'tmp', 'test-results');
+// EVONORM_TEST_RESULTS moves the folder (the rerun tests use a scratch one).
+const results = process.env.EVONORM_TEST_RESULTS ? resolve(process.env.EVONORM_TEST_RESULTS) : join(root, 'tmp', 'test-results');
 mkdirSync(results, { recursive: true });
 // One result file per project: a second writer in the same run would silently replace the first
 // one's counts. A file from another run (or a partial one from an interrupted run) is stale.
@@ -41,7 +42,7 @@ if (existsSync(resultFile)) {
     previousRun = undefined; // cut short by an interrupted run
   }
   if (run && previousRun === run) {
-    console.error(`tmp/test-results/${project}.json was already written by this test run: is "${project}" the name of two projects' test targets?`);
+    console.error(`${resultFile} was already written by this test run: is "${project}" the name of two projects' test targets?`);
     process.exit(1);
   }
   rmSync(resultFile, { force: true });
@@ -58,6 +59,8 @@ const tests = spawnSync(
     ...flags,
     ...files,
   ],
-  { stdio: 'inherit', cwd: root },
+  // Without NODE_TEST_CONTEXT: run from inside another node:test run, the runner would report to
+  // that parent instead of to the reporters here.
+  { stdio: 'inherit', cwd: root, env: Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_TEST_CONTEXT')) },
 );
 process.exit(tests.status ?? 1);
