@@ -4,10 +4,11 @@
  * be listed and exported; bad input and a missing dataset get clear messages.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { OP_NAMES, parseLayerGraph, structuralHash } from '@evonorm/graph';
 import { CLI, TINY_FLAGS, cli, cliUntil, decisions, storedHistory } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'evonorm-e2e-'));
@@ -69,6 +70,34 @@ describe('evonorm search (embedded services)', () => {
     assert.equal(exported.code, 0, exported.stderr);
     const files = readdirSync(join(root, 'a', 'export'));
     assert.ok(files.some((f) => f.endsWith('.onnx')) && files.some((f) => f.endsWith('.json')), files.join(', '));
+  });
+
+  it('writes graphs as the documented layer JSON, which --layer reads back to the same layer', () => {
+    const shown = cli('top', join(root, 'a'), '-n', '3', '--json');
+    assert.equal(shown.code, 0, shown.stderr);
+    const top = JSON.parse(shown.stdout) as { plan: { seed: unknown }; layers: Array<{ id: string; graph: { nodes: Array<Record<string, unknown>> } }> };
+    assert.equal(top.plan.seed, '11', 'the uint64 seed is a decimal string, as proto JSON writes it');
+    assert.ok(top.layers.length > 0);
+    const stored = new Map(reference.map((c) => [c.id, c.hashes!.structural]));
+    const files = join(root, 'layers');
+    mkdirSync(files, { recursive: true });
+    for (const layer of top.layers) {
+      for (const node of layer.graph.nodes) {
+        assert.ok(OP_NAMES.includes(node.op as never), `op ${JSON.stringify(node.op)} is a name`);
+        assert.deepEqual(Object.keys(node).filter((k) => !['op', 'inputs', 'axes'].includes(k)), [], 'nothing but op, inputs, axes');
+      }
+      const parsed = parseLayerGraph(layer.graph);
+      assert.ok(parsed.ok, `${layer.id}: ${JSON.stringify(parsed)}`);
+      assert.equal(structuralHash(parsed.graph), stored.get(layer.id), `${layer.id}: the same canonical hash as the stored candidate`);
+      const file = join(files, `${layer.id}.json`);
+      writeFileSync(file, JSON.stringify(layer.graph));
+      const exported = cli('export', '--layer', file, '--out', join(files, `${layer.id}.onnx`));
+      assert.equal(exported.code, 0, exported.stderr);
+    }
+    // export --from saves the same layer JSON next to each model.
+    const [best] = top.layers;
+    const saved = JSON.parse(readFileSync(join(root, 'a', 'export', `1-${best!.id}.json`), 'utf8')) as unknown;
+    assert.deepEqual(saved, best!.graph);
   });
 
   it('runs the random-search control through the same pipeline', () => {

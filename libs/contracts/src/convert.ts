@@ -4,11 +4,13 @@
  * values to names validation rejects with a clear message, then validates.
  */
 import {
+  layerJson,
   parseLayerGraph,
   type GraphNode,
   type GraphProblem as IrProblem,
   type IndexSet as IrIndexSet,
   type LayerGraph as IrGraph,
+  type LayerGraphJson,
   type OpName,
   type ParseResult,
   type ValidationOptions,
@@ -71,11 +73,9 @@ export function graphToProto(graph: IrGraph): LayerGraph {
   };
 }
 
-/** Reads and validates a wire graph; problems name the field and node as for JSON input. */
-export function graphFromProto(graph: LayerGraph | undefined, options: ValidationOptions = {}): ParseResult {
-  if (!graph) return parseLayerGraph(undefined, options);
-  const nodes = graph.nodes.map((node): GraphNode => {
-    // Unknown or unspecified enum values become their wire names, which validation reports.
+/** The IR nodes of a wire graph, unvalidated: unknown or unspecified enum values become their wire names. */
+function irNodes(graph: LayerGraph): GraphNode[] {
+  return graph.nodes.map((node): GraphNode => {
     const op = OP_TO_IR[node.op] ?? (opToJSON(node.op) as OpName);
     const irNode: { op: OpName; inputs: number[]; axes?: IrIndexSet } = { op, inputs: [...node.inputs] };
     if (node.indexSet !== IndexSet.INDEX_SET_UNSPECIFIED) {
@@ -83,7 +83,18 @@ export function graphFromProto(graph: LayerGraph | undefined, options: Validatio
     }
     return irNode;
   });
-  return parseLayerGraph({ nodes }, options);
+}
+
+/** Reads and validates a wire graph; problems name the field and node as for JSON input. */
+export function graphFromProto(graph: LayerGraph | undefined, options: ValidationOptions = {}): ParseResult {
+  if (!graph) return parseLayerGraph(undefined, options);
+  // Unknown enum values keep their wire names, which validation reports.
+  return parseLayerGraph({ nodes: irNodes(graph) }, options);
+}
+
+/** A wire graph as the documented layer JSON (op names, `axes`), what `--layer file.json` reads. */
+export function layerJsonFromProto(graph: LayerGraph | undefined): LayerGraphJson {
+  return layerJson({ nodes: graph ? irNodes(graph) : [] });
 }
 
 export function problemToProto(problem: IrProblem): GraphProblem {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { OP_NAMES, Rng, randomGraph, zooLayers } from '@evonorm/graph';
+import { OP_NAMES, Rng, layerJson, parseLayerGraph, randomGraph, zooLayers } from '@evonorm/graph';
 import {
   Candidate,
   IndexSet,
@@ -16,7 +16,10 @@ import {
   descriptorSetPath,
   graphFromProto,
   graphToProto,
+  layerJsonFromProto,
   opFromIr,
+  RandomGraphRequest,
+  SearchConfig,
 } from '../src/index.js';
 
 describe('contracts', () => {
@@ -65,6 +68,30 @@ describe('contracts', () => {
     assert.equal(Candidate.decode(Candidate.encode(rejected).finish()).rejection?.reason, RejectionReason.REJECTION_REASON_UNSTABLE);
     const event = TrainResponse.fromPartial({ progress: { step: 10, loss: 2.1 } });
     assert.equal(TrainResponse.decode(TrainResponse.encode(event).finish()).progress?.step, 10);
+  });
+
+  it('carries every 64-bit field over its whole range, as bigint in code and decimal strings in JSON', () => {
+    const max = 2n ** 64n - 1n;
+    assert.equal(RandomGraphRequest.decode(RandomGraphRequest.encode({ seed: max, space: undefined }).finish()).seed, max);
+    const candidate = Candidate.fromPartial({ id: 'c', sequence: max, createdUnixMs: -(2n ** 63n) });
+    const back = Candidate.decode(Candidate.encode(candidate).finish());
+    assert.deepEqual([back.sequence, back.createdUnixMs], [max, -(2n ** 63n)]);
+    assert.deepEqual(SearchConfig.toJSON(SearchConfig.fromPartial({ seed: max })), { seed: '18446744073709551615' });
+    assert.equal(SearchConfig.fromJSON({ seed: '18446744073709551615' }).seed, max);
+    assert.throws(() => RandomGraphRequest.encode({ seed: max + 1n, space: undefined }), /uint64 too large/);
+  });
+
+  it('writes wire graphs as the documented layer JSON, which parseLayerGraph reads back', () => {
+    for (const { graph } of zooLayers()) {
+      const json = layerJsonFromProto(graphToProto(graph));
+      assert.deepEqual(json, layerJson(graph));
+      const parsed = parseLayerGraph(JSON.parse(JSON.stringify(json)));
+      assert.ok(parsed.ok);
+      if (parsed.ok) assert.deepEqual(parsed.graph, graph);
+    }
+    const s0 = layerJsonFromProto(graphToProto(zooLayers().find((l) => l.name === 'evonorm-s0')!.graph));
+    assert.deepEqual(s0.nodes[3], { op: 'std', inputs: [0], axes: 'whcg' });
+    assert.deepEqual(s0.nodes[0], { op: 'mul', inputs: [3, 0] });
   });
 
   it('defines the four services with their RPCs', () => {

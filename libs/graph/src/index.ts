@@ -9,3 +9,4 @@ export * from './probe.js';
 export * from './evolve.js';
 export * from './render.js';
 export * from './zoo.js';
+export * from './layer-json.js';

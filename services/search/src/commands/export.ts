@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHITECTURES, architecture } from '@evonorm/nets';
 import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags } from '@evonorm/rpc';
+import { layerJson } from '@evonorm/graph';
 import { exportLayer, exportNetwork } from '@evonorm/onnx';
 import { parseShape, resolveLayer, type NamedLayer } from '../layers.js';
 import { bestLayers } from '../search/best-layers.js';
@@ -51,7 +52,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
     mkdirSync(outDir, { recursive: true });
     for (const layer of best) {
       const stem = join(outDir, layer.name);
-      writeFileSync(`${stem}.json`, `${JSON.stringify(layer.graph, null, 2)}\n`);
+      writeFileSync(`${stem}.json`, `${JSON.stringify(layerJson(layer.graph), null, 2)}\n`);
       writeOne({ name: layer.candidate.id, graph: layer.graph }, `${stem}.onnx`);
       console.log(`   mean accuracy ${(100 * layer.candidate.fitness!.meanAccuracy).toFixed(1)}%  ${layer.candidate.formula?.text ?? ''}  (graph: ${stem}.json)`);
     }

@@ -1,8 +1,11 @@
 /** `evonorm top <dir>`: the best layers of a search, with formulas and per-architecture scores. */
 import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags } from '@evonorm/rpc';
+import { layerJsonFromProto } from '@evonorm/contracts';
 import { readHistory } from '../search/history.js';
+import { toJson } from '../search/json.js';
 import { meanAccuracy, reasonName } from '../search/loop.js';
 import { candidateTable, paretoFront, topCandidates } from '../search/ranking.js';
+import { architectureIntervals, meanInterval } from '../search/outcomes.js';
 
 const TOP_FLAGS = defineFlags({
   n: { type: 'int', short: 'n', min: 1, default: 10, env: false, description: 'layers shown' },
@@ -29,7 +32,8 @@ export async function topCommand(argv: string[]): Promise<void> {
   for (const c of history) if (c.rejection && !c.duplicateOf) rejections[reasonName(c.rejection.reason)] = (rejections[reasonName(c.rejection.reason)] ?? 0) + 1;
   const stats = { candidates: history.length, evaluated: history.filter((c) => c.fitness).length, duplicates: history.filter((c) => c.duplicateOf).length, rejections };
   if (values.json) {
-    console.log(JSON.stringify({ dir, plan: record.plan, ...stats, layers: shown.map((c) => ({ id: c.id, parentId: c.parentId, meanAccuracy: meanAccuracy(c), scores: c.fitness!.scores, formula: c.formula?.text ?? '', latex: c.formula?.latex ?? '', graph: c.graph })) }));
+    // Graphs as layer JSON: what `--layer file.json` reads back.
+    console.log(toJson({ dir, plan: record.plan, ...stats, layers: shown.map((c) => ({ id: c.id, parentId: c.parentId, meanAccuracy: meanAccuracy(c), interval: meanInterval(c), scores: c.fitness!.scores, intervals: architectureIntervals(c), formula: c.formula?.text ?? '', latex: c.formula?.latex ?? '', graph: layerJsonFromProto(c.graph) })) }));
     return;
   }
   console.log(`${dir}: ${record.plan.strategy} search, seed ${record.plan.seed}, ${stats.candidates} candidates, ${stats.evaluated} evaluated, ${stats.duplicates} duplicates reused`);

@@ -1,7 +1,8 @@
 /**
  * What a search does, as one validated object: the method's parameters (population, tournament,
  * criterion, strategy), the proxy training schedule, the budget and the concurrency. Saved as
- * search.json in the run folder, so `--resume` continues with exactly the same plan.
+ * search.json in the run folder, so `--resume` continues with exactly the same plan (the seed, a
+ * uint64, as a decimal string there: see toJson).
  */
 import { MAX_SEED, parseSeed } from '@evonorm/graph';
 import { ARCHITECTURES, isArchitecture } from '@evonorm/nets';
@@ -147,11 +148,6 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(plan.learningRate > 0 && plan.learningRate <= 10, 'learning-rate', 'must be in (0, 10]', plan.learningRate);
   check(isInt(plan.validationExamples, 10, 50_000), 'validation-examples', 'must be an integer in 10..50000', plan.validationExamples);
   return plan;
-}
-
-/** The plan as JSON (search.json, the --json start event): the seed as a decimal string, as proto JSON writes a uint64. */
-export function planToJson(plan: SearchPlan): Record<string, unknown> {
-  return { ...plan, seed: plan.seed.toString() };
 }
 
 /** A plan read back from JSON (not yet validated); the seed may be a decimal string or, in runs from before 64-bit seeds, a number. */

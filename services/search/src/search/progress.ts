@@ -5,7 +5,8 @@
  */
 import type { ReplicaState } from '@evonorm/rpc';
 import type { SearchEvent, SearchStats } from './events.js';
-import { planToJson, type SearchPlan } from './plan.js';
+import { toJson } from './json.js';
+import type { SearchPlan } from './plan.js';
 
 export interface ProgressSink {
   event(event: SearchEvent): void;
@@ -82,8 +83,8 @@ function describe(event: SearchEvent): string | undefined {
 /** JSON lines: every event, and a "progress" line with the totals every tick. */
 export function jsonSink(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): ProgressSink {
   return {
-    event: (event) => write(JSON.stringify(event.type === 'start' ? { ...event, plan: planToJson(event.plan) } : event)),
-    tick: (stats, replicas) => write(JSON.stringify({ type: 'progress', ...stats, replicas })),
+    event: (event) => write(toJson(event)),
+    tick: (stats, replicas) => write(toJson({ type: 'progress', ...stats, replicas })),
     close: () => {},
   };
 }

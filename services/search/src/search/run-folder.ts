@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Addresses } from './backend.js';
-import { planFromJson, planToJson, validatePlan, type SearchPlan } from './plan.js';
+import { toJson } from './json.js';
+import { planFromJson, validatePlan, type SearchPlan } from './plan.js';
 
 export interface RunRecord {
   readonly version: 1;
@@ -40,7 +41,7 @@ export function readRun(dir: string): RunRecord {
 
 export function writeRun(dir: string, record: RunRecord): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(recordPath(dir), `${JSON.stringify({ ...record, plan: planToJson(record.plan) }, null, 2)}\n`);
+  writeFileSync(recordPath(dir), `${toJson(record, 2)}\n`);
 }
 
 /** runs/2026-11-24T10-15-00 */
