@@ -1,5 +1,5 @@
 /** The SelectionService handlers: validation of every report and query over the population. */
-import { SelectionCriterion, type Candidate, type SearchConfig, type SelectionServiceServer } from '@evonorm/contracts';
+import { SelectionCriterion, type ArchitectureScore, type Candidate, type SearchConfig, type SelectionServiceServer } from '@evonorm/contracts';
 import { failedPrecondition, invalidArgument, requireGraph, requireSeed, unary, type Logger } from '@evonorm/rpc';
 import type { SearchStore } from '@evonorm/store';
 import { Population } from './population.js';
@@ -25,9 +25,24 @@ function requireCandidate(candidate: Candidate | undefined, search: SearchConfig
         throw invalidArgument(`candidate.fitness.scores[${i}].architecture`, `${JSON.stringify(s.architecture)} is not one of this search's architectures (${search.architectures.join(', ')})`);
       }
       if (!(s.accuracy >= 0 && s.accuracy <= 1)) throw invalidArgument(`candidate.fitness.scores[${i}].accuracy`, `must be in [0, 1], got ${s.accuracy}`);
+      requireSeedScores(`candidate.fitness.scores[${i}]`, s);
     });
   }
   return candidate;
+}
+
+/** Per-seed scores (multi-seed evaluation): accuracies in [0, 1], one seed each, averaging to the score's accuracy. */
+function requireSeedScores(field: string, s: ArchitectureScore): void {
+  s.seedAccuracies.forEach((a, j) => {
+    if (!(a >= 0 && a <= 1)) throw invalidArgument(`${field}.seed_accuracies[${j}]`, `must be in [0, 1], got ${a}`);
+  });
+  if (s.seeds.length !== 0 && s.seeds.length !== s.seedAccuracies.length) {
+    throw invalidArgument(`${field}.seeds`, `must name the seed of each of the ${s.seedAccuracies.length} seed_accuracies (or be empty), got ${s.seeds.length}`);
+  }
+  if (s.seedAccuracies.length > 0) {
+    const mean = s.seedAccuracies.reduce((t, a) => t + a, 0) / s.seedAccuracies.length;
+    if (Math.abs(mean - s.accuracy) > 1e-9) throw invalidArgument(`${field}.accuracy`, `must be the mean of seed_accuracies (${mean}), got ${s.accuracy}`);
+  }
 }
 
 export function selectionService(search: SearchConfig, store: SearchStore, logger: Logger): SelectionServiceServer {

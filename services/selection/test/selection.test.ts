@@ -82,6 +82,19 @@ describe('selection service (separate process, generated client)', () => {
     assert.equal(second.response!.nextPageToken, '');
   });
 
+  it('keeps every per-seed score of a multi-seed evaluation, 64-bit seeds included', async () => {
+    const seeds = [2n ** 64n - 1n, 7n, 123456789012345n];
+    const multi = Candidate.fromPartial({
+      id: 'm1',
+      graph: GRAPH,
+      hashes: { structural: hex(77), functional: hex(77) },
+      fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.4, 0.5, 0.6], seeds }, { architecture: 'mobilenet_v2', accuracy: 0.3, seedAccuracies: [0.2, 0.3, 0.4], seeds }], meanAccuracy: 0.4 },
+    });
+    assert.equal((await report(multi)).code, status.OK);
+    const found = await call<{ found: boolean; candidate: Candidate }>('lookupFunctionalHash', { functionalHash: hex(77) });
+    assert.deepEqual(found.response!.candidate.fitness!.scores.map((s) => [s.seedAccuracies, s.seeds]), [[[0.4, 0.5, 0.6], seeds], [[0.2, 0.3, 0.4], seeds]]);
+  });
+
   const BAD: Array<[string, string, unknown, RegExp]> = [
     ['missing candidate', 'reportCandidate', {}, /^candidate: a candidate is required/],
     ['empty id', 'reportCandidate', { candidate: Candidate.fromPartial({ graph: GRAPH, rejection: { reason: 1 } }) }, /^candidate\.id: must be 1-128 characters/],
@@ -89,6 +102,9 @@ describe('selection service (separate process, generated client)', () => {
     ['no outcome', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH }) }, /^candidate: needs an outcome/],
     ['unknown architecture', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'vgg', accuracy: 0.5 }] } }) }, /^candidate\.fitness\.scores\[0\]\.architecture: "vgg" is not one of this search's architectures/],
     ['accuracy out of range', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 7 }] } }) }, /^candidate\.fitness\.scores\[0\]\.accuracy: must be in \[0, 1\]/],
+    ['seed accuracy out of range', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.5, 1.5] }] } }) }, /^candidate\.fitness\.scores\[0\]\.seed_accuracies\[1\]: must be in \[0, 1\]/],
+    ['seeds not matching seed accuracies', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.4, 0.6], seeds: [1n] }] } }) }, /^candidate\.fitness\.scores\[0\]\.seeds: must name the seed of each/],
+    ['accuracy not the mean of its seeds', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.9, seedAccuracies: [0.4, 0.6], seeds: [1n, 2n] }] } }) }, /^candidate\.fitness\.scores\[0\]\.accuracy: must be the mean of seed_accuracies/],
     ['bad functional hash', 'lookupFunctionalHash', { functionalHash: 'xyz' }, /^functional_hash: must be 16 lowercase hex/],
     ['oversized page', 'listHistory', { pageSize: 5000, pageToken: '', acceptedOnly: false }, /^page_size: at most 1000/],
     ['bad page token', 'listHistory', { pageSize: 10, pageToken: 'abc', acceptedOnly: false }, /^page_token: use the next_page_token/],

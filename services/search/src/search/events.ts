@@ -15,6 +15,8 @@ export interface CandidateEvent {
   readonly detail: string;
   readonly duplicateOf: string;
   readonly meanAccuracy: number;
+  /** Half-width of the mean's 95% interval over training seeds; null with one seed (absent in older streams). */
+  readonly halfWidth?: number | null;
   readonly scores: Readonly<Record<string, number>>;
   readonly formula: string;
   readonly seconds: number;
@@ -23,7 +25,7 @@ export interface CandidateEvent {
 export type SearchEvent =
   | { readonly type: 'start'; readonly plan: SearchPlan; readonly resumedAt: number; readonly dir: string; readonly training: string }
   | CandidateEvent
-  | { readonly type: 'best'; readonly id: string; readonly meanAccuracy: number; readonly scores: Readonly<Record<string, number>>; readonly formula: string }
+  | { readonly type: 'best'; readonly id: string; readonly meanAccuracy: number; readonly halfWidth?: number | null; readonly scores: Readonly<Record<string, number>>; readonly formula: string }
   | ({ readonly type: 'retry' } & RetryNotice)
   | { readonly type: 'stop'; readonly reason: StopReason; readonly candidates: number; readonly evaluated: number; readonly seconds: number };
 
@@ -40,5 +42,5 @@ export interface SearchStats {
   rejectionsByReason: Record<string, number>;
   /** Candidates in each stage right now. */
   stages: { screening: number; stability: number; quality: number; evaluation: number; inFlight: number };
-  best?: { id: string; meanAccuracy: number; formula: string; scores: Readonly<Record<string, number>> };
+  best?: { id: string; meanAccuracy: number; halfWidth?: number | null; formula: string; scores: Readonly<Record<string, number>> };
 }

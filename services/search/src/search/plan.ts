@@ -72,6 +72,15 @@ export interface SearchPlan {
   readonly minAccuracy: number;
   /** Training steps of the full evaluation per architecture. */
   readonly evaluationSteps: number;
+  /** Training seeds of the full evaluation per architecture (fitness: their mean; every seed's score is kept). */
+  readonly evaluationSeeds: number;
+  /**
+   * Most seeds a candidate that might lead the search gets (0: off); it gains one seed at a time
+   * until its mean's 95% half-width is at most adaptiveHalfWidth. See stage-adaptive.ts.
+   */
+  readonly adaptiveSeeds: number;
+  /** Target half-width of the mean's 95% interval under adaptiveSeeds, as a fraction (0.015: 1.5 points). */
+  readonly adaptiveHalfWidth: number;
   readonly batchSize: number;
   /** Width multiplier of the proxies: one for all, or per architecture. */
   readonly width: Scale;
@@ -100,6 +109,9 @@ export const DEFAULT_PLAN: SearchPlan = {
   qualitySteps: 40,
   minAccuracy: 0.2,
   evaluationSteps: 80,
+  evaluationSeeds: 1,
+  adaptiveSeeds: 0,
+  adaptiveHalfWidth: 0.015,
   batchSize: 32,
   width: { resnet_v2: 0.5, mobilenet_v2: 0.25, efficientnet_b0: 0.25 },
   depth: { resnet_v2: 0.34, mobilenet_v2: 0.25, efficientnet_b0: 0.25 },
@@ -139,6 +151,9 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(isInt(plan.qualitySteps, 0, 10_000), 'quality-steps', 'must be an integer in 0..10000', plan.qualitySteps);
   check(plan.minAccuracy > 0 && plan.minAccuracy <= 1, 'min-accuracy', 'must be in (0, 1]', plan.minAccuracy);
   check(isInt(plan.evaluationSteps, 1, 100_000), 'evaluation-steps', 'must be an integer in 1..100000', plan.evaluationSteps);
+  check(isInt(plan.evaluationSeeds, 1, 64), 'evaluation-seeds', 'must be an integer in 1..64', plan.evaluationSeeds);
+  check(plan.adaptiveSeeds === 0 || isInt(plan.adaptiveSeeds, Math.max(2, plan.evaluationSeeds + 1), 64), 'adaptive-seeds', `must be 0 (off) or an integer in ${Math.max(2, plan.evaluationSeeds + 1)}..64 (more than --evaluation-seeds)`, plan.adaptiveSeeds);
+  check(plan.adaptiveHalfWidth > 0 && plan.adaptiveHalfWidth < 1, 'adaptive-half-width', 'must be a fraction in (0, 1), e.g. 0.015 for 1.5 points', plan.adaptiveHalfWidth);
   check(isInt(plan.batchSize, 1, 1024), 'batch-size', 'must be an integer in 1..1024', plan.batchSize);
   for (const [flag, scale] of [['width', plan.width], ['depth', plan.depth]] as const) {
     const values = typeof scale === 'number' ? [scale] : Object.values(scale);
@@ -158,7 +173,9 @@ export function planFromJson(raw: Readonly<Record<string, unknown>>): SearchPlan
   } catch (error) {
     throw new PlanError(`seed ${(error as Error).message}`);
   }
-  return { ...(raw as unknown as SearchPlan), seed };
+  // Runs from before multi-seed evaluation trained one seed per architecture.
+  const seeds = { evaluationSeeds: 1, adaptiveSeeds: 0, adaptiveHalfWidth: DEFAULT_PLAN.adaptiveHalfWidth };
+  return { ...seeds, ...(raw as unknown as SearchPlan), seed };
 }
 
 /** Flags of `evonorm search` that set plan fields, with their parsers. */
@@ -189,6 +206,9 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
   'quality-steps': (p, v) => (p.qualitySteps = Number(v)),
   'min-accuracy': (p, v) => (p.minAccuracy = Number(v)),
   'evaluation-steps': (p, v) => (p.evaluationSteps = Number(v)),
+  'evaluation-seeds': (p, v) => (p.evaluationSeeds = Number(v)),
+  'adaptive-seeds': (p, v) => (p.adaptiveSeeds = Number(v)),
+  'adaptive-half-width': (p, v) => (p.adaptiveHalfWidth = Number(v)),
   'batch-size': (p, v) => (p.batchSize = Number(v)),
   width: (p, v) => (p.width = parseScale(v)),
   depth: (p, v) => (p.depth = parseScale(v)),

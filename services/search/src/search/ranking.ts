@@ -1,6 +1,8 @@
 /** The best layers of a search: by mean accuracy over the architectures, or the Pareto front. */
 import type { Candidate } from '@evonorm/contracts';
 import { meanAccuracy } from './loop.js';
+import { architectureIntervals, meanInterval } from './outcomes.js';
+import { intervalText } from './statistics.js';
 
 /** Evaluated candidates, best mean accuracy first (earliest first on ties); duplicates collapse onto their original. */
 export function topCandidates(history: readonly Candidate[], n: number): Candidate[] {
@@ -22,7 +24,7 @@ export function paretoFront(history: readonly Candidate[]): Candidate[] {
   return evaluated.filter((_, i) => !vectors.some((v, j) => j !== i && dominates(v, vectors[i]!)));
 }
 
-/** A fixed-width table of candidates with their per-architecture scores and formulas. */
+/** A fixed-width table of candidates with their per-architecture scores (± 95% CI over seeds) and formulas. */
 export function candidateTable(candidates: readonly Candidate[]): string {
   if (candidates.length === 0) return '(no evaluated candidates yet)';
   const archs = [...new Set(candidates.flatMap((c) => (c.fitness?.scores ?? []).map((s) => s.architecture)))];
@@ -30,10 +32,11 @@ export function candidateTable(candidates: readonly Candidate[]): string {
   const rows = candidates.map((c, i) => [
     String(i + 1),
     c.id,
-    `${(100 * meanAccuracy(c)).toFixed(1)}%`,
+    // mean ± 95% CI half-width (points) over training seeds, where there are several.
+    intervalText(meanInterval(c)),
     ...archs.map((a) => {
-      const s = c.fitness?.scores.find((x) => x.architecture === a);
-      return s ? `${(100 * s.accuracy).toFixed(1)}%` : '—';
+      const interval = architectureIntervals(c)[a];
+      return interval ? intervalText(interval) : '—';
     }),
     c.formula?.text ?? '',
   ]);

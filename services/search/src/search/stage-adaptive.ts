@@ -1,0 +1,43 @@
+/**
+ * Evaluation where decisions are made (--adaptive-seeds MAX): a candidate that might lead the
+ * search (the upper end of its mean's 95% interval, or its mean with one seed, reaches the best mean
+ * reported so far) is trained on one more seed at a time, on every architecture, until its interval's
+ * half-width is at most --adaptive-half-width, it drops out of contention, or it has MAX seeds.
+ * Candidates that cannot lead keep their --evaluation-seeds. Runs when the candidate reaches the head
+ * of the report order, against the best so far at that point, so the extra seeds depend only on the
+ * search seed. The extra seeds continue the candidate's seed numbering (evaluationSeed(seed, j)).
+ */
+import type { Candidate } from '@evonorm/contracts';
+import type { SearchBackend } from './backend.js';
+import type { SearchStats } from './events.js';
+import { meanInterval } from './outcomes.js';
+import type { SearchPlan } from './plan.js';
+import { trainSeeds, withMoreSeeds } from './stage-evaluation.js';
+
+/** Whether `c` should get another seed before it is reported. */
+export function wantsMoreSeeds(plan: SearchPlan, c: Candidate, bestSoFar: number | undefined): boolean {
+  if (plan.adaptiveSeeds === 0 || !c.fitness || c.duplicateOf) return false;
+  const seeds = Math.min(...c.fitness.scores.map((s) => s.seedAccuracies.length));
+  if (!(seeds < plan.adaptiveSeeds)) return false;
+  const interval = meanInterval(c);
+  if (interval.halfWidth !== null && interval.halfWidth <= plan.adaptiveHalfWidth) return false;
+  return bestSoFar === undefined || (interval.high ?? interval.mean) >= bestSoFar;
+}
+
+export async function adaptiveSeedsStage(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, candidate: Candidate, signal: AbortSignal): Promise<Candidate> {
+  let c = candidate;
+  while (wantsMoreSeeds(plan, c, stats.best?.meanAccuracy)) {
+    const next = Math.min(...c.fitness!.scores.map((s) => s.seedAccuracies.length));
+    stats.stages.evaluation++;
+    const started = performance.now();
+    try {
+      const more = await trainSeeds(plan, backend, c.graph!, [next], signal);
+      // A failed extra seed leaves the candidate with the seeds it has.
+      if (!more.ok) break;
+      c = { ...c, fitness: withMoreSeeds(c.fitness!, more.scores), timings: { ...c.timings!, evaluationSeconds: c.timings!.evaluationSeconds + (performance.now() - started) / 1000 } };
+    } finally {
+      stats.stages.evaluation--;
+    }
+  }
+  return c;
+}

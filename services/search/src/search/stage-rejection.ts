@@ -1,0 +1,77 @@
+/**
+ * Stage 2, rejection: the expensive tests of a screened candidate, cheapest first. The stability
+ * test (adversarial gradient-norm ascent on the first architecture's proxy, at the size the search
+ * trains), then the quality test (a short training per architecture, one at a time, stopping at
+ * the first that falls below --min-accuracy). Returns the rejected candidate, or undefined when it
+ * passes; records each test's seconds in its timings.
+ */
+import type { Candidate } from '@evonorm/contracts';
+import type { SearchBackend } from './backend.js';
+import type { SearchStats } from './events.js';
+import { rejected } from './outcomes.js';
+import { scaleFor, type SearchPlan } from './plan.js';
+import { engineCode, trainingConfig } from './proxy-config.js';
+import { seedFor } from './seeds.js';
+
+export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, base: Candidate, signal: AbortSignal): Promise<Candidate | undefined> {
+  const graph = base.graph!;
+  const timings = base.timings!;
+  if (plan.stabilitySteps > 0) {
+    stats.stages.stability++;
+    const started = performance.now();
+    try {
+      const architecture = plan.architectures[0]!;
+      const verdict = await backend.testStability(
+        {
+          graph,
+          seed: seedFor(plan.seed, -1, 'stability'),
+          architecture,
+          steps: plan.stabilitySteps,
+          maxGradientNorm: 0,
+          batchSize: 0,
+          // The proxy the search trains on, at its size.
+          widthMultiplier: scaleFor(plan.width, architecture),
+          depthMultiplier: scaleFor(plan.depth, architecture),
+        },
+        signal,
+      );
+      timings.stabilitySeconds = (performance.now() - started) / 1000;
+      if (!verdict.accepted) return rejected(base, verdict.rejection!);
+    } finally {
+      stats.stages.stability--;
+    }
+  }
+  if (plan.qualitySteps > 0) {
+    stats.stages.quality++;
+    const started = performance.now();
+    try {
+      // One architecture at a time (each has its own proxy size), cheapest verdict first.
+      const scores = [];
+      for (const architecture of plan.architectures) {
+        const verdict = await backend.testQuality(
+          {
+            graph,
+            seed: seedFor(plan.seed, -1, 'quality'),
+            architectures: [architecture],
+            dataset: plan.dataset,
+            steps: plan.qualitySteps,
+            minAccuracy: plan.minAccuracy,
+            batchSize: plan.batchSize,
+            training: trainingConfig(plan, architecture),
+            engine: engineCode(plan.engine),
+          },
+          signal,
+        );
+        scores.push(...verdict.scores);
+        if (!verdict.accepted) {
+          timings.qualitySeconds = (performance.now() - started) / 1000;
+          return rejected(base, { ...verdict.rejection!, scores });
+        }
+      }
+      timings.qualitySeconds = (performance.now() - started) / 1000;
+    } finally {
+      stats.stages.quality--;
+    }
+  }
+  return undefined;
+}
