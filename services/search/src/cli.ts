@@ -4,6 +4,7 @@ import { ExecutionProviderError } from '@evonorm/onnx';
 import { BENCH_USAGE, benchCommand } from './commands/bench.js';
 import { EXPORT_USAGE, exportCommand } from './commands/export.js';
 import { RERANK_USAGE, rerankCommand } from './commands/rerank.js';
+import { COMPARE_USAGE, compareCommand } from './commands/compare.js';
 import { SEARCH_USAGE, searchCommand } from './commands/search.js';
 import { TOP_USAGE, topCommand } from './commands/top.js';
 import { REPORT_USAGE, reportCommand } from './commands/report.js';
@@ -18,7 +19,8 @@ const USAGE = `evonorm: evolutionary search for normalization-activation layers
 commands:
   search   run or resume a search (regularized evolution or random search)
   top      the best layers of a search, with formulas and per-architecture scores
-  rerank   train a search's top layers longer and rank them on the test split
+  rerank   train a search's top layers and baselines longer on several seeds, rank them on the test split (± 95% CI)
+  compare  evolution vs random search: equal-budget searches over seeds, best-so-far curves, rerank of their bests
   report   one self-contained HTML file about a search: plots, Pareto front, funnel, top layers, lineage
   dashboard  a live page and JSON API of a running search (reads the selection service)
   export   write a layer (zoo name or JSON graph) as an ONNX model
@@ -33,6 +35,8 @@ ${REPORT_USAGE}
 ${DASHBOARD_USAGE}
 
 ${RERANK_USAGE}
+
+${COMPARE_USAGE}
 
 ${EXPORT_USAGE}
 
@@ -54,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
     case 'rerank':
       await rerankCommand(rest);
       return 0;
+    case 'compare':
+      return compareCommand(rest);
     case 'export':
       await exportCommand(rest);
       return 0;

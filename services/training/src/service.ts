@@ -56,6 +56,7 @@ function requireConfig(config: TrainingConfig | undefined) {
     width: optionalInRange('config.width_multiplier', config.widthMultiplier, 0.05, 4, 0),
     depth: optionalInRange('config.depth_multiplier', config.depthMultiplier, 0.05, 4, 0),
     validationExamples: Math.round(optionalInRange('config.validation_examples', config.validationExamples, 10, 50_000, 1000)),
+    evaluateOn: config.evaluateOnTest ? ('test' as const) : ('validation' as const),
   };
 }
 
@@ -115,6 +116,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
           weightDecay: config.weightDecay,
           warmupSteps: config.warmupSteps,
           validationExamples: config.validationExamples,
+          evaluateOn: config.evaluateOn,
           progressEvery: every,
           signal: context.signal,
           ...(worker.threads ? { threads: worker.threads } : {}),

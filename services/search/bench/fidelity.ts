@@ -1,0 +1,145 @@
+/**
+ * How much a search's scores can be trusted, one JSON line per figure (npx nx run search:bench-fidelity):
+ *   node services/search/dist/bench/fidelity.js [--zoo bn-relu,...] [--layers 12] [--seeds 3] [--steps S]
+ *     [--factor 8] [--long-seeds 1] [--replicas N] [--layer-seed 1] [search plan flags: --dataset,
+ *     --architectures, --width, --depth, --batch-size, --learning-rate, --validation-examples, ...]
+ * For the zoo and --layers probe-valid random layers, trained at the plan's settings (the main job's
+ * defaults unless flags change them) on the training replicas (started here, one per core):
+ * - "layer": each layer's accuracy per seed at the plan's evaluation budget, and at --factor× that
+ *   budget (--long-seeds seeds), per architecture;
+ * - "noise": per architecture, the sd of accuracy over the --seeds seeds (median and max over layers,
+ *   and the mean-accuracy sd), i.e. how far one evaluation is from the next of the same layer;
+ * - "fidelity": Spearman's rank correlation between the short budget's mean accuracy (what the
+ *   search ranks by) and the long one's, per architecture and for the mean over architectures;
+ * - "reference": BN-ReLU's accuracy in this same run, short and long, and the run's wall seconds.
+ * --layers 0 --zoo bn-relu,gn-relu --seeds 2 --steps 20 --dataset synthetic shrinks it to a quick check.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { graphToProto } from '@evonorm/contracts';
+import { FASHION_MNIST_DIR } from '@evonorm/data';
+import { FunctionalProbe, Rng, ZOO_NAMES, canonicalize, parseLayerGraph, randomGraph, renderFormula, zooLayer, type LayerGraph } from '@evonorm/graph';
+import { FlagError, TrainingPool, defineFlags, parseFlags, trainingTargets, type FlagSpec } from '@evonorm/rpc';
+import { PLAN_FLAGS, PlanError, planFrom } from '../src/search/plan.js';
+import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
+import { evaluationSeed } from '../src/search/stage-evaluation.js';
+import { mean, sd, spearman } from '../src/search/statistics.js';
+import { startTrainingReplicas } from '../src/search/training-replicas.js';
+
+const OWN = defineFlags({
+  zoo: { type: 'list', values: ZOO_NAMES, default: [...ZOO_NAMES], env: false, description: 'zoo layers measured' },
+  layers: { type: 'int', min: 0, max: 1000, default: 12, env: false, description: 'probe-valid random layers measured' },
+  'layer-seed': { type: 'int', min: 0, default: 1, env: false, description: 'seed of the random layers' },
+  seeds: { type: 'int', min: 2, max: 64, default: 3, env: false, description: 'training seeds at the plan budget' },
+  steps: { type: 'int', min: 1, max: 100_000, env: false, description: "the plan budget's steps (default the plan's --evaluation-steps)" },
+  factor: { type: 'int', min: 2, max: 100, default: 8, env: false, description: 'the long budget is this many times the plan budget' },
+  'long-seeds': { type: 'int', min: 1, max: 64, default: 1, env: false, description: 'training seeds at the long budget' },
+  replicas: { type: 'int', min: 1, max: 256, default: Math.min(256, availableParallelism()), env: false, description: 'local training replicas' },
+  'fashion-mnist-dir': { type: 'string', env: false, description: 'Fashion-MNIST folder' },
+});
+const PLAN_SPECS: Record<string, FlagSpec> = Object.fromEntries(Object.keys(PLAN_FLAGS).map((f) => [f, f === 'batch-independent' ? { type: 'boolean', env: false } : { type: 'string', env: false }]));
+
+function fail(message: string): never {
+  console.error(`search:bench-fidelity: ${message}`);
+  process.exit(2);
+}
+
+/** `n` distinct probe-valid random layers (static checks, then the functional probe; distinct functions). */
+function randomLayers(n: number, seed: number, batchIndependent: boolean): Array<{ name: string; graph: LayerGraph }> {
+  const rng = Rng.fromSeed(seed);
+  const probe = new FunctionalProbe();
+  const seen = new Set<string>();
+  const out: Array<{ name: string; graph: LayerGraph }> = [];
+  for (let draws = 0; out.length < n; draws++) {
+    if (draws > 100_000) fail(`found only ${out.length} probe-valid random layers in 100000 draws`);
+    const graph = randomGraph(rng, { batchIndependent });
+    if (!parseLayerGraph(graph, { batchIndependent }).ok) continue;
+    const canonical = canonicalize(graph);
+    const result = probe.probe(canonical.graph);
+    if (!result.ok || seen.has(result.hash)) continue;
+    seen.add(result.hash);
+    out.push({ name: `random-${out.length + 1}`, graph });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseFlags(process.argv.slice(2), { ...PLAN_SPECS, ...OWN });
+  } catch (error) {
+    if (error instanceof FlagError) fail(error.message);
+    throw error;
+  }
+  const values = parsed.values as unknown as Record<string, unknown> & { [K in keyof typeof OWN]: K extends 'zoo' ? string[] : K extends 'fashion-mnist-dir' ? string | undefined : number };
+  const planFlags: Record<string, string> = { candidates: '1', minutes: '0' };
+  for (const f of Object.keys(PLAN_FLAGS)) if (values[f] !== undefined) planFlags[f] = String(values[f]);
+  if (values[`dataset`] === undefined && !existsSync(values['fashion-mnist-dir'] ?? FASHION_MNIST_DIR)) fail('Fashion-MNIST is not installed: pass --fashion-mnist-dir, or --dataset synthetic');
+  let plan;
+  try {
+    plan = planFrom(planFlags);
+  } catch (error) {
+    if (error instanceof PlanError) fail(error.message);
+    throw error;
+  }
+  const short = values.steps ?? plan.evaluationSteps;
+  const long = short * values.factor;
+  const layers = [...values.zoo.map((name) => ({ name, graph: zooLayer(name).graph })), ...randomLayers(values.layers, values['layer-seed'], plan.batchIndependent)];
+  const started = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'evonorm-fidelity-'));
+  const replicas = await startTrainingReplicas({ dir, prefix: 'training', replicas: values.replicas, threadsPerReplica: 1, ...(values['fashion-mnist-dir'] ? { fashionMnistDir: values['fashion-mnist-dir'] } : {}) });
+  const pool = new TrainingPool(trainingTargets(replicas.addresses), { perReplica: 1 });
+  const signal = new AbortController().signal;
+  const train = async (graph: LayerGraph, architecture: string, steps: number, j: number): Promise<number> => {
+    const r = await pool.train({ graph: graphToProto(graph), seed: evaluationSeed(plan.seed, j), engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) }, signal);
+    return r.failure !== 0 ? 0 : r.score!.accuracy;
+  };
+  const print = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));
+  try {
+    // Every training in flight at once: the pool keeps each replica busy with one.
+    const results = await Promise.all(
+      layers.map(async (layer) => {
+        const perArch = await Promise.all(
+          plan.architectures.map(async (architecture) => ({
+            architecture,
+            short: await Promise.all(Array.from({ length: values.seeds }, (_, j) => train(layer.graph, architecture, short, j))),
+            long: await Promise.all(Array.from({ length: values['long-seeds'] }, (_, j) => train(layer.graph, architecture, long, j))),
+          })),
+        );
+        for (const a of perArch) print({ type: 'layer', layer: layer.name, formula: renderFormula(layer.graph, 'text'), architecture: a.architecture, shortSteps: short, short: a.short, longSteps: long, long: a.long });
+        return { layer: layer.name, perArch };
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const sdOf = (xs: readonly number[]): number => sd(xs);
+    for (const [k, architecture] of plan.architectures.entries()) {
+      const sds = results.map((r) => sdOf(r.perArch[k]!.short)).sort((a, b) => a - b);
+      print({ type: 'noise', architecture, seeds: values.seeds, steps: short, medianSd: sds[Math.floor((sds.length - 1) / 2)], maxSd: sds.at(-1), meanSd: mean(sds), layers: results.length });
+      print({ type: 'fidelity', architecture, shortSteps: short, longSteps: long, spearman: spearman(results.map((r) => mean(r.perArch[k]!.short)), results.map((r) => mean(r.perArch[k]!.long))), layers: results.length });
+    }
+    const meanShort = results.map((r) => mean(r.perArch.map((a) => mean(a.short))));
+    const meanLong = results.map((r) => mean(r.perArch.map((a) => mean(a.long))));
+    const seedMeans = results.map((r) => sdOf(Array.from({ length: values.seeds }, (_, j) => mean(r.perArch.map((a) => a.short[j]!)))));
+    print({ type: 'noise', architecture: 'mean', seeds: values.seeds, steps: short, medianSd: [...seedMeans].sort((a, b) => a - b)[Math.floor((seedMeans.length - 1) / 2)], maxSd: Math.max(...seedMeans), meanSd: mean(seedMeans), layers: results.length });
+    print({ type: 'fidelity', architecture: 'mean', shortSteps: short, longSteps: long, spearman: spearman(meanShort, meanLong), layers: results.length });
+    const bn = results.findIndex((r) => r.layer === 'bn-relu');
+    print({
+      type: 'reference',
+      bnRelu: bn >= 0 ? { short: meanShort[bn], long: meanLong[bn] } : null,
+      seconds,
+      plan: { dataset: plan.dataset, architectures: plan.architectures, batchSize: plan.batchSize, learningRate: plan.learningRate, width: plan.width, depth: plan.depth, validationExamples: plan.validationExamples },
+      replicas: values.replicas,
+    });
+  } finally {
+    pool.close();
+    await replicas.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

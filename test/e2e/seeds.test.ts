@@ -1,0 +1,124 @@
+/**
+ * Fitness you can trust, end to end on the synthetic dataset: a tiny search that trains two seeds
+ * per evaluation (every seed's score stored, mean ± 95% CI shown), a rerank of its best against one
+ * baseline on two seeds (rerank.json, differences paired by seed, a held-out architecture), and a
+ * comparison of two 6-candidate searches (compare.json) that a second run continues without redoing.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { TINY_FLAGS, cli, storedHistory } from './helpers.js';
+
+const root = mkdtempSync(join(tmpdir(), 'evonorm-seeds-'));
+const SEARCH = join(root, 'search');
+/** compare sets --minutes itself. */
+const COMPARE_FLAGS = TINY_FLAGS.filter((f, i, all) => f !== '--minutes' && all[i - 1] !== '--minutes');
+
+interface IntervalJson {
+  n: number;
+  mean: number;
+  halfWidth: number | null;
+  low: number | null;
+  vsReference?: IntervalJson | null;
+  accuracies?: number[];
+}
+
+describe('multi-seed evaluation, rerank and compare (embedded services)', () => {
+  it('stores every seed of --evaluation-seeds 2 and shows mean ± 95% CI', () => {
+    const r = cli('search', '--dir', SEARCH, ...TINY_FLAGS, '--replicas', '2', '--seed', '11', '--candidates', '8', '--evaluation-seeds', '2', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const evaluated = storedHistory(join(SEARCH, 'search.sqlite')).filter((c) => c.fitness && !c.duplicateOf);
+    assert.ok(evaluated.length >= 1, 'some candidate was evaluated');
+    const seedsOf = (i: number) => evaluated[i]!.fitness!.scores[0]!.seeds;
+    for (const c of evaluated) {
+      for (const s of c.fitness!.scores) {
+        assert.equal(s.seedAccuracies.length, 2);
+        assert.equal(s.seeds.length, 2);
+        assert.notEqual(s.seeds[0], s.seeds[1], 'two different seeds');
+        assert.ok(Math.abs(s.accuracy - (s.seedAccuracies[0]! + s.seedAccuracies[1]!) / 2) < 1e-12, 'the score is the mean of its seeds');
+      }
+      assert.deepEqual(c.fitness!.scores[0]!.seeds, seedsOf(0), 'every candidate trains on the same seeds (paired)');
+    }
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; outcome?: string; halfWidth?: number | null });
+    const shown = events.filter((e) => e.type === 'candidate' && e.outcome === 'evaluated');
+    assert.ok(shown.every((e) => typeof e.halfWidth === 'number' && e.halfWidth >= 0), 'evaluated events carry the CI half-width');
+
+    const top = cli('top', SEARCH, '-n', '3');
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /1\s+c\d{6}\s+\d+\.\d% ± \d+\.\d\s+\d+\.\d% ± \d+\.\d/);
+    const json = cli('top', SEARCH, '--json');
+    assert.equal(json.code, 0, json.stderr);
+    const layer = (JSON.parse(json.stdout) as { layers: Array<{ interval: IntervalJson; intervals: Record<string, IntervalJson> }> }).layers[0]!;
+    assert.equal(layer.interval.n, 2);
+    assert.ok(layer.interval.halfWidth !== null && layer.interval.halfWidth >= 0);
+    assert.equal(layer.intervals.resnet_v2!.n, 2);
+  });
+
+  it('reranks the best layer against one baseline on two seeds, paired by seed, with a held-out architecture', () => {
+    const r = cli('rerank', SEARCH, '--top', '1', '--baselines', 'bn-relu', '--seeds', '2', '--steps', '8', '--replicas', '2', '--architectures', 'resnet_v2,mobilenet_v2');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /mobilenet_v2 \(held out\)/);
+    assert.match(r.stdout, /bn-relu \(baseline\)/);
+    const result = JSON.parse(readFileSync(join(SEARCH, 'rerank.json'), 'utf8')) as {
+      version: number;
+      split: string;
+      seeds: string[];
+      reference: string;
+      architectures: Array<{ name: string; heldOut: boolean }>;
+      layers: Array<{ name: string; kind: string; architectures: Record<string, IntervalJson & { accuracies: number[] }>; mean: IntervalJson }>;
+    };
+    assert.deepEqual([result.version, result.split, result.seeds.length, result.reference], [1, 'test', 2, 'bn-relu']);
+    assert.deepEqual(result.architectures.map((a) => [a.name, a.heldOut]), [['resnet_v2', false], ['mobilenet_v2', true]]);
+    assert.equal(result.layers.length, 2);
+    const base = result.layers.find((l) => l.name === 'bn-relu')!;
+    const candidate = result.layers.find((l) => l.kind === 'candidate')!;
+    assert.equal(base.mean.vsReference, null);
+    for (const arch of ['resnet_v2', 'mobilenet_v2']) {
+      const mine = candidate.architectures[arch]!;
+      const ref = base.architectures[arch]!;
+      assert.equal(mine.accuracies.length, 2);
+      const paired = (mine.accuracies[0]! - ref.accuracies[0]! + (mine.accuracies[1]! - ref.accuracies[1]!)) / 2;
+      assert.ok(Math.abs(mine.vsReference!.mean - paired) < 1e-12, `${arch}: the difference is paired by seed`);
+      assert.equal(mine.vsReference!.n, 2);
+    }
+  });
+
+  it('compares two 6-candidate searches, writes compare.json, and continues rather than redoes', () => {
+    const dir = join(root, 'compare');
+    const args = ['compare', '--dir', dir, '--strategies', 'evolve,random', '--seeds', '1', '--seed', '5', '--candidates', '6', '--rerank-seeds', '2', '--rerank-steps', '8', '--replicas', '2', ...COMPARE_FLAGS];
+    const r = cli(...args);
+    assert.equal(r.code, 0, r.stderr);
+    const read = () =>
+      JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as {
+        candidates: number;
+        searches: Array<{ name: string; strategy: string; candidates: number; byCandidates: Array<number | null>; bySeconds: Array<{ seconds: number; best: number | null }>; rejections: Record<string, number> }>;
+        summary: Record<string, Array<{ candidates: number; mean: number }>>;
+        rerank: { reference: string; layers: Array<{ name: string }> };
+      };
+    const result = read();
+    assert.deepEqual(result.searches.map((s) => [s.name, s.candidates]), [['evolve-seed5', 6], ['random-seed5', 6]]);
+    for (const s of result.searches) {
+      assert.equal(s.byCandidates.length, 6);
+      assert.equal(s.bySeconds.length, 6);
+      assert.ok(s.bySeconds.every((p, i) => i === 0 || p.seconds >= s.bySeconds[i - 1]!.seconds), 'training seconds accumulate');
+      const known = s.byCandidates.filter((b): b is number => b !== null);
+      assert.ok(known.every((b, i) => i === 0 || b >= known[i - 1]!), 'best so far never falls');
+      assert.equal(typeof s.rejections, 'object');
+    }
+    assert.deepEqual(Object.keys(result.summary).sort(), ['evolve', 'random']);
+    assert.equal(result.rerank.reference, 'bn-relu');
+    assert.ok(result.rerank.layers.some((l) => l.name === 'bn-relu'));
+    const random = storedHistory(join(dir, 'random-seed5', 'search.sqlite'));
+    assert.ok(random.every((c) => c.parentId === ''), 'the random strategy has no parents');
+
+    const again = cli(...args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /running|continuing/, 'finished searches are not run again');
+    assert.deepEqual(read().searches.map((s) => s.byCandidates), result.searches.map((s) => s.byCandidates));
+    const changed = cli(...args.map((a) => (a === '6' ? '7' : a)));
+    assert.equal(changed.code, 2);
+    assert.match(changed.stderr, /holds a comparison with other settings/);
+  });
+});
