@@ -27,6 +27,9 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
             (one multiplier for all, or per architecture)  --batch-size ${DEFAULT_PLAN.batchSize}  --learning-rate ${DEFAULT_PLAN.learningRate}
             --stability-steps ${DEFAULT_PLAN.stabilitySteps}  --quality-steps ${DEFAULT_PLAN.qualitySteps}  --min-accuracy ${DEFAULT_PLAN.minAccuracy}
             --evaluation-steps ${DEFAULT_PLAN.evaluationSteps}  --validation-examples ${DEFAULT_PLAN.validationExamples}
+  seeds:    --evaluation-seeds ${DEFAULT_PLAN.evaluationSeeds} (training seeds per architecture; fitness is their mean, shown ± 95% CI)
+            --adaptive-seeds ${DEFAULT_PLAN.adaptiveSeeds} (0: off; N: candidates that might lead get seeds up to N until the CI
+            half-width is at most --adaptive-half-width ${DEFAULT_PLAN.adaptiveHalfWidth})
   budget:   --candidates N (0: none)  --minutes ${DEFAULT_PLAN.minutes} (0: none)  --concurrency ${DEFAULT_PLAN.concurrency}
   services: none given: all start locally, one training replica per core (--replicas N, --threads-per-replica 1,
             --fashion-mnist-dir D, --cifar10-dir D), or with --ep cuda --replicas-per-gpu 2 on each visible GPU

@@ -7,6 +7,7 @@ import type { ReplicaState } from '@evonorm/rpc';
 import type { SearchEvent, SearchStats } from './events.js';
 import { toJson } from './json.js';
 import type { SearchPlan } from './plan.js';
+import { intervalText } from './statistics.js';
 
 export interface ProgressSink {
   event(event: SearchEvent): void;
@@ -52,7 +53,7 @@ export function renderView(plan: SearchPlan, stats: SearchStats, replicas: reado
   const lines = [
     `[${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}] ${pct(f)}  ${clock(elapsed)} elapsed  budget ${budget}`,
     `candidates ${stats.reported} (${stats.evaluated} evaluated, ${stats.duplicates} duplicates reused)  ${(rate * 60).toFixed(1)}/min  in flight ${s.inFlight}`,
-    stats.best ? `best ${stats.best.id}  mean ${pct(stats.best.meanAccuracy)}  ${scoresText(stats.best.scores)}` : 'best —',
+    stats.best ? `best ${stats.best.id}  mean ${intervalText({ mean: stats.best.meanAccuracy, halfWidth: stats.best.halfWidth ?? null })}  ${scoresText(stats.best.scores)}` : 'best —',
     stats.best ? `     ${stats.best.formula}` : '',
     `rejections ${reasons || '—'}`,
     `workers screening ${s.screening} · stability ${s.stability} · quality ${s.quality} · evaluation ${s.evaluation}   training replicas ${up}/${replicas.length} up, ${busy} busy`,
@@ -68,11 +69,11 @@ function describe(event: SearchEvent): string | undefined {
     case 'candidate': {
       const dup = event.duplicateOf ? ` (duplicate of ${event.duplicateOf})` : '';
       return event.outcome === 'evaluated'
-        ? `${event.id} evaluated: mean ${pct(event.meanAccuracy)}  ${scoresText(event.scores)}${dup}  ${event.formula}`
+        ? `${event.id} evaluated: mean ${intervalText({ mean: event.meanAccuracy, halfWidth: event.halfWidth ?? null })}  ${scoresText(event.scores)}${dup}  ${event.formula}`
         : `${event.id} rejected ${event.reason}${dup}: ${event.detail}`;
     }
     case 'best':
-      return `new best ${event.id}: mean ${pct(event.meanAccuracy)}  ${event.formula}`;
+      return `new best ${event.id}: mean ${intervalText({ mean: event.meanAccuracy, halfWidth: event.halfWidth ?? null })}  ${event.formula}`;
     case 'retry':
       return `${event.service} ${event.method}: ${event.code} (${event.detail}); retrying`;
     case 'stop':
