@@ -6,7 +6,7 @@
  */
 import { initialParams, type LayerGraph, type Shape4 } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
-import { BENCH_BYTES, generatedModel, timeModels, type BenchDType, type Timing, type TimingOptions } from './bench-timing.js';
+import { BENCH_BYTES, generatedModel, timeModels, type BenchDType, type TimingOptions } from './bench-timing.js';
 import { emitLayer } from './layer.js';
 import { emitNetwork } from './network.js';
 import type { ExecutionProvider } from './session.js';
