@@ -41,9 +41,15 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
       }
       assert.deepEqual(c.fitness!.scores[0]!.seeds, seedsOf(0), 'every candidate trains on the same seeds (paired)');
     }
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; outcome?: string; halfWidth?: number | null });
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; outcome?: string; halfWidth?: number | null });
     const shown = events.filter((e) => e.type === 'candidate' && e.outcome === 'evaluated');
-    assert.ok(shown.every((e) => typeof e.halfWidth === 'number' && e.halfWidth >= 0), 'evaluated events carry the CI half-width');
+    assert.ok(
+      shown.every((e) => typeof e.halfWidth === 'number' && e.halfWidth >= 0),
+      'evaluated events carry the CI half-width',
+    );
 
     const top = cli('top', SEARCH, '-n', '3');
     assert.equal(top.code, 0, top.stderr);
@@ -70,7 +76,13 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
       layers: Array<{ name: string; kind: string; architectures: Record<string, IntervalJson & { accuracies: number[] }>; mean: IntervalJson }>;
     };
     assert.deepEqual([result.version, result.split, result.seeds.length, result.reference], [1, 'test', 2, 'bn-relu']);
-    assert.deepEqual(result.architectures.map((a) => [a.name, a.heldOut]), [['resnet_v2', false], ['mobilenet_v2', true]]);
+    assert.deepEqual(
+      result.architectures.map((a) => [a.name, a.heldOut]),
+      [
+        ['resnet_v2', false],
+        ['mobilenet_v2', true],
+      ],
+    );
     assert.equal(result.layers.length, 2);
     const base = result.layers.find((l) => l.name === 'bn-relu')!;
     const candidate = result.layers.find((l) => l.kind === 'candidate')!;
@@ -87,36 +99,80 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
 
   it('compares two 6-candidate searches, writes compare.json, and continues rather than redoes', () => {
     const dir = join(root, 'compare');
-    const args = ['compare', '--dir', dir, '--strategies', 'evolve,random', '--seeds', '1', '--seed', '5', '--candidates', '6', '--rerank-seeds', '2', '--rerank-steps', '8', '--replicas', '2', ...COMPARE_FLAGS];
+    const args = [
+      'compare',
+      '--dir',
+      dir,
+      '--strategies',
+      'evolve,random',
+      '--seeds',
+      '1',
+      '--seed',
+      '5',
+      '--candidates',
+      '6',
+      '--rerank-seeds',
+      '2',
+      '--rerank-steps',
+      '8',
+      '--replicas',
+      '2',
+      ...COMPARE_FLAGS,
+    ];
     const r = cli(...args);
     assert.equal(r.code, 0, r.stderr);
     const read = () =>
       JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as {
         candidates: number;
-        searches: Array<{ name: string; strategy: string; candidates: number; byCandidates: Array<number | null>; bySeconds: Array<{ seconds: number; best: number | null }>; rejections: Record<string, number> }>;
+        searches: Array<{
+          name: string;
+          strategy: string;
+          candidates: number;
+          byCandidates: Array<number | null>;
+          bySeconds: Array<{ seconds: number; best: number | null }>;
+          rejections: Record<string, number>;
+        }>;
         summary: Record<string, Array<{ candidates: number; mean: number }>>;
         rerank: { reference: string; layers: Array<{ name: string }> };
       };
     const result = read();
-    assert.deepEqual(result.searches.map((s) => [s.name, s.candidates]), [['evolve-seed5', 6], ['random-seed5', 6]]);
+    assert.deepEqual(
+      result.searches.map((s) => [s.name, s.candidates]),
+      [
+        ['evolve-seed5', 6],
+        ['random-seed5', 6],
+      ],
+    );
     for (const s of result.searches) {
       assert.equal(s.byCandidates.length, 6);
       assert.equal(s.bySeconds.length, 6);
-      assert.ok(s.bySeconds.every((p, i) => i === 0 || p.seconds >= s.bySeconds[i - 1]!.seconds), 'training seconds accumulate');
+      assert.ok(
+        s.bySeconds.every((p, i) => i === 0 || p.seconds >= s.bySeconds[i - 1]!.seconds),
+        'training seconds accumulate',
+      );
       const known = s.byCandidates.filter((b): b is number => b !== null);
-      assert.ok(known.every((b, i) => i === 0 || b >= known[i - 1]!), 'best so far never falls');
+      assert.ok(
+        known.every((b, i) => i === 0 || b >= known[i - 1]!),
+        'best so far never falls',
+      );
       assert.equal(typeof s.rejections, 'object');
     }
     assert.deepEqual(Object.keys(result.summary).sort(), ['evolve', 'random']);
     assert.equal(result.rerank.reference, 'bn-relu');
     assert.ok(result.rerank.layers.some((l) => l.name === 'bn-relu'));
     const random = storedHistory(join(dir, 'random-seed5', 'search.sqlite'));
-    assert.ok(random.every((c) => c.parentId === ''), 'the random strategy has no parents');
+    assert.ok(
+      random.every((c) => c.parentId === ''),
+      'the random strategy has no parents',
+    );
 
     const again = cli(...args);
     assert.equal(again.code, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /running|continuing/, 'finished searches are not run again');
-    assert.deepEqual(read().searches.map((s) => s.byCandidates), result.searches.map((s) => s.byCandidates));
+    assert.deepEqual(
+      read().searches.map((s) => s.byCandidates),
+      result.searches.map((s) => s.byCandidates),
+    );
     const changed = cli(...args.map((a) => (a === '6' ? '7' : a)));
     assert.equal(changed.code, 2);
     assert.match(changed.stderr, /holds a comparison with other settings/);

@@ -90,11 +90,20 @@ async function main(): Promise<void> {
   const layers = [...values.zoo.map((name) => ({ name, graph: zooLayer(name).graph })), ...randomLayers(values.layers, values['layer-seed'], plan.batchIndependent)];
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'evonorm-fidelity-'));
-  const replicas = await startTrainingReplicas({ dir, prefix: 'training', replicas: values.replicas, threadsPerReplica: 1, ...(values['fashion-mnist-dir'] ? { fashionMnistDir: values['fashion-mnist-dir'] } : {}) });
+  const replicas = await startTrainingReplicas({
+    dir,
+    prefix: 'training',
+    replicas: values.replicas,
+    threadsPerReplica: 1,
+    ...(values['fashion-mnist-dir'] ? { fashionMnistDir: values['fashion-mnist-dir'] } : {}),
+  });
   const pool = new TrainingPool(trainingTargets(replicas.addresses), { perReplica: 1 });
   const signal = new AbortController().signal;
   const train = async (graph: LayerGraph, architecture: string, steps: number, j: number): Promise<number> => {
-    const r = await pool.train({ graph: graphToProto(graph), seed: evaluationSeed(plan.seed, j), engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) }, signal);
+    const r = await pool.train(
+      { graph: graphToProto(graph), seed: evaluationSeed(plan.seed, j), engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) },
+      signal,
+    );
     return r.failure !== 0 ? 0 : r.score!.accuracy;
   };
   const print = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));
@@ -109,7 +118,8 @@ async function main(): Promise<void> {
             long: await Promise.all(Array.from({ length: values['long-seeds'] }, (_, j) => train(layer.graph, architecture, long, j))),
           })),
         );
-        for (const a of perArch) print({ type: 'layer', layer: layer.name, formula: renderFormula(layer.graph, 'text'), architecture: a.architecture, shortSteps: short, short: a.short, longSteps: long, long: a.long });
+        for (const a of perArch)
+          print({ type: 'layer', layer: layer.name, formula: renderFormula(layer.graph, 'text'), architecture: a.architecture, shortSteps: short, short: a.short, longSteps: long, long: a.long });
         return { layer: layer.name, perArch };
       }),
     );
@@ -118,19 +128,46 @@ async function main(): Promise<void> {
     for (const [k, architecture] of plan.architectures.entries()) {
       const sds = results.map((r) => sdOf(r.perArch[k]!.short)).sort((a, b) => a - b);
       print({ type: 'noise', architecture, seeds: values.seeds, steps: short, medianSd: sds[Math.floor((sds.length - 1) / 2)], maxSd: sds.at(-1), meanSd: mean(sds), layers: results.length });
-      print({ type: 'fidelity', architecture, shortSteps: short, longSteps: long, spearman: spearman(results.map((r) => mean(r.perArch[k]!.short)), results.map((r) => mean(r.perArch[k]!.long))), layers: results.length });
+      print({
+        type: 'fidelity',
+        architecture,
+        shortSteps: short,
+        longSteps: long,
+        spearman: spearman(
+          results.map((r) => mean(r.perArch[k]!.short)),
+          results.map((r) => mean(r.perArch[k]!.long)),
+        ),
+        layers: results.length,
+      });
     }
     const meanShort = results.map((r) => mean(r.perArch.map((a) => mean(a.short))));
     const meanLong = results.map((r) => mean(r.perArch.map((a) => mean(a.long))));
     const seedMeans = results.map((r) => sdOf(Array.from({ length: values.seeds }, (_, j) => mean(r.perArch.map((a) => a.short[j]!)))));
-    print({ type: 'noise', architecture: 'mean', seeds: values.seeds, steps: short, medianSd: [...seedMeans].sort((a, b) => a - b)[Math.floor((seedMeans.length - 1) / 2)], maxSd: Math.max(...seedMeans), meanSd: mean(seedMeans), layers: results.length });
+    print({
+      type: 'noise',
+      architecture: 'mean',
+      seeds: values.seeds,
+      steps: short,
+      medianSd: [...seedMeans].sort((a, b) => a - b)[Math.floor((seedMeans.length - 1) / 2)],
+      maxSd: Math.max(...seedMeans),
+      meanSd: mean(seedMeans),
+      layers: results.length,
+    });
     print({ type: 'fidelity', architecture: 'mean', shortSteps: short, longSteps: long, spearman: spearman(meanShort, meanLong), layers: results.length });
     const bn = results.findIndex((r) => r.layer === 'bn-relu');
     print({
       type: 'reference',
       bnRelu: bn >= 0 ? { short: meanShort[bn], long: meanLong[bn] } : null,
       seconds,
-      plan: { dataset: plan.dataset, architectures: plan.architectures, batchSize: plan.batchSize, learningRate: plan.learningRate, width: plan.width, depth: plan.depth, validationExamples: plan.validationExamples },
+      plan: {
+        dataset: plan.dataset,
+        architectures: plan.architectures,
+        batchSize: plan.batchSize,
+        learningRate: plan.learningRate,
+        width: plan.width,
+        depth: plan.depth,
+        validationExamples: plan.validationExamples,
+      },
       replicas: values.replicas,
     });
   } finally {

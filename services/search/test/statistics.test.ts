@@ -17,7 +17,7 @@ describe('statistics over seeds', () => {
       close(tCdf(t, 2), 0.5 + t / (2 * Math.sqrt(2 + t * t)), 1e-12, `df 2, t ${t}`);
     }
     // df 3: 1/2 + (θ + sinθ cosθ)/π with θ = atan(t/√3); other df by symmetry (and the table below).
-    for (const t of [-2, 0.5, 3]) close(tCdf(t, 3), 0.5 + (Math.atan(t / Math.sqrt(3)) + (t / Math.sqrt(3)) / (1 + (t * t) / 3)) / Math.PI, 1e-12, `df 3, t ${t}`);
+    for (const t of [-2, 0.5, 3]) close(tCdf(t, 3), 0.5 + (Math.atan(t / Math.sqrt(3)) + t / Math.sqrt(3) / (1 + (t * t) / 3)) / Math.PI, 1e-12, `df 3, t ${t}`);
     for (const df of [4, 7, 30]) close(tCdf(-1.3, df) + tCdf(1.3, df), 1, 1e-12, `symmetry df ${df}`);
     assert.throws(() => tCdf(1, 2.5), RangeError);
   });

@@ -171,7 +171,14 @@ export async function compareCommand(argv: string[]): Promise<number> {
   }
   const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
   console.log(`\n${dir}: ${values.strategies.join(' vs ')}, ${seeds.length} seed(s), ${values.candidates} candidates each`);
-  for (const e of entries) console.log(`  ${e.name.padEnd(24)} best ${pct(e.best?.meanAccuracy)}  ${e.evaluated} evaluated, ${Math.round(e.trainingSeconds)} training s, rejections ${Object.entries(e.rejections).map(([r, n]) => `${r} ${n}`).join(' · ') || '—'}`);
+  for (const e of entries)
+    console.log(
+      `  ${e.name.padEnd(24)} best ${pct(e.best?.meanAccuracy)}  ${e.evaluated} evaluated, ${Math.round(e.trainingSeconds)} training s, rejections ${
+        Object.entries(e.rejections)
+          .map(([r, n]) => `${r} ${n}`)
+          .join(' · ') || '—'
+      }`,
+    );
   for (const [strategy, curve] of Object.entries(summary)) {
     const last = curve.at(-1);
     if (last) console.log(`  ${strategy}: mean best after ${last.candidates} candidates ${pct(last.mean)}${last.halfWidth === null ? '' : ` ± ${(100 * last.halfWidth).toFixed(1)}`}`);

@@ -22,7 +22,12 @@ import { startTrainingReplicas } from '../search/training-replicas.js';
 
 const RERANK_FLAGS = defineFlags({
   top: { type: 'int', min: 0, default: 5, env: false, description: "the search's best layers re-ranked (0: baselines only)" },
-  baselines: { type: 'list', values: ZOO_NAMES, default: ['bn-relu', 'gn-relu', 'evonorm-b0', 'evonorm-s0'], description: 'zoo layers trained alongside (bn-relu is the reference of the paired differences)' },
+  baselines: {
+    type: 'list',
+    values: ZOO_NAMES,
+    default: ['bn-relu', 'gn-relu', 'evonorm-b0', 'evonorm-s0'],
+    description: 'zoo layers trained alongside (bn-relu is the reference of the paired differences)',
+  },
   seeds: { type: 'int', min: 1, max: 64, default: 3, env: false, description: 'training seeds per layer and architecture' },
   steps: { type: 'int', min: 1, max: 1_000_000, default: 1000, env: false, description: 'training steps' },
   architectures: { type: 'list', values: ARCHITECTURES, description: "default: the search's; others are marked held out" },
@@ -119,7 +124,8 @@ export async function runRerank(inputs: RerankInputs, place: TrainingPlace, quie
 export function rerankTable(result: RerankResult): string {
   const archs = result.architectures.map((a) => a.name);
   const header = ['rank', 'layer', ...result.architectures.map((a) => (a.heldOut ? `${a.name} (held out)` : a.name)), 'mean', result.reference ? `mean − ${result.reference}` : '', 'formula'];
-  const pts = (i: { mean: number; halfWidth: number | null }): string => `${i.mean >= 0 ? '+' : '−'}${Math.abs(100 * i.mean).toFixed(1)}${i.halfWidth === null ? '' : ` ± ${(100 * i.halfWidth).toFixed(1)}`}`;
+  const pts = (i: { mean: number; halfWidth: number | null }): string =>
+    `${i.mean >= 0 ? '+' : '−'}${Math.abs(100 * i.mean).toFixed(1)}${i.halfWidth === null ? '' : ` ± ${(100 * i.halfWidth).toFixed(1)}`}`;
   const rows = result.layers.map((l, i) => [
     String(i + 1),
     `${l.name}${l.kind === 'baseline' ? ' (baseline)' : ''}`,
@@ -146,16 +152,24 @@ export async function rerankCommand(argv: string[]): Promise<void> {
   if (!architectures.every(isArchitecture) || architectures.length === 0) throw new FlagError(`--architectures must be a comma list of ${ARCHITECTURES.join(', ')}`);
   const candidates = topCandidates(history, values.top);
   if (values.top > 0 && candidates.length === 0) throw new FlagError(`${dir} has no evaluated candidates yet (rerank only the baselines with --top 0)`);
-  const layers = rerankLayers(candidates, values.baselines.filter((b) => !candidates.some((c) => c.id === b)));
+  const layers = rerankLayers(
+    candidates,
+    values.baselines.filter((b) => !candidates.some((c) => c.id === b)),
+  );
   if (layers.length === 0) throw new FlagError('nothing to re-rank: give --top N or --baselines');
-  if (!values.json) console.error(`re-ranking ${layers.length} layer(s) × ${architectures.length} architecture(s) × ${values.seeds} seed(s), ${values.steps} steps each, on ${values.training ?? `${values.replicas} local replica(s)`}`);
+  if (!values.json)
+    console.error(
+      `re-ranking ${layers.length} layer(s) × ${architectures.length} architecture(s) × ${values.seeds} seed(s), ${values.steps} steps each, on ${values.training ?? `${values.replicas} local replica(s)`}`,
+    );
   const result = await runRerank({ plan, layers, architectures, seeds: values.seeds, steps: values.steps }, { flags: values, dir });
   writeFileSync(join(dir, 'rerank.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (values.json) {
     console.log(JSON.stringify(result));
     return;
   }
-  console.log(`\nre-ranked on the test split after ${values.steps} steps, ${values.seeds} seed(s): mean ± 95% CI (points), (difference to ${result.reference ?? 'no reference'} paired by seed ± 95% CI)`);
+  console.log(
+    `\nre-ranked on the test split after ${values.steps} steps, ${values.seeds} seed(s): mean ± 95% CI (points), (difference to ${result.reference ?? 'no reference'} paired by seed ± 95% CI)`,
+  );
   console.log(rerankTable(result));
   const winners = result.layers.filter((l) => l.kind === 'candidate' && l.beatsReferenceEverywhere).map((l) => l.name);
   if (result.reference) console.log(`\nbeat ${result.reference} on every architecture (paired 95% CI above zero): ${winners.join(', ') || 'none'}`);

@@ -49,7 +49,15 @@ export function searchCurve(history: readonly Candidate[]): SearchCurve {
     byCandidates.push(value);
     bySeconds.push({ seconds, best: value });
   }
-  return { byCandidates, bySeconds, rejections, duplicates, evaluated, trainingSeconds: seconds, best: best ? { id: best.id, meanAccuracy: meanAccuracy(best), formula: best.formula?.text ?? '' } : null };
+  return {
+    byCandidates,
+    bySeconds,
+    rejections,
+    duplicates,
+    evaluated,
+    trainingSeconds: seconds,
+    best: best ? { id: best.id, meanAccuracy: meanAccuracy(best), formula: best.formula?.text ?? '' } : null,
+  };
 }
 
 /** The mean best-so-far of several searches (one per seed) after each candidate count, with its 95% interval over seeds. */

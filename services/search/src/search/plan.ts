@@ -34,7 +34,11 @@ export function parseScale(text: string): Scale {
 }
 
 export function scaleText(scale: Scale): string {
-  return typeof scale === 'number' ? String(scale) : Object.entries(scale).map(([a, v]) => `${a}=${v}`).join(',');
+  return typeof scale === 'number'
+    ? String(scale)
+    : Object.entries(scale)
+        .map(([a, v]) => `${a}=${v}`)
+        .join(',');
 }
 
 export const ENGINES = ['auto', 'onnx', 'tfjs'] as const;
@@ -152,12 +156,25 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(plan.minAccuracy > 0 && plan.minAccuracy <= 1, 'min-accuracy', 'must be in (0, 1]', plan.minAccuracy);
   check(isInt(plan.evaluationSteps, 1, 100_000), 'evaluation-steps', 'must be an integer in 1..100000', plan.evaluationSteps);
   check(isInt(plan.evaluationSeeds, 1, 64), 'evaluation-seeds', 'must be an integer in 1..64', plan.evaluationSeeds);
-  check(plan.adaptiveSeeds === 0 || isInt(plan.adaptiveSeeds, Math.max(2, plan.evaluationSeeds + 1), 64), 'adaptive-seeds', `must be 0 (off) or an integer in ${Math.max(2, plan.evaluationSeeds + 1)}..64 (more than --evaluation-seeds)`, plan.adaptiveSeeds);
+  check(
+    plan.adaptiveSeeds === 0 || isInt(plan.adaptiveSeeds, Math.max(2, plan.evaluationSeeds + 1), 64),
+    'adaptive-seeds',
+    `must be 0 (off) or an integer in ${Math.max(2, plan.evaluationSeeds + 1)}..64 (more than --evaluation-seeds)`,
+    plan.adaptiveSeeds,
+  );
   check(plan.adaptiveHalfWidth > 0 && plan.adaptiveHalfWidth < 1, 'adaptive-half-width', 'must be a fraction in (0, 1), e.g. 0.015 for 1.5 points', plan.adaptiveHalfWidth);
   check(isInt(plan.batchSize, 1, 1024), 'batch-size', 'must be an integer in 1..1024', plan.batchSize);
-  for (const [flag, scale] of [['width', plan.width], ['depth', plan.depth]] as const) {
+  for (const [flag, scale] of [
+    ['width', plan.width],
+    ['depth', plan.depth],
+  ] as const) {
     const values = typeof scale === 'number' ? [scale] : Object.values(scale);
-    check(values.every((v) => v >= 0.05 && v <= 4), flag, 'must be a multiplier in [0.05, 4], or a list like resnet_v2=0.5,mobilenet_v2=0.25', scaleText(scale));
+    check(
+      values.every((v) => v >= 0.05 && v <= 4),
+      flag,
+      'must be a multiplier in [0.05, 4], or a list like resnet_v2=0.5,mobilenet_v2=0.25',
+      scaleText(scale),
+    );
     if (typeof scale !== 'number') check(Object.keys(scale).every(isArchitecture), flag, `names architectures among ${ARCHITECTURES.join(', ')}`, scaleText(scale));
   }
   check(plan.learningRate > 0 && plan.learningRate <= 10, 'learning-rate', 'must be in (0, 10]', plan.learningRate);

@@ -92,7 +92,10 @@ export async function rerank(options: RerankOptions): Promise<RerankResult> {
         architectures.map((architecture) =>
           Promise.all(
             seeds.map(async (seed) => {
-              const result = await options.train({ graph: graphs[l]!, seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps, true) }, options.signal);
+              const result = await options.train(
+                { graph: graphs[l]!, seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps, true) },
+                options.signal,
+              );
               options.onTrained?.(++done, total);
               return result.failure !== 0 ? { accuracy: 0, failed: true } : { accuracy: result.score!.accuracy, failed: false };
             }),
@@ -107,7 +110,10 @@ export async function rerank(options: RerankOptions): Promise<RerankResult> {
   const results: LayerResult[] = layers.map((layer, l) => {
     const isReference = l === refIndex;
     const archResults = Object.fromEntries(
-      architectures.map((name, a) => [name, { ...withDifference(perArch(l, a), refIndex >= 0 ? perArch(refIndex, a) : undefined, isReference), failures: accuracy[l]![a]!.filter((r) => r.failed).length }]),
+      architectures.map((name, a) => [
+        name,
+        { ...withDifference(perArch(l, a), refIndex >= 0 ? perArch(refIndex, a) : undefined, isReference), failures: accuracy[l]![a]!.filter((r) => r.failed).length },
+      ]),
     );
     const differences = Object.values(archResults).map((r) => r.vsReference);
     return {

@@ -46,9 +46,7 @@ export async function trainSeeds(plan: SearchPlan, backend: SearchBackend, graph
   const results = await Promise.all(
     plan.architectures.map((architecture) =>
       Promise.all(
-        seeds.map((seed) =>
-          backend.train({ graph, seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, plan.evaluationSteps) }, signal),
-        ),
+        seeds.map((seed) => backend.train({ graph, seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, plan.evaluationSteps) }, signal)),
       ),
     ),
   );

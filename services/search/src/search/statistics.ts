@@ -98,7 +98,7 @@ export function pairedDifference(a: readonly number[], b: readonly number[], lev
 export function ranks(xs: readonly number[]): number[] {
   const order = xs.map((x, i) => ({ x, i })).sort((p, q) => p.x - q.x);
   const out = new Array<number>(xs.length);
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && order[end + 1]!.x === order[start]!.x) end++;
     const rank = (start + end) / 2 + 1;

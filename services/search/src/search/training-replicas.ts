@@ -60,7 +60,21 @@ export async function startTrainingReplicas(options: ReplicaOptions): Promise<St
     Array.from({ length: options.replicas }, async (_, r) => {
       const name = `${options.prefix}-${r + 1}`;
       const port = await freePort();
-      const args = ['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--max-concurrent', '1', '--max-queued', '1024', '--threads', String(options.threadsPerReplica), ...datasetDirs];
+      const args = [
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--log-level',
+        'warn',
+        '--max-concurrent',
+        '1',
+        '--max-queued',
+        '1024',
+        '--threads',
+        String(options.threadsPerReplica),
+        ...datasetDirs,
+      ];
       return startOne(name, args, join(logs, `${name}.log`));
     }),
   );
