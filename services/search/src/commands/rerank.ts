@@ -19,6 +19,7 @@ import { topCandidates } from '../search/ranking.js';
 import { rerank, type RerankLayer, type RerankResult } from '../search/rerank.js';
 import { intervalText } from '../search/statistics.js';
 import { startTrainingReplicas } from '../search/training-replicas.js';
+import { PROVIDER_FLAGS, requireExecutionProvider } from '@evonorm/train';
 
 const RERANK_FLAGS = defineFlags({
   top: { type: 'int', min: 0, default: 5, env: false, description: "the search's best layers re-ranked (0: baselines only)" },
@@ -34,6 +35,7 @@ const RERANK_FLAGS = defineFlags({
   training: { type: 'string', placeholder: 'host:port[,host:port...]|dns:///name:port', description: 'remote training replicas (default: start them locally)' },
   replicas: { type: 'int', min: 1, max: 256, default: Math.min(256, availableParallelism()), description: 'local training replicas' },
   'threads-per-replica': { type: 'int', min: 1, max: 256, default: 1, description: 'CPU threads of each local replica' },
+  ...PROVIDER_FLAGS,
   'fashion-mnist-dir': { type: 'string', placeholder: 'dir', description: 'Fashion-MNIST for the local replicas' },
   'cifar10-dir': { type: 'string', placeholder: 'dir', description: 'CIFAR-10 for the local replicas' },
   json: { type: 'boolean', env: false, description: 'print rerank.json on stdout instead of the table' },
@@ -77,6 +79,8 @@ export interface TrainingPlace {
     readonly training?: string | undefined;
     readonly replicas: number;
     readonly 'threads-per-replica': number;
+    readonly ep?: 'cpu' | 'cuda' | undefined;
+    readonly device?: number | undefined;
     readonly 'fashion-mnist-dir'?: string | undefined;
     readonly 'cifar10-dir'?: string | undefined;
     readonly 'tls-ca'?: string | undefined;
@@ -96,6 +100,7 @@ export async function runRerank(inputs: RerankInputs, place: TrainingPlace, quie
         prefix: 'rerank-training',
         replicas: flags.replicas,
         threadsPerReplica: flags['threads-per-replica'],
+        ...(flags.ep ? { ep: flags.ep, device: flags.device ?? 0 } : {}),
         ...(flags['fashion-mnist-dir'] ? { fashionMnistDir: resolve(flags['fashion-mnist-dir']) } : {}),
         ...(flags['cifar10-dir'] ? { cifar10Dir: resolve(flags['cifar10-dir']) } : {}),
       });
@@ -146,6 +151,8 @@ export async function rerankCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseFlags(argv, RERANK_FLAGS, { env: process.env, positionals: true });
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new FlagError(`give one search folder\n${RERANK_USAGE}`);
+  // Local replicas asked for CUDA: stop here with what is missing, before anything starts.
+  if (!values.training) await requireExecutionProvider(values.ep, values.device, (message) => new FlagError(message));
   const { record, history } = await readHistory(dir, channelCredentials(clientTlsOf(values)));
   const plan = record.plan;
   const architectures = values.architectures ?? [...plan.architectures];

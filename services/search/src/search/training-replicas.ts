@@ -15,6 +15,9 @@ export interface ReplicaOptions {
   readonly prefix: string;
   readonly replicas: number;
   readonly threadsPerReplica: number;
+  /** --ep cuda: each replica trains on GPU `device` (default: the CPU). */
+  readonly ep?: 'cpu' | 'cuda';
+  readonly device?: number;
   readonly fashionMnistDir?: string;
   readonly cifar10Dir?: string;
 }
@@ -73,6 +76,7 @@ export async function startTrainingReplicas(options: ReplicaOptions): Promise<St
         '1024',
         '--threads',
         String(options.threadsPerReplica),
+        ...(options.ep === 'cuda' ? ['--ep', 'cuda', '--device', String(options.device ?? 0)] : []),
         ...datasetDirs,
       ];
       return startOne(name, args, join(logs, `${name}.log`));
