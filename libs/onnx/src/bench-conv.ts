@@ -2,6 +2,7 @@
  * The compute reference benchmarks print next to their figures: ONNX Runtime's 3×3 convolution
  * throughput (GFLOP/s) on the same provider and thread count, measured in the same run. A figure
  * with its machine's reference can be compared across machines that differ 2× from day to day.
+ * Its sessions are made like the training sessions (threads spin), so it is their ceiling.
  */
 import { Rng } from '@evonorm/graph';
 import { generatedModel, timeModels, type TimingOptions } from './bench-timing.js';
@@ -43,7 +44,7 @@ export async function benchConv(
     }
     return y;
   });
-  const [base, timed] = await timeModels([generatedModel(shape, 'float32'), conv], { repeats: 10, minSeconds: 1, ...options });
+  const [base, timed] = await timeModels([generatedModel(shape, 'float32'), conv], { repeats: 10, minSeconds: 1, spinning: true, ...options });
   const ms = Math.max(0, (timed!.ms - base!.ms) / chain);
   const flop = convFlops(shape, kernel);
   return { bench: 'conv_reference', ep: options.ep ?? 'cpu', threads: options.threads, shape: [...shape], kernel, flop, ms, gflop_per_s: ms > 0 ? flop / (ms * 1e6) : 0 };

@@ -23,6 +23,12 @@ export interface TimingOptions {
   readonly warmup?: number;
   /** Timed runs of each model, at least (default 30). */
   readonly repeats?: number;
+  /**
+   * Let idle CPU threads spin (default false: a spinning thread waiting on a descheduled sibling
+   * made three back-to-back runs differ 2-4x on a loaded machine; without it they agree within a
+   * few percent). The Conv reference of train:bench spins, like the training sessions it stands for.
+   */
+  readonly spinning?: boolean;
   /** Keep timing rounds until this many seconds have passed in total, up to 20× repeats (default 1). */
   readonly minSeconds?: number;
 }
@@ -35,6 +41,11 @@ export interface Timing {
   readonly ms: number;
   readonly medianMs: number;
   readonly minMs: number;
+  /**
+   * Median CPU time of this process per run (every thread, user + system). Other load delays a run
+   * but barely changes the work it does, so on the CPU provider this repeats where wall time cannot.
+   */
+  readonly cpuMs: number;
   readonly runs: number;
 }
 
@@ -47,10 +58,16 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-function summarize(times: number[]): Timing {
+function summarize(times: number[], cpuTimes: number[]): Timing {
   const sorted = [...times].sort((a, b) => a - b);
-  return { ms: quantile(sorted, 0.1), medianMs: quantile(sorted, 0.5), minMs: sorted[0]!, runs: sorted.length };
+  const cpu = [...cpuTimes].sort((a, b) => a - b);
+  return { ms: quantile(sorted, 0.1), medianMs: quantile(sorted, 0.5), minMs: sorted[0]!, cpuMs: quantile(cpu, 0.5), runs: sorted.length };
 }
+
+const cpuNow = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
 
 /**
  * Times models that take the one-element input `scale`, interleaved round by round (baseline and
@@ -60,22 +77,32 @@ export async function timeModels(models: readonly Uint8Array[], options: TimingO
   const sessions: ort.InferenceSession[] = [];
   try {
     for (const model of models) {
-      sessions.push(await createSession(model, { ep: options.ep ?? 'cpu', threads: options.threads ?? 0, ...(options.device !== undefined ? { device: options.device } : {}) }));
+      sessions.push(
+        await createSession(model, {
+          ep: options.ep ?? 'cpu',
+          threads: options.threads ?? 0,
+          spinning: options.spinning ?? false,
+          ...(options.device !== undefined ? { device: options.device } : {}),
+        }),
+      );
     }
     const feeds = { scale: new ort.Tensor('float32', Float32Array.from([1]), [1]) };
     for (const session of sessions) for (let i = 0; i < (options.warmup ?? 5); i++) await session.run(feeds);
     const repeats = options.repeats ?? 30;
     const minMs = 1000 * (options.minSeconds ?? 1);
     const times = sessions.map((): number[] => []);
+    const cpuTimes = sessions.map((): number[] => []);
     const started = performance.now();
     for (let round = 0; round < 20 * repeats && (round < repeats || performance.now() - started < minMs); round++) {
       for (let k = 0; k < sessions.length; k++) {
+        const cpuStart = cpuNow();
         const start = performance.now();
         await sessions[k]!.run(feeds);
         times[k]!.push(performance.now() - start);
+        cpuTimes[k]!.push(cpuNow() - cpuStart);
       }
     }
-    return times.map(summarize);
+    return times.map((t, k) => summarize(t, cpuTimes[k]!));
   } finally {
     for (const session of sessions) await session.release();
   }

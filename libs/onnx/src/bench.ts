@@ -38,6 +38,11 @@ export interface LayerBenchResult {
   readonly per_layer_ms: number;
   readonly chain_ms: number;
   readonly baseline_ms: number;
+  /**
+   * CPU provider only: (chain − baseline) / K in process CPU time (medians, every thread), the work
+   * a layer costs, which repeats on a loaded machine where wall time does not.
+   */
+  readonly per_layer_cpu_ms?: number;
   /** Timed runs of the chain (and of the baseline, interleaved). */
   readonly runs: number;
   /** Bytes a layer must move at least: read x once, write y once. */
@@ -88,6 +93,7 @@ export async function benchLayer(layer: LayerBenchCase, options: LayerBenchOptio
     per_layer_ms: Math.max(0, (timed!.ms - base!.ms) / chain),
     chain_ms: timed!.ms,
     baseline_ms: base!.ms,
+    ...((options.ep ?? 'cpu') === 'cpu' ? { per_layer_cpu_ms: Math.max(0, (timed!.cpuMs - base!.cpuMs) / chain) } : {}),
     runs: timed!.runs,
     floor_bytes: 2 * elements * BENCH_BYTES[dtype],
   };

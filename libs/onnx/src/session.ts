@@ -18,6 +18,12 @@ export interface SessionOptions {
   /** Intra-op threads for the CPU provider; 0 (default) means every available core. */
   readonly threads?: number;
   readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Whether idle intra-op threads spin (ORT's default, true). Spinning saves wake-ups on a quiet
+   * machine, but under other load a spinning thread waits on a descheduled sibling and a timing
+   * varies 2-4x; benchmarks turn it off.
+   */
+  readonly spinning?: boolean;
 }
 
 export class ExecutionProviderError extends Error {
@@ -37,6 +43,7 @@ export async function createSession(model: Uint8Array, options: SessionOptions =
   };
   // ORT's own default picked one thread on the 2-core machines here (2.5x slower training steps).
   sessionOptions.intraOpNumThreads = options.threads || availableParallelism();
+  if (options.spinning === false) sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
   try {
     return await ort.InferenceSession.create(model, sessionOptions);
   } catch (error) {

@@ -54,7 +54,7 @@ const BENCH_FLAGS = defineFlags({
   dtype: { type: 'list', env: false, values: ['float32', 'float16'], default: ['float32'], description: 'element types' },
   chain: { type: 'int', env: false, min: 1, default: 8, description: 'layers chained per timed run' },
   repeats: { type: 'int', env: false, min: 1, default: 30, description: 'timed runs' },
-  'min-seconds': { type: 'number', env: false, min: 0, default: 1, description: 'time each figure at least this long' },
+  'min-seconds': { type: 'number', env: false, min: 0, default: 2, description: 'time each figure at least this long' },
   threads: { type: 'int', min: 0, default: 0, description: 'CPU threads (0: ONNX Runtime decides)' },
   networks: { type: 'list', env: false, default: [...ARCHITECTURES], description: 'whole networks timed (none: skip them)' },
   batch: { type: 'int', env: false, min: 1, default: 8, description: 'batch of the network timings' },
