@@ -75,6 +75,7 @@ describe('timing', () => {
     for (const t of timings) {
       assert.equal(t.runs, 7);
       assert.ok(t.minMs > 0 && t.minMs <= t.ms && t.ms <= t.medianMs);
+      assert.ok(t.cpuMs >= 0 && Number.isFinite(t.cpuMs));
     }
   });
 });
@@ -87,6 +88,7 @@ describe('layer and network bench', () => {
     assert.equal(row.floor_bytes, 2 * 2 * 8 * 4 * 4 * 4);
     assert.ok(Number.isFinite(row.per_layer_ms) && row.per_layer_ms >= 0);
     assert.ok(row.chain_ms > 0 && row.baseline_ms > 0);
+    assert.ok(typeof row.per_layer_cpu_ms === 'number' && row.per_layer_cpu_ms >= 0, 'the CPU provider reports CPU time too');
   });
 
   it('bandwidth is a finite positive number or a MeasurementError, never Infinity', async () => {
