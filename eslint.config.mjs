@@ -36,7 +36,7 @@ const depConstraints = [
 
 export default defineConfig(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'libs/contracts/src/gen/**', 'tmp/**', 'runs/**', '.nx/**', '.gpu*/**', 'test/lint/fixtures/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'libs/contracts/src/gen/**', 'tmp/**', 'runs/**', '.nx/**', '.gpu*/**'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
