@@ -62,6 +62,31 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
     assert.equal(layer.intervals.resnet_v2!.n, 2);
   });
 
+  it('gives contenders extra seeds under --adaptive-seeds, on the same seed sequence, the same way twice', () => {
+    const runAdaptive = (name: string) => {
+      const r = cli('search', '--dir', join(root, name), ...TINY_FLAGS, '--replicas', '2', '--seed', '11', '--candidates', '8', '--adaptive-seeds', '3', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      return storedHistory(join(root, name, 'search.sqlite')).filter((c) => c.fitness);
+    };
+    const first = runAdaptive('adaptive-a');
+    const counts = first.map((c) => c.fitness!.scores[0]!.seedAccuracies.length);
+    assert.ok(
+      counts.every((k) => k >= 1 && k <= 3),
+      counts.join(','),
+    );
+    assert.ok(
+      counts.some((k) => k > 1),
+      `the first evaluated candidate leads, so it gains seeds: ${counts.join(',')}`,
+    );
+    const longest = first.map((c) => c.fitness!.scores[0]!.seeds).reduce((a, b) => (b.length > a.length ? b : a));
+    for (const c of first) assert.deepEqual(c.fitness!.scores[0]!.seeds, longest.slice(0, c.fitness!.scores[0]!.seeds.length), 'seeds continue one sequence');
+    const again = runAdaptive('adaptive-b');
+    assert.deepEqual(
+      again.map((c) => [c.id, c.fitness!.scores[0]!.seedAccuracies]),
+      first.map((c) => [c.id, c.fitness!.scores[0]!.seedAccuracies]),
+    );
+  });
+
   it('reranks the best layer against one baseline on two seeds, paired by seed, with a held-out architecture', () => {
     const r = cli('rerank', SEARCH, '--top', '1', '--baselines', 'bn-relu', '--seeds', '2', '--steps', '8', '--replicas', '2', '--architectures', 'resnet_v2,mobilenet_v2');
     assert.equal(r.code, 0, r.stderr);

@@ -87,6 +87,18 @@ export function score(c: CandidateView, architecture: string): string {
   return half === null ? pct(c.scores[architecture]) : `${pct(c.scores[architecture])} ± ${(100 * half).toFixed(1)}`;
 }
 
+/**
+ * The mean over architectures, "± 1.2" where every architecture has several seeds: the interval of
+ * seed j's mean over architectures (as `evonorm top` and src/search/statistics.ts compute it).
+ */
+export function meanScore(c: CandidateView): string {
+  const perArch = Object.values(c.seedScores);
+  const k = Math.min(...perArch.map((s) => s.length));
+  const complete = perArch.length > 0 && perArch.length === Object.keys(c.scores).length && k >= 2;
+  const half = complete ? ci95(Array.from({ length: k }, (_, j) => perArch.reduce((t, s) => t + s[j]!, 0) / perArch.length)) : null;
+  return half === null ? pct(c.mean) : `${pct(c.mean)} ± ${(100 * half).toFixed(1)}`;
+}
+
 /** Most seeds any evaluated candidate was trained with (1 when none has several). */
 export function maxSeeds(data: ReportData): number {
   return Math.max(1, ...data.candidates.flatMap((c) => Object.values(c.seedScores).map((s) => s.length)));

@@ -1,7 +1,7 @@
 /** The page's text sections: the answer box, the funnel, the top-N table, the lineage, replicas, plan. */
 import katex from 'katex';
 import type { CandidateView, ReportData } from '../src/report/model.js';
-import { bnRelu, funnel, lineage, maxSeeds, missingBaseline, pct, ranked, score, signedPts } from './analysis.js';
+import { bnRelu, funnel, lineage, maxSeeds, meanScore, missingBaseline, pct, ranked, score, signedPts } from './analysis.js';
 import { graphSvg } from './graph-svg.js';
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
@@ -128,7 +128,7 @@ export function topTable(data: ReportData, n = 10): HTMLElement {
       h('td', {}, name(c)),
       h('td', {}, formula(c)),
       ...archs.map((a) => h('td', { class: 'num' }, score(c, a))),
-      h('td', { class: 'num' }, pct(c.mean)),
+      h('td', { class: 'num' }, meanScore(c)),
       h('td', { class: 'num' }, base ? signedPts(c.mean! - base.mean!) : '—'),
       h('td', {}, c.parentId || '(initial)'),
       h('td', {}, graphSvg(c.nodes)),
