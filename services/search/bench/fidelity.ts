@@ -14,6 +14,7 @@
  * - "reference": BN-ReLU's accuracy in this same run, short and long, and the run's wall seconds.
  * --layers 0 --zoo bn-relu,gn-relu --seeds 2 --steps 20 --dataset synthetic shrinks it to a quick check.
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { mkdtempSync } from 'node:fs';
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
   });
   const pool = new TrainingPool(trainingTargets(replicas.addresses), { perReplica: 1 });
   const signal = new AbortController().signal;
+  setMaxListeners(0, signal); // one listener per training in flight
   const train = async (graph: LayerGraph, architecture: string, steps: number, j: number): Promise<number> => {
     const r = await pool.train(
       { graph: graphToProto(graph), seed: evaluationSeed(plan.seed, j), engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) },

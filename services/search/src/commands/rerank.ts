@@ -6,6 +6,7 @@
  * on the dataset's test split, which the search never saw. For each layer and architecture: mean ±
  * 95% CI, and the difference to BN-ReLU paired by seed. Results go to <dir>/rerank.json.
  */
+import { setMaxListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -106,6 +107,7 @@ export async function runRerank(inputs: RerankInputs, place: TrainingPlace, quie
       });
   const pool = new TrainingPool(trainingTargets(flags.training ?? local!.addresses), { perReplica: 1, credentials: channelCredentials(local ? {} : clientTlsOf(flags)) });
   const abort = new AbortController();
+  setMaxListeners(0, abort.signal); // one listener per training in flight
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
   try {

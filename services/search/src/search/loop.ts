@@ -11,6 +11,7 @@
  * trainings interleave. Functional duplicates are decided at proposal time against every earlier
  * candidate and reuse its outcome (AutoML-Zero's functional-equivalence cache).
  */
+import { setMaxListeners } from 'node:events';
 import type { Candidate, Fitness } from '@evonorm/contracts';
 import type { SearchBackend } from './backend.js';
 import type { SearchEvent, SearchStats, StopReason } from './events.js';
@@ -75,6 +76,8 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   const stats = newStats(Date.now());
   options.onStats?.(stats);
   const work = new AbortController();
+  // Every training in flight listens to it: concurrency × architectures × seeds of them.
+  setMaxListeners(0, work.signal);
   const stopWork = (): void => work.abort();
   interrupt.addEventListener('abort', stopWork, { once: true });
   const byHash = new Map<string, Promise<Candidate>>();
