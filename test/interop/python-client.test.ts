@@ -35,10 +35,22 @@ interface Seen {
 /** protoc with the gRPC Python plugin: message and service stubs for proto/ and grpc.health.v1. */
 function generateStubs(out: string): void {
   const health = join(ROOT, 'node_modules', 'grpc-health-check', 'proto');
-  const protos = readdirSync(join(ROOT, 'proto', 'evonorm', 'v1')).filter((f) => f.endsWith('.proto')).map((f) => join(ROOT, 'proto', 'evonorm', 'v1', f));
+  const protos = readdirSync(join(ROOT, 'proto', 'evonorm', 'v1'))
+    .filter((f) => f.endsWith('.proto'))
+    .map((f) => join(ROOT, 'proto', 'evonorm', 'v1', f));
   const r = spawnSync(
     'protoc',
-    ['-I', join(ROOT, 'proto'), '-I', health, `--python_out=${out}`, `--grpc_python_out=${out}`, '--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin', ...protos, join(health, 'health', 'v1', 'health.proto')],
+    [
+      '-I',
+      join(ROOT, 'proto'),
+      '-I',
+      health,
+      `--python_out=${out}`,
+      `--grpc_python_out=${out}`,
+      '--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin',
+      ...protos,
+      join(health, 'health', 'v1', 'health.proto'),
+    ],
     { encoding: 'utf8' },
   );
   if (r.error || r.status !== 0) {

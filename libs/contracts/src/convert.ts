@@ -44,9 +44,7 @@ const INDEX_SET_TO_IR: Partial<Record<IndexSet, IrIndexSet>> = {
 };
 
 const OP_FROM_IR = new Map<OpName, Op>(Object.entries(OP_TO_IR).map(([k, v]) => [v, Number(k) as Op]));
-const INDEX_SET_FROM_IR = new Map<IrIndexSet, IndexSet>(
-  Object.entries(INDEX_SET_TO_IR).map(([k, v]) => [v, Number(k) as IndexSet]),
-);
+const INDEX_SET_FROM_IR = new Map<IrIndexSet, IndexSet>(Object.entries(INDEX_SET_TO_IR).map(([k, v]) => [v, Number(k) as IndexSet]));
 
 export function opFromIr(op: OpName): Op {
   return OP_FROM_IR.get(op)!;
@@ -63,13 +61,11 @@ export function indexSetToIr(set: IndexSet): IrIndexSet | undefined {
 /** The wire form of a (valid or not) IR graph. */
 export function graphToProto(graph: IrGraph): LayerGraph {
   return {
-    nodes: graph.nodes.map(
-      (node): Node => ({
-        op: opFromIr(node.op),
-        inputs: [...node.inputs],
-        indexSet: node.axes ? INDEX_SET_FROM_IR.get(node.axes)! : IndexSet.INDEX_SET_UNSPECIFIED,
-      }),
-    ),
+    nodes: graph.nodes.map((node): Node => ({
+      op: opFromIr(node.op),
+      inputs: [...node.inputs],
+      indexSet: node.axes ? INDEX_SET_FROM_IR.get(node.axes)! : IndexSet.INDEX_SET_UNSPECIFIED,
+    })),
   };
 }
 

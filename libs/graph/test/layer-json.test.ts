@@ -17,7 +17,12 @@ describe('layer JSON', () => {
   });
 
   it('keeps op names, inputs and axes only, with axes on aggregates alone', () => {
-    const graph = { nodes: [{ op: 'std', inputs: [0], axes: 'wh', extra: 1 }, { op: 'div', inputs: [0, 4], axes: undefined }] } as unknown as LayerGraph;
+    const graph = {
+      nodes: [
+        { op: 'std', inputs: [0], axes: 'wh', extra: 1 },
+        { op: 'div', inputs: [0, 4], axes: undefined },
+      ],
+    } as unknown as LayerGraph;
     assert.equal(JSON.stringify(layerJson(graph)), '{"nodes":[{"op":"std","inputs":[0],"axes":"wh"},{"op":"div","inputs":[0,4]}]}');
   });
 });

@@ -8,8 +8,14 @@ describe('Rng', () => {
     const b = Rng.fromSeed(42);
     const c = Rng.fromSeed(43);
     const seqA = Array.from({ length: 100 }, () => a.nextUint32());
-    assert.deepEqual(Array.from({ length: 100 }, () => b.nextUint32()), seqA);
-    assert.notDeepEqual(Array.from({ length: 100 }, () => c.nextUint32()), seqA);
+    assert.deepEqual(
+      Array.from({ length: 100 }, () => b.nextUint32()),
+      seqA,
+    );
+    assert.notDeepEqual(
+      Array.from({ length: 100 }, () => c.nextUint32()),
+      seqA,
+    );
   });
 
   it('separates seeds that differ only above 32 bits', () => {
@@ -57,7 +63,10 @@ describe('Rng', () => {
     const saved = rng.state();
     const expected = Array.from({ length: 50 }, () => rng.nextUint32());
     const resumed = Rng.fromState([...saved]);
-    assert.deepEqual(Array.from({ length: 50 }, () => resumed.nextUint32()), expected);
+    assert.deepEqual(
+      Array.from({ length: 50 }, () => resumed.nextUint32()),
+      expected,
+    );
   });
 
   it('rejects bad seeds and states', () => {
@@ -106,7 +115,10 @@ describe('Rng', () => {
   it('samples distinct indices', () => {
     const rng = Rng.fromSeed(5);
     const s = rng.sample(20, 20);
-    assert.deepEqual([...s].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      [...s].sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.throws(() => rng.sample(3, 4));
   });
 });

@@ -130,9 +130,9 @@ export class SearchStore {
 
   /** History after sequence `after`, oldest first; `next` is the last sequence returned when more remain. */
   page(after: number, size: number, evaluatedOnly: boolean): { candidates: Candidate[]; next: number | undefined } {
-    const rows = this.db
-      .prepare(`SELECT sequence, message FROM candidates WHERE sequence > ? ${evaluatedOnly ? 'AND evaluated = 1' : ''} ORDER BY sequence LIMIT ?`)
-      .all(after, size + 1) as Array<Row & { sequence: number }>;
+    const rows = this.db.prepare(`SELECT sequence, message FROM candidates WHERE sequence > ? ${evaluatedOnly ? 'AND evaluated = 1' : ''} ORDER BY sequence LIMIT ?`).all(after, size + 1) as Array<
+      Row & { sequence: number }
+    >;
     const more = rows.length > size;
     const shown = rows.slice(0, size);
     return { candidates: shown.map((r) => decode(r)!), next: more ? shown.at(-1)!.sequence : undefined };
@@ -148,12 +148,15 @@ export class SearchStore {
   }
 
   statistics(): StoreStatistics {
-    const counts = this.db
-      .prepare('SELECT COUNT(*) AS candidates, COALESCE(SUM(evaluated), 0) AS evaluated, COUNT(duplicate_of) AS duplicates FROM candidates')
-      .get() as { candidates: number; evaluated: number; duplicates: number };
-    const reasons = this.db
-      .prepare('SELECT rejection_reason AS reason, COUNT(*) AS n FROM candidates WHERE evaluated = 0 AND rejection_reason IS NOT NULL GROUP BY rejection_reason')
-      .all() as Array<{ reason: number; n: number }>;
+    const counts = this.db.prepare('SELECT COUNT(*) AS candidates, COALESCE(SUM(evaluated), 0) AS evaluated, COUNT(duplicate_of) AS duplicates FROM candidates').get() as {
+      candidates: number;
+      evaluated: number;
+      duplicates: number;
+    };
+    const reasons = this.db.prepare('SELECT rejection_reason AS reason, COUNT(*) AS n FROM candidates WHERE evaluated = 0 AND rejection_reason IS NOT NULL GROUP BY rejection_reason').all() as Array<{
+      reason: number;
+      n: number;
+    }>;
     const rejectionsByReason: Record<string, number> = {};
     for (const r of reasons) rejectionsByReason[RejectionReason[r.reason] ?? String(r.reason)] = r.n;
     return { candidates: counts.candidates, evaluated: counts.evaluated, rejectionsByReason, duplicateHits: counts.duplicates };

@@ -16,9 +16,15 @@ describe('SearchStore', () => {
   it('keeps the population in age order, evicting the oldest, and every candidate in the history', () => {
     const store = SearchStore.open(':memory:');
     const outcomes = ['a', 'b', 'c', 'd'].map((id, i) => store.report(evaluated(id, 0.1 * (i + 1)), 3));
-    assert.deepEqual(outcomes.map((o) => o.sequence), [1, 2, 3, 4]);
+    assert.deepEqual(
+      outcomes.map((o) => o.sequence),
+      [1, 2, 3, 4],
+    );
     assert.equal(outcomes[3]!.evictedId, 'a');
-    assert.deepEqual(store.population().map((c) => c.id), ['b', 'c', 'd']);
+    assert.deepEqual(
+      store.population().map((c) => c.id),
+      ['b', 'c', 'd'],
+    );
     const r = store.report(rejected('r', RejectionReason.REJECTION_REASON_NON_FINITE), 3);
     assert.deepEqual(r, { sequence: 5, enteredPopulation: false, evictedId: '', alreadyReported: false });
     assert.deepEqual(store.report(evaluated('b', 0.9), 3), { sequence: 2, enteredPopulation: false, evictedId: '', alreadyReported: true });
@@ -39,7 +45,10 @@ describe('SearchStore', () => {
     assert.deepEqual([first.candidates.map((c) => c.id), first.next], [['a', 'r1'], 2]);
     const second = store.page(first.next!, 2, false);
     assert.deepEqual([second.candidates.map((c) => c.id), second.next], [['r2', 'b'], undefined]);
-    assert.deepEqual(store.page(0, 10, true).candidates.map((c) => c.id), ['a', 'b']);
+    assert.deepEqual(
+      store.page(0, 10, true).candidates.map((c) => c.id),
+      ['a', 'b'],
+    );
     assert.deepEqual(store.statistics(), { candidates: 4, evaluated: 2, rejectionsByReason: { REJECTION_REASON_UNSTABLE: 2 }, duplicateHits: 1 });
     store.setMeta('rng', '[1,2,3,4]');
     assert.equal(store.getMeta('rng'), '[1,2,3,4]');
@@ -54,7 +63,10 @@ describe('SearchStore', () => {
     store.setMeta('config', '{"population":5}');
     store.close();
     const again = SearchStore.open(path);
-    assert.deepEqual(again.population().map((c) => c.id), ['a', 'b']);
+    assert.deepEqual(
+      again.population().map((c) => c.id),
+      ['a', 'b'],
+    );
     assert.equal(again.report(evaluated('c', 0.5), 5).sequence, 3);
     assert.equal(again.getMeta('config'), '{"population":5}');
     again.close();
@@ -73,7 +85,10 @@ describe('SearchStore', () => {
     assert.equal(again.config()!.seed, 18446744073709551615n);
     assert.equal(again.get('late')!.createdUnixMs, 2n ** 63n - 1n);
     assert.equal(again.get('early')!.createdUnixMs, -(2n ** 63n));
-    assert.deepEqual(again.population().map((c) => c.sequence), [1n, 2n]);
+    assert.deepEqual(
+      again.population().map((c) => c.sequence),
+      [1n, 2n],
+    );
     again.close();
   });
 

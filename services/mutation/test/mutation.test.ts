@@ -4,18 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { credentials, status } from '@grpc/grpc-js';
 import { Rng, zooLayer } from '@evonorm/graph';
-import {
-  IndexSet,
-  MutateRequest,
-  MutationServiceClient,
-  Op,
-  RandomGraphRequest,
-  RandomGraphResponse,
-  SearchSpace,
-  graphFromProto,
-  graphToProto,
-  type LayerGraph,
-} from '@evonorm/contracts';
+import { IndexSet, MutateRequest, MutationServiceClient, Op, RandomGraphRequest, RandomGraphResponse, SearchSpace, graphFromProto, graphToProto, type LayerGraph } from '@evonorm/contracts';
 import { callRaw, callUnary, healthStatus, reflectionServices, spawnService, type SpawnedService } from '@evonorm/rpc';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
@@ -71,13 +60,43 @@ describe('mutation service (separate process, generated client)', () => {
   const BAD: Array<{ name: string; method: string; request: unknown; code: status; says: RegExp }> = [
     { name: 'missing parent', method: 'mutate', request: { seed: 1n }, code: status.INVALID_ARGUMENT, says: /^parent: a layer graph is required/ },
     { name: 'empty graph', method: 'mutate', request: { parent: { nodes: [] }, seed: 1n }, code: status.INVALID_ARGUMENT, says: /parent: .*no intermediate nodes/ },
-    { name: 'cycle', method: 'mutate', request: { parent: { nodes: [node(Op.OP_ADD, [0, 5]), node(Op.OP_NEG, [4])] }, seed: 1n }, code: status.INVALID_ARGUMENT, says: /parent\.nodes\[0\]\.inputs\[1\]: node 4 .*cycle/ },
+    {
+      name: 'cycle',
+      method: 'mutate',
+      request: { parent: { nodes: [node(Op.OP_ADD, [0, 5]), node(Op.OP_NEG, [4])] }, seed: 1n },
+      code: status.INVALID_ARGUMENT,
+      says: /parent\.nodes\[0\]\.inputs\[1\]: node 4 .*cycle/,
+    },
     { name: 'unknown op', method: 'canonicalize', request: { graph: { nodes: [node(99 as Op, [0])] } }, code: status.INVALID_ARGUMENT, says: /graph\.nodes\[0\]\.op: .*unknown op "UNRECOGNIZED"/ },
-    { name: 'out-of-range input', method: 'renderFormula', request: { graph: { nodes: [node(Op.OP_NEG, [50])] } }, code: status.INVALID_ARGUMENT, says: /graph\.nodes\[0\]\.inputs\[0\]: .*input 0 is 50/ },
-    { name: 'aggregate without index set', method: 'canonicalize', request: { graph: { nodes: [node(Op.OP_STD, [0])] } }, code: status.INVALID_ARGUMENT, says: /graph\.nodes\[0\]\.axes: .*without an index set/ },
-    { name: 'batch aggregate in a batch-independent search', method: 'mutate', request: { parent: BN, seed: 1n, space: space({ batchIndependent: true }) }, code: status.INVALID_ARGUMENT, says: /parent\.nodes\[0\]\.axes: .*aggregates over the batch/ },
+    {
+      name: 'out-of-range input',
+      method: 'renderFormula',
+      request: { graph: { nodes: [node(Op.OP_NEG, [50])] } },
+      code: status.INVALID_ARGUMENT,
+      says: /graph\.nodes\[0\]\.inputs\[0\]: .*input 0 is 50/,
+    },
+    {
+      name: 'aggregate without index set',
+      method: 'canonicalize',
+      request: { graph: { nodes: [node(Op.OP_STD, [0])] } },
+      code: status.INVALID_ARGUMENT,
+      says: /graph\.nodes\[0\]\.axes: .*without an index set/,
+    },
+    {
+      name: 'batch aggregate in a batch-independent search',
+      method: 'mutate',
+      request: { parent: BN, seed: 1n, space: space({ batchIndependent: true }) },
+      code: status.INVALID_ARGUMENT,
+      says: /parent\.nodes\[0\]\.axes: .*aggregates over the batch/,
+    },
     { name: 'too many nodes', method: 'randomGraph', request: { seed: 1n, space: space({ maxNodes: 11 }) }, code: status.INVALID_ARGUMENT, says: /^space\.max_nodes: at most 10/ },
-    { name: 'min above max', method: 'randomGraph', request: { seed: 1n, space: space({ minNodes: 5, maxNodes: 3 }) }, code: status.INVALID_ARGUMENT, says: /^space\.min_nodes: must not exceed max_nodes/ },
+    {
+      name: 'min above max',
+      method: 'randomGraph',
+      request: { seed: 1n, space: space({ minNodes: 5, maxNodes: 3 }) },
+      code: status.INVALID_ARGUMENT,
+      says: /^space\.min_nodes: must not exceed max_nodes/,
+    },
   ];
   for (const bad of BAD) {
     it(`answers bad input with ${status[bad.code]}: ${bad.name}`, async () => {

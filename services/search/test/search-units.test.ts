@@ -4,7 +4,12 @@ import { Candidate, RejectionReason } from '@evonorm/contracts';
 import { DEFAULT_PLAN, PlanError, candidateId, candidateIndex, candidateTable, newStats, paretoFront, parseScale, planFrom, renderView, scaleFor, seedFor, topCandidates } from '../src/index.js';
 
 const evaluated = (id: string, scores: Record<string, number>, duplicateOf = ''): Candidate =>
-  Candidate.fromPartial({ id, duplicateOf, formula: { text: `f(${id})`, latex: '' }, fitness: { scores: Object.entries(scores).map(([architecture, accuracy]) => ({ architecture, accuracy })), meanAccuracy: 0 } });
+  Candidate.fromPartial({
+    id,
+    duplicateOf,
+    formula: { text: `f(${id})`, latex: '' },
+    fitness: { scores: Object.entries(scores).map(([architecture, accuracy]) => ({ architecture, accuracy })), meanAccuracy: 0 },
+  });
 
 describe('search seeds', () => {
   it('are deterministic, distinct across candidates and purposes, and valid Rng seeds', () => {
@@ -66,7 +71,12 @@ describe('search plans', () => {
       [{ 'init-zoo': 'yes' }, /--init-zoo must be true or false/],
       [{ dataset: 'imagenet' }, /--dataset must be one of fashion_mnist, cifar10, synthetic/],
     ];
-    for (const [flags, says] of bad) assert.throws(() => planFrom(flags), (e: Error) => e instanceof PlanError && says.test(e.message), JSON.stringify(flags));
+    for (const [flags, says] of bad)
+      assert.throws(
+        () => planFrom(flags),
+        (e: Error) => e instanceof PlanError && says.test(e.message),
+        JSON.stringify(flags),
+      );
   });
 });
 
@@ -80,8 +90,14 @@ describe('rankings and the live view', () => {
   ];
 
   it('ranks by mean accuracy, collapses duplicates, and finds the Pareto front', () => {
-    assert.deepEqual(topCandidates(history, 2).map((c) => c.id), ['c000000', 'c000001']);
-    assert.deepEqual(paretoFront(history).map((c) => c.id), ['c000000', 'c000001']);
+    assert.deepEqual(
+      topCandidates(history, 2).map((c) => c.id),
+      ['c000000', 'c000001'],
+    );
+    assert.deepEqual(
+      paretoFront(history).map((c) => c.id),
+      ['c000000', 'c000001'],
+    );
     const table = candidateTable(topCandidates(history, 3)).split('\n');
     assert.match(table[0]!, /^rank\s+id\s+mean\s+resnet_v2\s+mobilenet_v2\s+formula$/);
     assert.match(table[1]!, /^1\s+c000000\s+65\.0%\s+60\.0%\s+70\.0%\s+f\(c000000\)$/);
@@ -91,7 +107,15 @@ describe('rankings and the live view', () => {
     const stats = newStats(Date.now() - 30_000);
     Object.assign(stats, { reported: 5, reportedThisRun: 5, evaluated: 4, duplicates: 1, rejectionsByReason: { unstable: 1 } });
     stats.best = { id: 'c000000', meanAccuracy: 0.65, formula: 'f(c000000)', scores: { resnet_v2: 0.6 } };
-    const lines = renderView({ ...DEFAULT_PLAN, candidates: 10, minutes: 0 }, stats, [{ target: 'a', active: 1, up: true, failures: 0 }, { target: 'b', active: 0, up: false, failures: 2 }], 'c000004 rejected');
+    const lines = renderView(
+      { ...DEFAULT_PLAN, candidates: 10, minutes: 0 },
+      stats,
+      [
+        { target: 'a', active: 1, up: true, failures: 0 },
+        { target: 'b', active: 0, up: false, failures: 2 },
+      ],
+      'c000004 rejected',
+    );
     assert.match(lines[0]!, /^\[█{15}░{15}\] 50\.0%/);
     assert.match(lines[1]!, /candidates 5 \(4 evaluated, 1 duplicates reused\)\s+10\.0\/min/);
     assert.match(lines[2]!, /best c000000\s+mean 65\.0%\s+resnet_v2 60\.0%/);

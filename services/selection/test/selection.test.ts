@@ -17,7 +17,12 @@ const evaluated = (id: string, accuracies: [number, number], hash = hex(Number(i
     id,
     graph: GRAPH,
     hashes: { structural: hash, functional: hash },
-    fitness: { scores: [{ architecture: 'resnet_v2', accuracy: accuracies[0] }, { architecture: 'mobilenet_v2', accuracy: accuracies[1] }] },
+    fitness: {
+      scores: [
+        { architecture: 'resnet_v2', accuracy: accuracies[0] },
+        { architecture: 'mobilenet_v2', accuracy: accuracies[1] },
+      ],
+    },
   });
 
 describe('selection service (separate process, generated client)', () => {
@@ -42,13 +47,25 @@ describe('selection service (separate process, generated client)', () => {
   });
 
   it('keeps the population, ages out the oldest, and picks the best of a tournament', async () => {
-    const accs: Array<[number, number]> = [[0.5, 0.5], [0.9, 0.8], [0.6, 0.7], [0.7, 0.2], [0.3, 0.95]];
+    const accs: Array<[number, number]> = [
+      [0.5, 0.5],
+      [0.9, 0.8],
+      [0.6, 0.7],
+      [0.7, 0.2],
+      [0.3, 0.95],
+    ];
     const outcomes = [];
     for (let i = 0; i < accs.length; i++) outcomes.push((await report(evaluated(`c${i}`, accs[i]!))).response!);
-    assert.deepEqual(outcomes.map((o) => o.sequence), [1n, 2n, 3n, 4n, 5n]);
+    assert.deepEqual(
+      outcomes.map((o) => o.sequence),
+      [1n, 2n, 3n, 4n, 5n],
+    );
     assert.equal(outcomes[4]!.evictedId, 'c0', 'the oldest member leaves when a fifth enters a population of 4');
     const population = await call<{ candidates: Candidate[] }>('listPopulation', { limit: 0 });
-    assert.deepEqual(population.response!.candidates.map((c) => c.id), ['c1', 'c2', 'c3', 'c4']);
+    assert.deepEqual(
+      population.response!.candidates.map((c) => c.id),
+      ['c1', 'c2', 'c3', 'c4'],
+    );
     // Tournament of the whole population (fraction 1), average criterion: c1 has the best mean.
     const parent = await call<{ parent: Candidate; tournament: string[] }>('sampleParent', { seed: 3n });
     assert.equal(parent.response!.parent.id, 'c1');
@@ -76,9 +93,15 @@ describe('selection service (separate process, generated client)', () => {
 
   it('pages through the history', async () => {
     const first = await call<{ candidates: Candidate[]; nextPageToken: string }>('listHistory', { pageSize: 4, pageToken: '', acceptedOnly: false });
-    assert.deepEqual(first.response!.candidates.map((c) => c.id), ['c0', 'c1', 'c2', 'c3']);
+    assert.deepEqual(
+      first.response!.candidates.map((c) => c.id),
+      ['c0', 'c1', 'c2', 'c3'],
+    );
     const second = await call<{ candidates: Candidate[]; nextPageToken: string }>('listHistory', { pageSize: 4, pageToken: first.response!.nextPageToken, acceptedOnly: false });
-    assert.deepEqual(second.response!.candidates.map((c) => c.id), ['c4', 'r1']);
+    assert.deepEqual(
+      second.response!.candidates.map((c) => c.id),
+      ['c4', 'r1'],
+    );
     assert.equal(second.response!.nextPageToken, '');
   });
 
@@ -88,23 +111,65 @@ describe('selection service (separate process, generated client)', () => {
       id: 'm1',
       graph: GRAPH,
       hashes: { structural: hex(77), functional: hex(77) },
-      fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.4, 0.5, 0.6], seeds }, { architecture: 'mobilenet_v2', accuracy: 0.3, seedAccuracies: [0.2, 0.3, 0.4], seeds }], meanAccuracy: 0.4 },
+      fitness: {
+        scores: [
+          { architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.4, 0.5, 0.6], seeds },
+          { architecture: 'mobilenet_v2', accuracy: 0.3, seedAccuracies: [0.2, 0.3, 0.4], seeds },
+        ],
+        meanAccuracy: 0.4,
+      },
     });
     assert.equal((await report(multi)).code, status.OK);
     const found = await call<{ found: boolean; candidate: Candidate }>('lookupFunctionalHash', { functionalHash: hex(77) });
-    assert.deepEqual(found.response!.candidate.fitness!.scores.map((s) => [s.seedAccuracies, s.seeds]), [[[0.4, 0.5, 0.6], seeds], [[0.2, 0.3, 0.4], seeds]]);
+    assert.deepEqual(
+      found.response!.candidate.fitness!.scores.map((s) => [s.seedAccuracies, s.seeds]),
+      [
+        [[0.4, 0.5, 0.6], seeds],
+        [[0.2, 0.3, 0.4], seeds],
+      ],
+    );
   });
 
   const BAD: Array<[string, string, unknown, RegExp]> = [
     ['missing candidate', 'reportCandidate', {}, /^candidate: a candidate is required/],
     ['empty id', 'reportCandidate', { candidate: Candidate.fromPartial({ graph: GRAPH, rejection: { reason: 1 } }) }, /^candidate\.id: must be 1-128 characters/],
-    ['malformed graph', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: { nodes: [{ op: 2, inputs: [9, 0], indexSet: 0 }] }, rejection: { reason: 1 } }) }, /candidate\.graph\.nodes\[0\]\.inputs\[0\]/],
+    [
+      'malformed graph',
+      'reportCandidate',
+      { candidate: Candidate.fromPartial({ id: 'x', graph: { nodes: [{ op: 2, inputs: [9, 0], indexSet: 0 }] }, rejection: { reason: 1 } }) },
+      /candidate\.graph\.nodes\[0\]\.inputs\[0\]/,
+    ],
     ['no outcome', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH }) }, /^candidate: needs an outcome/],
-    ['unknown architecture', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'vgg', accuracy: 0.5 }] } }) }, /^candidate\.fitness\.scores\[0\]\.architecture: "vgg" is not one of this search's architectures/],
-    ['accuracy out of range', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 7 }] } }) }, /^candidate\.fitness\.scores\[0\]\.accuracy: must be in \[0, 1\]/],
-    ['seed accuracy out of range', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.5, 1.5] }] } }) }, /^candidate\.fitness\.scores\[0\]\.seed_accuracies\[1\]: must be in \[0, 1\]/],
-    ['seeds not matching seed accuracies', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.4, 0.6], seeds: [1n] }] } }) }, /^candidate\.fitness\.scores\[0\]\.seeds: must name the seed of each/],
-    ['accuracy not the mean of its seeds', 'reportCandidate', { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.9, seedAccuracies: [0.4, 0.6], seeds: [1n, 2n] }] } }) }, /^candidate\.fitness\.scores\[0\]\.accuracy: must be the mean of seed_accuracies/],
+    [
+      'unknown architecture',
+      'reportCandidate',
+      { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'vgg', accuracy: 0.5 }] } }) },
+      /^candidate\.fitness\.scores\[0\]\.architecture: "vgg" is not one of this search's architectures/,
+    ],
+    [
+      'accuracy out of range',
+      'reportCandidate',
+      { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 7 }] } }) },
+      /^candidate\.fitness\.scores\[0\]\.accuracy: must be in \[0, 1\]/,
+    ],
+    [
+      'seed accuracy out of range',
+      'reportCandidate',
+      { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.5, 1.5] }] } }) },
+      /^candidate\.fitness\.scores\[0\]\.seed_accuracies\[1\]: must be in \[0, 1\]/,
+    ],
+    [
+      'seeds not matching seed accuracies',
+      'reportCandidate',
+      { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.4, 0.6], seeds: [1n] }] } }) },
+      /^candidate\.fitness\.scores\[0\]\.seeds: must name the seed of each/,
+    ],
+    [
+      'accuracy not the mean of its seeds',
+      'reportCandidate',
+      { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.9, seedAccuracies: [0.4, 0.6], seeds: [1n, 2n] }] } }) },
+      /^candidate\.fitness\.scores\[0\]\.accuracy: must be the mean of seed_accuracies/,
+    ],
     ['bad functional hash', 'lookupFunctionalHash', { functionalHash: 'xyz' }, /^functional_hash: must be 16 lowercase hex/],
     ['oversized page', 'listHistory', { pageSize: 5000, pageToken: '', acceptedOnly: false }, /^page_size: at most 1000/],
     ['bad page token', 'listHistory', { pageSize: 10, pageToken: 'abc', acceptedOnly: false }, /^page_token: use the next_page_token/],
@@ -169,7 +234,10 @@ describe('selection service with a database', () => {
     const second = await spawnService(MAIN, args);
     client = new SelectionServiceClient(second.address, credentials.createInsecure());
     const population = await callUnary<unknown, { candidates: Candidate[] }>(client, 'listPopulation', { limit: 0 });
-    assert.deepEqual(population.response!.candidates.map((c) => c.id), ['p2', 'p3', 'p4']);
+    assert.deepEqual(
+      population.response!.candidates.map((c) => c.id),
+      ['p2', 'p3', 'p4'],
+    );
     const next = await callUnary<unknown, { sequence: bigint; evictedId: string }>(client, 'reportCandidate', { candidate: evaluated('p5', [0.9, 0.9]) });
     assert.deepEqual([next.response!.sequence, next.response!.evictedId], [6n, 'p2']);
     const again = await callUnary<unknown, { alreadyReported: boolean }>(client, 'reportCandidate', { candidate: evaluated('p1', [0.1, 0.5]) });

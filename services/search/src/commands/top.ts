@@ -27,17 +27,44 @@ export async function topCommand(argv: string[]): Promise<void> {
   if (!dir || positionals.length > 1) throw new FlagError(`give one search folder\n${TOP_USAGE}`);
   const { n } = values;
   const { record, history } = await readHistory(dir, channelCredentials(clientTlsOf(values)));
-  const shown = values.pareto ? paretoFront(history).sort((a, b) => meanAccuracy(b) - meanAccuracy(a)).slice(0, n) : topCandidates(history, n);
+  const shown = values.pareto
+    ? paretoFront(history)
+        .sort((a, b) => meanAccuracy(b) - meanAccuracy(a))
+        .slice(0, n)
+    : topCandidates(history, n);
   const rejections: Record<string, number> = {};
   for (const c of history) if (c.rejection && !c.duplicateOf) rejections[reasonName(c.rejection.reason)] = (rejections[reasonName(c.rejection.reason)] ?? 0) + 1;
   const stats = { candidates: history.length, evaluated: history.filter((c) => c.fitness).length, duplicates: history.filter((c) => c.duplicateOf).length, rejections };
   if (values.json) {
     // Graphs as layer JSON: what `--layer file.json` reads back.
-    console.log(toJson({ dir, plan: record.plan, ...stats, layers: shown.map((c) => ({ id: c.id, parentId: c.parentId, meanAccuracy: meanAccuracy(c), interval: meanInterval(c), scores: c.fitness!.scores, intervals: architectureIntervals(c), formula: c.formula?.text ?? '', latex: c.formula?.latex ?? '', graph: layerJsonFromProto(c.graph) })) }));
+    console.log(
+      toJson({
+        dir,
+        plan: record.plan,
+        ...stats,
+        layers: shown.map((c) => ({
+          id: c.id,
+          parentId: c.parentId,
+          meanAccuracy: meanAccuracy(c),
+          interval: meanInterval(c),
+          scores: c.fitness!.scores,
+          intervals: architectureIntervals(c),
+          formula: c.formula?.text ?? '',
+          latex: c.formula?.latex ?? '',
+          graph: layerJsonFromProto(c.graph),
+        })),
+      }),
+    );
     return;
   }
   console.log(`${dir}: ${record.plan.strategy} search, seed ${record.plan.seed}, ${stats.candidates} candidates, ${stats.evaluated} evaluated, ${stats.duplicates} duplicates reused`);
-  console.log(`rejections: ${Object.entries(rejections).map(([r, k]) => `${r} ${k}`).join(' · ') || '—'}\n`);
+  console.log(
+    `rejections: ${
+      Object.entries(rejections)
+        .map(([r, k]) => `${r} ${k}`)
+        .join(' · ') || '—'
+    }\n`,
+  );
   console.log(values.pareto ? 'Pareto front:' : `top ${n}:`);
   console.log(candidateTable(shown));
 }
