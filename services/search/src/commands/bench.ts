@@ -101,6 +101,9 @@ export async function runBench(config: BenchConfig, emit: (row: Row | Record<str
   const layers: Array<{ name: string; graph?: NamedLayer['graph'] }> = config.layers.map((l) => (l === 'relu' ? { name: 'relu' } : resolveLayer(l)));
   if (config.from !== undefined) layers.push(...(await bestLayers(config.from, config.top, channelCredentials(config.tls))));
   const rows: Row[] = [];
+  // Untimed: the first timings of a process run slow (JIT, first allocations); the first figure,
+  // the bandwidth, was the one row of three back-to-back runs that still disagreed.
+  if (config.shapes.length > 0) await measureBandwidth(config.shapes[0]!, config.dtypes[0]!, { ...timing, chain: 4 * config.chain, minSeconds: Math.min(0.5, config.minSeconds) }).catch(() => undefined);
   for (const dtype of config.dtypes) {
     for (const shape of config.shapes) {
       let bandwidth: number | undefined;
