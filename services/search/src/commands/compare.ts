@@ -25,6 +25,7 @@ import { rerankLayers, rerankTable, runRerank } from './rerank.js';
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 const OWN_FLAGS = defineFlags({
+  help: { type: 'boolean', env: false, description: 'print the flags and exit' },
   dir: { type: 'string', env: false, placeholder: 'dir', description: 'folder of the comparison (default runs/compare-<time>); again to continue it' },
   strategies: { type: 'list', values: STRATEGIES, default: ['evolve', 'random'], env: false, description: 'search strategies compared' },
   seeds: { type: 'int', min: 1, max: 100, default: 3, env: false, description: 'searches per strategy (search seeds --seed, --seed + 1, ...)' },
@@ -94,6 +95,10 @@ function timestamp(): string {
 
 export async function compareCommand(argv: string[]): Promise<number> {
   const { values, given } = parseFlags(argv, COMPARE_FLAGS, { env: process.env });
+  if (values.help) {
+    console.log(COMPARE_USAGE);
+    return 0;
+  }
   if (values.candidates === undefined) throw new FlagError(`--candidates N is required (the same budget for every search)\n${COMPARE_USAGE}`);
   let firstSeed: bigint;
   try {
