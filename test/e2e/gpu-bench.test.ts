@@ -20,15 +20,24 @@ describe('tools/gpu-bench.sh', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'evonorm-gpu-bench-')), 'out.jsonl');
     const run = spawnSync('bash', [SCRIPT, out, '--ep', 'cpu', '--quick'], { encoding: 'utf8', timeout: 170_000 });
     assert.equal(run.status, 0, `${run.stderr}\n${readFileSync(out.replace(/\.jsonl$/, '.log'), 'utf8').slice(-3000)}`);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
     const of = (kind: string): Line[] => lines.filter((l) => l.bench === kind);
 
     assert.equal(of('machine').length, 1);
     assert.equal(of('machine')[0]!.ep, 'cpu');
     const steps = of('step');
-    assert.deepEqual(steps.map((s) => s.step), ['layer', 'network', 'train', 'parity', 'search', 'bench-from']);
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      ['layer', 'network', 'train', 'parity', 'search', 'bench-from'],
+    );
     for (const s of steps) assert.equal(s.rc, 0, JSON.stringify(s));
-    assert.deepEqual(of('done').map((d) => d.failed), [0]);
+    assert.deepEqual(
+      of('done').map((d) => d.failed),
+      [0],
+    );
 
     // Layer bench, fp32 and fp16: the ReLU floor and the four zoo layers, naive and optimized.
     for (const bw of of('bandwidth')) {
@@ -44,7 +53,11 @@ describe('tools/gpu-bench.sh', () => {
     for (const l of layers) assert.ok(typeof l.per_layer_ms === 'number' && (l.per_layer_ms as number) >= 0);
 
     // Whole networks: three architectures × BN-ReLU, EvoNorm-B0, EvoNorm-S0.
-    const networks = new Set(of('network').filter((n) => typeof n.latency_ms === 'number').map((n) => `${n.network}/${n.layer}`));
+    const networks = new Set(
+      of('network')
+        .filter((n) => typeof n.latency_ms === 'number')
+        .map((n) => `${n.network}/${n.layer}`),
+    );
     for (const net of ['resnet_v2', 'mobilenet_v2', 'efficientnet_b0']) for (const layer of ['bn-relu', 'evonorm-b0', 'evonorm-s0']) assert.ok(networks.has(`${net}/${layer}`), `${net}/${layer}`);
 
     // Training images/s next to the same run's Conv reference, with FLOPs per image.
@@ -58,7 +71,13 @@ describe('tools/gpu-bench.sh', () => {
     }
 
     // Parity of the loss after N steps, BN-ReLU and EvoNorm-S0.
-    assert.deepEqual(of('parity').map((p) => [p.layer, p.pass]), [['bn-relu', true], ['evonorm-s0', true]]);
+    assert.deepEqual(
+      of('parity').map((p) => [p.layer, p.pass]),
+      [
+        ['bn-relu', true],
+        ['evonorm-s0', true],
+      ],
+    );
 
     // Search throughput and screening.
     const search = of('search');
@@ -68,7 +87,10 @@ describe('tools/gpu-bench.sh', () => {
     // bench --from: the search's best layers in the same table as the zoo and the floor.
     const fromStep = lines.findIndex((l) => l.bench === 'step' && l.step === 'search');
     const fromRows = lines.slice(fromStep + 1).filter((l) => l.bench === 'layer');
-    assert.ok(fromRows.some((l) => /^1-c\d+$/.test(String(l.layer))), 'a ranked search layer');
+    assert.ok(
+      fromRows.some((l) => /^1-c\d+$/.test(String(l.layer))),
+      'a ranked search layer',
+    );
     assert.ok(fromRows.some((l) => l.layer === 'relu') && fromRows.some((l) => l.layer === 'evonorm-s0'));
   });
 

@@ -26,9 +26,7 @@ export function convFlops(shape: readonly [number, number, number, number], kern
 }
 
 /** Conv GFLOP/s: a chain of `chain` convolutions minus the generator alone, timed interleaved. */
-export async function benchConv(
-  options: TimingOptions & { shape?: readonly [number, number, number, number]; kernel?: number; chain?: number; threads: number },
-): Promise<ConvReference> {
+export async function benchConv(options: TimingOptions & { shape?: readonly [number, number, number, number]; kernel?: number; chain?: number; threads: number }): Promise<ConvReference> {
   const shape = options.shape ?? [64, 32, 32, 32];
   const kernel = options.kernel ?? 3;
   const chain = options.chain ?? 2;
@@ -38,7 +36,12 @@ export async function benchConv(
   const conv = generatedModel(shape, 'float32', (b, x) => {
     let y = x;
     for (let k = 0; k < chain; k++) {
-      const weights = b.initializer('conv_w', Array.from({ length: c * c * kernel * kernel }, () => scale * rng.normal()), [c, c, kernel, kernel], 'float32');
+      const weights = b.initializer(
+        'conv_w',
+        Array.from({ length: c * c * kernel * kernel }, () => scale * rng.normal()),
+        [c, c, kernel, kernel],
+        'float32',
+      );
       const pad = Math.floor(kernel / 2);
       y = b.node('Conv', [y, weights], { kernel_shape: [kernel, kernel], pads: [pad, pad, pad, pad], strides: [1, 1] });
     }

@@ -126,9 +126,24 @@ export function generatedModel(shape: readonly number[], dtype: BenchDType, body
   const spatialSize = spatial.reduce((a, d) => a * d, 1);
   const b = new GraphBuilder('bench');
   const scale = b.input('scale', 'float32', [1]);
-  const pattern = b.initializer('pattern', Array.from({ length: spatialSize }, () => rng.normal()), [1, 1, ...spatial], dtype);
-  const perSample = b.initializer('per_sample', Array.from({ length: n }, () => 0.5 + rng.float()), [n, 1, ...spatial.map(() => 1)], 'float32');
-  const perChannel = b.initializer('per_channel', Array.from({ length: c }, () => 0.5 + rng.float()), [1, c, ...spatial.map(() => 1)], 'float32');
+  const pattern = b.initializer(
+    'pattern',
+    Array.from({ length: spatialSize }, () => rng.normal()),
+    [1, 1, ...spatial],
+    dtype,
+  );
+  const perSample = b.initializer(
+    'per_sample',
+    Array.from({ length: n }, () => 0.5 + rng.float()),
+    [n, 1, ...spatial.map(() => 1)],
+    'float32',
+  );
+  const perChannel = b.initializer(
+    'per_channel',
+    Array.from({ length: c }, () => 0.5 + rng.float()),
+    [1, c, ...spatial.map(() => 1)],
+    'float32',
+  );
   let factor = b.node('Mul', [b.node('Mul', [perSample, perChannel]), scale]);
   if (dtype === 'float16') factor = b.node('Cast', [factor], { to: ONNX_TYPE.float16 });
   const x = b.node('Mul', [pattern, factor]);

@@ -65,9 +65,7 @@ function chainModel(layer: LayerBenchCase, options: LayerBenchOptions & { chain:
   return generatedModel(options.shape, options.dtype, (b, x) => {
     let y = x;
     for (let k = 0; k < options.chain; k++) {
-      y = layer.graph
-        ? emitLayer(b, layer.graph, y, { channels, dtype: options.dtype, optimize: options.optimize ?? false, params: initialParams(channels) }, `l${k}/`)
-        : b.node('Relu', [y]);
+      y = layer.graph ? emitLayer(b, layer.graph, y, { channels, dtype: options.dtype, optimize: options.optimize ?? false, params: initialParams(channels) }, `l${k}/`) : b.node('Relu', [y]);
     }
     return y;
   });
@@ -133,10 +131,11 @@ export async function benchNetwork(
   const dtype = options.dtype ?? 'float32';
   const shape = [options.batch, ...spec.input];
   const exportOptions = { dtype, optimize: options.optimize ?? false, batch: options.batch };
-  const [base, timed] = await timeModels(
-    [generatedModel(shape, dtype), generatedModel(shape, dtype, (b, x) => emitNetwork(b, spec, layer.graph, x, exportOptions))],
-    { ...options, repeats: options.repeats ?? 10, minSeconds: options.minSeconds ?? 0 },
-  );
+  const [base, timed] = await timeModels([generatedModel(shape, dtype), generatedModel(shape, dtype, (b, x) => emitNetwork(b, spec, layer.graph, x, exportOptions))], {
+    ...options,
+    repeats: options.repeats ?? 10,
+    minSeconds: options.minSeconds ?? 0,
+  });
   const latency = Math.max(0, timed!.ms - base!.ms);
   return {
     bench: 'network',

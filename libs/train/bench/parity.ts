@@ -69,6 +69,21 @@ for (const layerName of values.layers.split(',')) {
   const relative = Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
   const pass = relative <= tolerance;
   failed ||= !pass;
-  console.log(JSON.stringify({ bench: 'parity', layer: layerName, ep, reference, device: ep === 'cuda' ? device : undefined, steps, batch, loss: a, reference_loss: b, relative_difference: relative, tolerance, pass }));
+  console.log(
+    JSON.stringify({
+      bench: 'parity',
+      layer: layerName,
+      ep,
+      reference,
+      device: ep === 'cuda' ? device : undefined,
+      steps,
+      batch,
+      loss: a,
+      reference_loss: b,
+      relative_difference: relative,
+      tolerance,
+      pass,
+    }),
+  );
 }
 process.exitCode = failed ? 1 : 0;

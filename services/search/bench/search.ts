@@ -57,7 +57,20 @@ const plan = planFrom({
   ...(values.concurrency ? { concurrency: values.concurrency } : {}),
   // --quick: a dry run of the pipeline (tests, CPU-only machines), not a figure to quote.
   ...(values.quick
-    ? { dataset: 'synthetic', architectures: 'resnet_v2', width: '0.25', depth: '0.25', population: '2', 'tournament-fraction': '0.5', 'stability-steps': '2', 'quality-steps': '4', 'min-accuracy': '0.01', 'evaluation-steps': '4', 'batch-size': '8', 'validation-examples': '20' }
+    ? {
+        dataset: 'synthetic',
+        architectures: 'resnet_v2',
+        width: '0.25',
+        depth: '0.25',
+        population: '2',
+        'tournament-fraction': '0.5',
+        'stability-steps': '2',
+        'quality-steps': '4',
+        'min-accuracy': '0.01',
+        'evaluation-steps': '4',
+        'batch-size': '8',
+        'validation-examples': '20',
+      }
     : {}),
 });
 const emit = (metric: string, value: number, extra: Record<string, unknown> = {}): void => console.log(JSON.stringify({ bench: 'search', metric, value: Number(value.toFixed(3)), ...extra }));
@@ -70,7 +83,15 @@ if (values.ep === 'cuda') {
   try {
     await checkExecutionProvider('cuda', Number(values.device ?? 0));
     placements.push(
-      placeReplicas({ ep: 'cuda', cores, replicas: 0, threadsPerReplica: 1, gpus: visibleGpus(), replicasPerGpu: Number(values['replicas-per-gpu']), ...(values.device !== undefined ? { device: Number(values.device) } : {}) }),
+      placeReplicas({
+        ep: 'cuda',
+        cores,
+        replicas: 0,
+        threadsPerReplica: 1,
+        gpus: visibleGpus(),
+        replicasPerGpu: Number(values['replicas-per-gpu']),
+        ...(values.device !== undefined ? { device: Number(values.device) } : {}),
+      }),
     );
   } catch (error) {
     fail((error as Error).message);
@@ -138,7 +159,8 @@ if (cuda && perHour.get(`cuda:${cuda.replicas}`) && perHour.get('cpu:1')) {
   try {
     const count = Number(values.screens);
     const graphs: LayerGraph[] = [];
-    for (let i = 0; i < count; i++) graphs.push((await unaryCall<object, { graph: LayerGraph }>(mutation, 'randomGraph', { seed: BigInt(i), space: { batchIndependent: false, minNodes: 0, maxNodes: 0 } })).graph);
+    for (let i = 0; i < count; i++)
+      graphs.push((await unaryCall<object, { graph: LayerGraph }>(mutation, 'randomGraph', { seed: BigInt(i), space: { batchIndependent: false, minNodes: 0, maxNodes: 0 } })).graph);
     for (const inFlight of [1, 16]) {
       const started = performance.now();
       let next = 0;

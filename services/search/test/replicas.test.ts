@@ -20,7 +20,10 @@ describe('training replica placement', () => {
   });
 
   it('refuses CUDA without a visible GPU, and a --device that is not visible', () => {
-    assert.throws(() => placeReplicas({ ep: 'cuda', cores: 4, replicas: 1, threadsPerReplica: 1, gpus: 0 }), (e: unknown) => e instanceof PlacementError && /no GPU is visible/.test(e.message));
+    assert.throws(
+      () => placeReplicas({ ep: 'cuda', cores: 4, replicas: 1, threadsPerReplica: 1, gpus: 0 }),
+      (e: unknown) => e instanceof PlacementError && /no GPU is visible/.test(e.message),
+    );
     assert.throws(() => placeReplicas({ ep: 'cuda', cores: 4, replicas: 1, threadsPerReplica: 1, gpus: 2, device: 2 }), /--device 2: only 2 GPU\(s\) are visible/);
   });
 
@@ -30,8 +33,11 @@ describe('training replica placement', () => {
     assert.equal(visibleGpus({ CUDA_VISIBLE_DEVICES: '' }, smi), 0);
     assert.equal(visibleGpus({ CUDA_VISIBLE_DEVICES: '0,-1,1' }, smi), 1, 'ids after -1 are hidden');
     assert.equal(visibleGpus({}, smi), 2);
-    assert.equal(visibleGpus({}, () => {
-      throw new Error('nvidia-smi: not found');
-    }), 0);
+    assert.equal(
+      visibleGpus({}, () => {
+        throw new Error('nvidia-smi: not found');
+      }),
+      0,
+    );
   });
 });

@@ -57,15 +57,23 @@ export function placeReplicas(options: PlacementOptions): ReplicaPlacement {
  * GPUs this process can use: CUDA_VISIBLE_DEVICES when set (a comma list; empty or -1 hides every
  * GPU), else the lines of `nvidia-smi -L`, else 0.
  */
-export function visibleGpus(env: NodeJS.ProcessEnv = process.env, listGpus: () => string = () => execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] })): number {
+export function visibleGpus(
+  env: NodeJS.ProcessEnv = process.env,
+  listGpus: () => string = () => execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }),
+): number {
   const visible = env.CUDA_VISIBLE_DEVICES;
   if (visible !== undefined) {
-    const ids = visible.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const ids = visible
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const hidden = ids.findIndex((id) => id === '-1' || id === 'NoDevFiles');
     return hidden === -1 ? ids.length : hidden;
   }
   try {
-    return listGpus().split('\n').filter((line) => /^GPU \d+/.test(line)).length;
+    return listGpus()
+      .split('\n')
+      .filter((line) => /^GPU \d+/.test(line)).length;
   } catch {
     return 0;
   }
