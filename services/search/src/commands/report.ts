@@ -1,30 +1,32 @@
 /** `evonorm report <dir>`: one self-contained HTML file about a search (plots, front, funnel, top layers, lineage, plan). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildReportData, planFlags } from '../report/build-data.js';
 import { environmentOf, missingSections, readLiveServices } from '../report/environment.js';
 import { FRONT_FROM_CODE, historyFront } from '../report/front.js';
 import { pageHtml } from '../report/html.js';
 import { readHistory } from '../search/history.js';
-import { UsageError } from '../layers.js';
+import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags } from '@evonorm/rpc';
 
-export const REPORT_USAGE = `usage: evonorm report <dir> [--out <dir>/report.html]
+const REPORT_FLAGS = defineFlags({
+  out: { type: 'string', env: false, placeholder: 'file.html', description: 'where to write it (default <dir>/report.html)' },
+  ...CLIENT_TLS_FLAGS,
+});
+
+export const REPORT_USAGE = flagUsage(
+  `usage: evonorm report <dir> [--out <dir>/report.html]
   one self-contained HTML file (scripts, styles and fonts inline; opens from disk with no network):
   progress and per-architecture plots, the Pareto front, the rejection funnel, the top layers with
-  typeset formulas and graphs, the best layer's lineage, the plan and the environment`;
+  typeset formulas and graphs, the best layer's lineage, the plan and the environment`,
+  REPORT_FLAGS,
+);
 
 export async function reportCommand(argv: string[]): Promise<string> {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: { out: { type: 'string' } } }>>;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' } } });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${REPORT_USAGE}`);
-  }
+  const parsed = parseFlags(argv, REPORT_FLAGS, { env: process.env, positionals: true });
   const dir = parsed.positionals[0];
-  if (!dir || parsed.positionals.length > 1) throw new UsageError(REPORT_USAGE);
+  if (!dir || parsed.positionals.length > 1) throw new FlagError(`give one search folder\n${REPORT_USAGE}`);
   const out = parsed.values.out ?? join(dir, 'report.html');
-  const { record, history } = await readHistory(dir);
+  const { record, history } = await readHistory(dir, channelCredentials(clientTlsOf(parsed.values)));
   const title = `evonorm search ${dir}`;
   const data = buildReportData({
     title,

@@ -5,9 +5,9 @@
  * the run folder's SQLite history with the front computed by selection's own code.
  */
 import { existsSync } from 'node:fs';
-import { credentials } from '@grpc/grpc-js';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { SelectionServiceClient, TrainingServiceClient, type Candidate, type GetSearchResponse, type GetWorkerInfoResponse } from '@evonorm/contracts';
-import { unaryCall } from '@evonorm/rpc';
+import { channelCredentials, unaryCall } from '@evonorm/rpc';
 import { SearchStore } from '@evonorm/store';
 import type { ReplicaView } from '../report/model.js';
 import { FRONT_FROM_CODE, FRONT_FROM_SERVICE, historyFront } from '../report/front.js';
@@ -37,9 +37,11 @@ export class GrpcSource {
   constructor(
     readonly selectionAddress: string,
     trainingAddresses: readonly string[],
+    /** TLS for remote services (plaintext by default, as the embedded search's own services are). */
+    channel: ChannelCredentials = channelCredentials(),
   ) {
-    this.selection = new SelectionServiceClient(selectionAddress, credentials.createInsecure());
-    this.training = new Map(trainingAddresses.map((a) => [a, new TrainingServiceClient(a, credentials.createInsecure())]));
+    this.selection = new SelectionServiceClient(selectionAddress, channel);
+    this.training = new Map(trainingAddresses.map((a) => [a, new TrainingServiceClient(a, channel)]));
   }
 
   async poll(): Promise<Snapshot> {

@@ -3,6 +3,7 @@
  * services, a remote selection service, or the run folder's SQLite) and turns what it read into
  * ReportData. Tells listeners when something changed.
  */
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { SelectionCriterion, type GetSearchResponse } from '@evonorm/contracts';
 import { trainingTargets } from '@evonorm/rpc';
 import { buildReportData, planFlags } from '../report/build-data.js';
@@ -18,6 +19,8 @@ export interface DashboardTarget {
   readonly selection?: string;
   /** Training replica addresses (comma list) whose load to show, with --selection. */
   readonly training?: string;
+  /** Credentials for --selection and a run's remote services (--tls-*); a running embedded search's own are plaintext. */
+  readonly channel?: ChannelCredentials;
 }
 
 function planFromSearch(search: GetSearchResponse | undefined): Record<string, string> {
@@ -60,11 +63,11 @@ export class DashboardState {
   }
 
   /** Which services to ask now: the running search's, a remote search's, or the given ones. */
-  private addresses(): { selection: string; training: string[]; reason: string } | { reason: string } {
-    if (this.target.selection) return { selection: this.target.selection, training: this.target.training ? trainingTargets(this.target.training) : [], reason: '' };
+  private addresses(): { selection: string; training: string[]; remote: boolean; reason: string } | { reason: string } {
+    if (this.target.selection) return { selection: this.target.selection, training: this.target.training ? trainingTargets(this.target.training) : [], remote: true, reason: '' };
     const live = readLiveServices(this.target.dir!);
-    if (live && searchRunning(live)) return { selection: live.selection, training: trainingTargets(live.training), reason: '' };
-    if (this.record?.addresses) return { selection: this.record.addresses.selection, training: trainingTargets(this.record.addresses.training), reason: '' };
+    if (live && searchRunning(live)) return { selection: live.selection, training: trainingTargets(live.training), remote: Boolean(this.record?.addresses), reason: '' };
+    if (this.record?.addresses) return { selection: this.record.addresses.selection, training: trainingTargets(this.record.addresses.training), remote: true, reason: '' };
     return { reason: 'the search is not running' };
   }
 
@@ -73,7 +76,7 @@ export class DashboardState {
     if ('selection' in where) {
       if (this.grpc?.selectionAddress !== where.selection) {
         this.grpc?.close();
-        this.grpc = new GrpcSource(where.selection, where.training);
+        this.grpc = new GrpcSource(where.selection, where.training, where.remote ? this.target.channel : undefined);
       }
       try {
         return await this.grpc.poll();
