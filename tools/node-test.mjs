@@ -50,15 +50,7 @@ if (existsSync(resultFile)) {
 const reporter = pathToFileURL(join(root, 'tools', 'count-reporter.mjs')).href;
 const tests = spawnSync(
   process.execPath,
-  [
-    '--test',
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    `--test-reporter=${reporter}`,
-    `--test-reporter-destination=${resultFile}`,
-    ...flags,
-    ...files,
-  ],
+  ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${reporter}`, `--test-reporter-destination=${resultFile}`, ...flags, ...files],
   // Without NODE_TEST_CONTEXT: run from inside another node:test run, the runner would report to
   // that parent instead of to the reporters here.
   { stdio: 'inherit', cwd: root, env: Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_TEST_CONTEXT')) },

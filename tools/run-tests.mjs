@@ -9,11 +9,11 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const results = join(root, 'tmp', 'test-results');
 rmSync(results, { recursive: true, force: true });
-const nx = spawnSync(
-  join(root, 'node_modules', '.bin', 'nx'),
-  ['run-many', '-t', 'test', '--parallel=1', '--outputStyle=stream', ...process.argv.slice(2)],
-  { stdio: 'inherit', cwd: root, env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...process.env, EVONORM_TEST_RUN: `${process.pid}-${Date.now()}` } },
-);
+const nx = spawnSync(join(root, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'test', '--parallel=1', '--outputStyle=stream', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: root,
+  env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...process.env, EVONORM_TEST_RUN: `${process.pid}-${Date.now()}` },
+});
 let passed = 0;
 let failed = 0;
 let skipped = 0;

@@ -28,7 +28,10 @@ describe('commands run twice in a row', () => {
     assert.equal(history.length, 5);
     for (const again of twice('search', '--resume', dir, '--json')) {
       assert.equal(again.code, 0, again.stderr);
-      assert.deepEqual(storedHistory(join(dir, 'search.sqlite')).map((c) => c.id), history);
+      assert.deepEqual(
+        storedHistory(join(dir, 'search.sqlite')).map((c) => c.id),
+        history,
+      );
     }
   });
 
@@ -42,7 +45,10 @@ describe('commands run twice in a row', () => {
   });
 
   it('top and top --json give the same answer twice', () => {
-    for (const args of [['top', dir, '-n', '3'], ['top', dir, '--json']]) {
+    for (const args of [
+      ['top', dir, '-n', '3'],
+      ['top', dir, '--json'],
+    ]) {
       const [a, b] = twice(...args);
       assert.equal(a.code, 0, a.stderr);
       assert.equal(b.code, 0, b.stderr);

@@ -38,12 +38,18 @@ describe('mutual TLS', () => {
     services.push(rejection);
     selection = await spawnService(mainScript('selection'), [
       ...serverTls,
-      '--db', join(root, 'selection.sqlite'),
-      '--population', flag('population'),
-      '--tournament-fraction', flag('tournament-fraction'),
-      '--architectures', flag('architectures'),
-      '--dataset', flag('dataset'),
-      '--seed', '3',
+      '--db',
+      join(root, 'selection.sqlite'),
+      '--population',
+      flag('population'),
+      '--tournament-fraction',
+      flag('tournament-fraction'),
+      '--architectures',
+      flag('architectures'),
+      '--dataset',
+      flag('dataset'),
+      '--seed',
+      '3',
     ]);
     services.push(selection);
     const env = { EVONORM_TLS_CERT: certs.serverCert, EVONORM_TLS_KEY: certs.serverKey, EVONORM_TLS_CLIENT_CA: certs.ca };
@@ -84,19 +90,46 @@ describe('mutual TLS', () => {
     const tls = ['--tls-ca', certs.ca, '--tls-cert', certs.clientCert, '--tls-key', certs.clientKey];
     const r = cli('search', '--dir', dir, ...TINY_FLAGS, '--seed', '3', '--candidates', '6', '--json', ...remote, ...tls);
     assert.equal(r.code, 0, r.stderr);
-    const stop = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; candidates?: number }).find((e) => e.type === 'stop');
+    const stop = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; candidates?: number })
+      .find((e) => e.type === 'stop');
     assert.equal(stop?.candidates, 6);
     const history = storedHistory(join(root, 'selection.sqlite'));
     assert.equal(history.length, 6);
-    assert.ok(history.some((c) => c.fitness), 'some candidate was trained and evaluated over TLS');
-    assert.ok(history.some((c) => c.rejection?.scores.length || c.fitness), 'quality tests went through rejection to training');
+    assert.ok(
+      history.some((c) => c.fitness),
+      'some candidate was trained and evaluated over TLS',
+    );
+    assert.ok(
+      history.some((c) => c.rejection?.scores.length || c.fitness),
+      'quality tests went through rejection to training',
+    );
   });
 
   it('explains TLS flags given to the embedded default, and a missing certificate file', () => {
     const embedded = cli('search', '--dir', join(root, 'embedded'), ...TINY_FLAGS, '--candidates', '1', '--tls-ca', certs.ca);
     assert.equal(embedded.code, 2);
     assert.match(embedded.stderr, /^evonorm: --tls-ca is for remote services/);
-    const missing = cli('search', '--dir', join(root, 'missing'), ...TINY_FLAGS, '--candidates', '1', '--selection', selection.address, '--mutation', mutation.address, '--rejection', rejection.address, '--training', training.address, '--tls-ca', join(root, 'nope.pem'));
+    const missing = cli(
+      'search',
+      '--dir',
+      join(root, 'missing'),
+      ...TINY_FLAGS,
+      '--candidates',
+      '1',
+      '--selection',
+      selection.address,
+      '--mutation',
+      mutation.address,
+      '--rejection',
+      rejection.address,
+      '--training',
+      training.address,
+      '--tls-ca',
+      join(root, 'nope.pem'),
+    );
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--tls-ca .*nope\.pem: cannot read it \(ENOENT\)/);
   });

@@ -70,15 +70,7 @@ export interface RepeatableFlag extends Common {
 export type FlagSpec = StringFlag | IntFlag | NumberFlag | BooleanFlag | EnumFlag | ListFlag | RepeatableFlag;
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 
-type ValueOf<F> = F extends IntFlag | NumberFlag
-  ? number
-  : F extends BooleanFlag
-    ? boolean
-    : F extends EnumFlag<infer V>
-      ? V
-      : F extends ListFlag | RepeatableFlag
-        ? string[]
-        : string;
+type ValueOf<F> = F extends IntFlag | NumberFlag ? number : F extends BooleanFlag ? boolean : F extends EnumFlag<infer V> ? V : F extends ListFlag | RepeatableFlag ? string[] : string;
 
 /** Parsed values: a flag with a default always has a value; one without is undefined when absent. */
 export type FlagValues<S extends FlagSpecs> = { -readonly [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined };
@@ -129,7 +121,7 @@ function rangeText(spec: IntFlag | NumberFlag): string {
   return 'a number';
 }
 
-function convert(flag: string, spec: FlagSpec, raw: string | boolean | string[], source: string): unknown {
+function convert(spec: FlagSpec, raw: string | boolean | string[], source: string): unknown {
   const fail = (rule: string, shown: unknown): never => {
     throw new FlagError(`${source} must be ${rule}, got ${JSON.stringify(shown)}`);
   };
@@ -173,7 +165,6 @@ function convert(flag: string, spec: FlagSpec, raw: string | boolean | string[],
       return kept;
     }
   }
-  void flag;
 }
 
 /**
@@ -212,10 +203,10 @@ export function parseFlags<const S extends FlagSpecs>(argv: readonly string[], s
     if (fromArgs !== undefined) {
       given.add(flag);
       set.add(flag);
-      values[flag] = convert(flag, spec, fromArgs, `--${flag}`);
+      values[flag] = convert(spec, fromArgs, `--${flag}`);
     } else if (fromEnv !== undefined && fromEnv !== '') {
       set.add(flag);
-      values[flag] = convert(flag, spec, fromEnv, `${envName(flag)} (--${flag})`);
+      values[flag] = convert(spec, fromEnv, `${envName(flag)} (--${flag})`);
     } else if (spec.default !== undefined) {
       values[flag] = Array.isArray(spec.default) ? [...(spec.default as readonly string[])] : spec.default;
     }

@@ -42,9 +42,7 @@ export async function startServer(config: ServerConfig, services: readonly Servi
   const reflection = new ReflectionService(reflectedPackage(services.map((s) => s.name)));
   reflection.addToServer(server);
   const credentials = serverCredentials(config);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${config.host}:${config.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${config.host}:${config.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
   const address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.log('info', 'listening', { address, services: services.map((s) => s.name), tls: config.tlsClientCa ? 'mutual' : Boolean(config.tlsCert) });
   return {

@@ -17,7 +17,9 @@ const FLAGS = defineFlags({
 
 describe('flag parser', () => {
   it('parses every kind of flag to its type, with defaults for the absent ones', () => {
-    const { values, positionals, given } = parseFlags(['--name', 'x', '--slots=0', '--verbose', '--mode', 'slow', '--archs', 'a,c', '--tag', 'p', '--tag', 'q', '-n', '4', 'dir'], FLAGS, { positionals: true });
+    const { values, positionals, given } = parseFlags(['--name', 'x', '--slots=0', '--verbose', '--mode', 'slow', '--archs', 'a,c', '--tag', 'p', '--tag', 'q', '-n', '4', 'dir'], FLAGS, {
+      positionals: true,
+    });
     assert.deepEqual(values, { name: 'x', count: 3, slots: 0, fraction: 0.5, verbose: true, mode: 'slow', archs: ['a', 'c'], tag: ['p', 'q'], n: 4 });
     assert.deepEqual(positionals, ['dir']);
     assert.ok(given.has('name') && !given.has('count'));
@@ -61,7 +63,11 @@ describe('flag parser', () => {
       [[], { EVONORM_COUNT: '99' }, /^EVONORM_COUNT \(--count\) must be an integer in 1\.\.10, got "99"/],
     ];
     for (const [argv, env, message] of cases) {
-      assert.throws(() => parseFlags(argv, FLAGS, { env }), (e: unknown) => e instanceof FlagError && message.test(e.message), `${argv.join(' ')} ${JSON.stringify(env)}`);
+      assert.throws(
+        () => parseFlags(argv, FLAGS, { env }),
+        (e: unknown) => e instanceof FlagError && message.test(e.message),
+        `${argv.join(' ')} ${JSON.stringify(env)}`,
+      );
     }
   });
 

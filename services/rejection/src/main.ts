@@ -12,7 +12,21 @@
 import { existsSync } from 'node:fs';
 import { RejectionServiceService } from '@evonorm/contracts';
 import { FASHION_MNIST_DIR, readFashionMnist, syntheticDataset, type Dataset } from '@evonorm/data';
-import { FlagError, channelCredentials, defineFlags, exitOnFlagError, exitOnSignals, flagUsage, jsonLogger, parseFlags, serverConfig, serverFlags, startServer, usesTls, type ClientTls } from '@evonorm/rpc';
+import {
+  FlagError,
+  channelCredentials,
+  defineFlags,
+  exitOnFlagError,
+  exitOnSignals,
+  flagUsage,
+  jsonLogger,
+  parseFlags,
+  serverConfig,
+  serverFlags,
+  startServer,
+  usesTls,
+  type ClientTls,
+} from '@evonorm/rpc';
 import { PROVIDER_FLAGS, requireExecutionProvider } from '@evonorm/train';
 import { selectionLookup, trainingClient } from './quality.js';
 import { rejectionService } from './service.js';
@@ -56,8 +70,7 @@ await exitOnFlagError(
     const channel = channelCredentials(outgoing, usesTls(given) ? '--client-tls' : '--tls');
     const datasetName = datasetFlag ?? (existsSync(FASHION_MNIST_DIR) ? 'fashion_mnist' : 'synthetic');
     let dataset: Dataset | undefined;
-    const stabilityData = (): Dataset =>
-      (dataset ??= datasetName === 'fashion_mnist' ? readFashionMnist() : syntheticDataset({ seed: 0, shape: [1, 16, 16], train: 400, test: 100 }));
+    const stabilityData = (): Dataset => (dataset ??= datasetName === 'fashion_mnist' ? readFashionMnist() : syntheticDataset({ seed: 0, shape: [1, 16, 16], train: 400, test: 100 }));
     const logger = jsonLogger('rejection', { level: config.logLevel });
     const service = rejectionService(
       {

@@ -37,11 +37,18 @@ function seedFlag(text: string): bigint {
 await exitOnFlagError(
   'selection',
   async () => {
-    const { help, population, 'tournament-fraction': tournamentFraction, criterion, architectures, dataset, 'batch-independent': batchIndependent, seed, db, ...server } = parseFlags(
-      process.argv.slice(2),
-      FLAGS,
-      { env: process.env },
-    ).values;
+    const {
+      help,
+      population,
+      'tournament-fraction': tournamentFraction,
+      criterion,
+      architectures,
+      dataset,
+      'batch-independent': batchIndependent,
+      seed,
+      db,
+      ...server
+    } = parseFlags(process.argv.slice(2), FLAGS, { env: process.env }).values;
     if (help) return void console.log(flagUsage('usage: node services/selection/dist/src/main.js [flags]', FLAGS));
     const config = serverConfig(server);
     if (architectures.length === 0) throw new FlagError('--architectures must name at least one architecture');

@@ -24,7 +24,18 @@ const FLAGS = defineFlags({
 await exitOnFlagError(
   'training',
   async () => {
-    const { help, 'max-concurrent': maxConcurrent, 'max-queued': maxQueued, threads, engine, ep, device, 'fashion-mnist-dir': fashionMnist, 'cifar10-dir': cifar10, ...server } = parseFlags(process.argv.slice(2), FLAGS, {
+    const {
+      help,
+      'max-concurrent': maxConcurrent,
+      'max-queued': maxQueued,
+      threads,
+      engine,
+      ep,
+      device,
+      'fashion-mnist-dir': fashionMnist,
+      'cifar10-dir': cifar10,
+      ...server
+    } = parseFlags(process.argv.slice(2), FLAGS, {
       env: process.env,
     }).values;
     if (help) return void console.log(flagUsage('usage: node services/training/dist/src/main.js [flags]', FLAGS));
