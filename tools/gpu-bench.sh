@@ -14,7 +14,7 @@
 #   parity      loss after 20 SGD steps on --ep vs the CPU, BN-ReLU and EvoNorm-S0 (1e-3 relative)
 #   search      search:bench with 1, 4 and 8 CPU replicas and with --ep cuda (candidates per hour)
 #   bench-from  `evonorm bench --from` on --run DIR's best layers (else on the search:bench CPU run)
-# With --ep cpu it is a shortened dry run for a CPU-only machine; --quick shrinks every step to
+# With --ep cpu it is a shortened dry run for a CPU-only machine (time limits x4); --quick shrinks every step to
 # seconds (the test in test/gpu-bench runs `--ep cpu --quick`). Figures from --quick are not figures.
 set -uo pipefail
 
@@ -70,7 +70,7 @@ note() { "$node" -e 'const [k, ...kv] = process.argv.slice(1); const o = { bench
 
 # step NAME LIMIT_S COMMAND...: runs one measurement; its JSON lines go to OUT, the rest to the log.
 step() {
-  local name=$1 limit=$2
+  local name=$1 limit=$(( $2 * scale ))
   shift 2
   local t0 rc
   t0=$(date +%s)
@@ -96,6 +96,9 @@ note machine date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" ep "$ep" device "$device" qui
   onnxruntime "$("$node" -p "require('onnxruntime-node/package.json').version" 2>/dev/null || echo unknown)"
 
 dev=(--device "$device")
+# The limits are the CUDA budget (480 s in all); a CPU-only machine without --quick gets 4x as long.
+scale=1
+[ "$ep" = cpu ] && [ "$quick" = 0 ] && scale=4
 if [ "$quick" = 1 ]; then
   layer_shape=2x32x8x8; layer_time=(--repeats 3 --min-seconds 0 --chain 2)
   net_flags=(--batch 2); net_time=(--repeats 2 --min-seconds 0)
@@ -118,7 +121,7 @@ else
   search_flags=(--candidates 8 --concurrency 16 --screens 500); search_replicas=1,4,8
 fi
 
-step layer 60 "$node" "${cli[@]}" bench --json --ep "$ep" "${dev[@]}" --shapes "$layer_shape" --dtype float32,float16 \
+step layer 75 "$node" "${cli[@]}" bench --json --ep "$ep" "${dev[@]}" --shapes "$layer_shape" --dtype float32,float16 \
   --layers relu,bn-relu,gn-relu,evonorm-b0,evonorm-s0 --networks none "${layer_time[@]}"
 step network 90 "$node" "${cli[@]}" bench --json --ep "$ep" "${dev[@]}" --shapes none --layers bn-relu,evonorm-b0,evonorm-s0 \
   --networks resnet_v2,mobilenet_v2,efficientnet_b0 "${net_flags[@]}" "${net_time[@]}"
@@ -130,7 +133,7 @@ step parity 30 "$node" libs/train/dist/bench/parity.js --ep "$ep" --reference cp
 search_out=$(mktemp)
 search_cuda=()
 [ "$ep" = cuda ] && search_cuda=(--ep cuda --device "$device")
-step search 170 bash -c '"$@" | tee "'"$search_out"'"' _ "$node" services/search/dist/bench/search.js --replicas "$search_replicas" "${search_cuda[@]}" --keep "${search_flags[@]}"
+step search 155 bash -c '"$@" | tee "'"$search_out"'"' _ "$node" services/search/dist/bench/search.js --replicas "$search_replicas" "${search_cuda[@]}" --keep "${search_flags[@]}"
 from=$run_dir
 kept=$(grep -o '"dir":"[^"]*"' "$search_out" | cut -d'"' -f4)
 [ -z "$from" ] && from=$(echo "$kept" | head -1)
