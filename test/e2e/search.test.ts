@@ -20,7 +20,10 @@ describe('evonorm search (embedded services)', () => {
   it('completes a seeded tiny search and reports every candidate as a JSON event', () => {
     const r = run('a', '--seed', '11', '--candidates', '14', '--json');
     assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: string; outcome?: string; reason?: string });
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; id?: string; outcome?: string; reason?: string });
     assert.equal(events[0]!.type, 'start');
     const candidates = events.filter((e) => e.type === 'candidate');
     assert.deepEqual(
@@ -32,10 +35,19 @@ describe('evonorm search (embedded services)', () => {
     assert.ok(events.some((e) => e.type === 'top'));
     reference = storedHistory(join(root, 'a', 'search.sqlite'));
     assert.equal(reference.length, 14);
-    assert.ok(reference.some((c) => c.fitness), 'some candidate was evaluated');
-    assert.ok(reference.some((c) => c.rejection), 'some candidate was rejected');
+    assert.ok(
+      reference.some((c) => c.fitness),
+      'some candidate was evaluated',
+    );
+    assert.ok(
+      reference.some((c) => c.rejection),
+      'some candidate was rejected',
+    );
     // Evolution: after the random initial population, children name their parents.
-    assert.ok(reference.slice(4).some((c) => c.parentId !== ''), 'mutated children after the initial population');
+    assert.ok(
+      reference.slice(4).some((c) => c.parentId !== ''),
+      'mutated children after the initial population',
+    );
     for (const c of reference.filter((x) => x.fitness)) {
       assert.equal(c.fitness!.scores.length, 1);
       assert.ok(c.fitness!.scores[0]!.accuracy >= 0 && c.fitness!.scores[0]!.accuracy <= 1);
@@ -84,7 +96,11 @@ describe('evonorm search (embedded services)', () => {
     for (const layer of top.layers) {
       for (const node of layer.graph.nodes) {
         assert.ok(OP_NAMES.includes(node.op as never), `op ${JSON.stringify(node.op)} is a name`);
-        assert.deepEqual(Object.keys(node).filter((k) => !['op', 'inputs', 'axes'].includes(k)), [], 'nothing but op, inputs, axes');
+        assert.deepEqual(
+          Object.keys(node).filter((k) => !['op', 'inputs', 'axes'].includes(k)),
+          [],
+          'nothing but op, inputs, axes',
+        );
       }
       const parsed = parseLayerGraph(layer.graph);
       assert.ok(parsed.ok, `${layer.id}: ${JSON.stringify(parsed)}`);
@@ -101,11 +117,16 @@ describe('evonorm search (embedded services)', () => {
   });
 
   it('runs the random-search control through the same pipeline', () => {
-    const r = run('random', '--seed', '3', '--candidates', '8', '--strategy', 'random', '--json');
+    // The largest uint64 seed, as another language's client may draw it: search.json keeps it whole.
+    const r = run('random', '--seed', '18446744073709551615', '--candidates', '8', '--strategy', 'random', '--json');
     assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(readFileSync(join(root, 'random', 'search.json'), 'utf8')) as { plan: { seed: unknown } }).plan.seed, '18446744073709551615');
     const history = storedHistory(join(root, 'random', 'search.sqlite'));
     assert.equal(history.length, 8);
-    assert.ok(history.every((c) => c.parentId === ''), 'random search has no parents');
+    assert.ok(
+      history.every((c) => c.parentId === ''),
+      'random search has no parents',
+    );
   });
 
   it('says how to install Fashion-MNIST when it is missing', () => {
