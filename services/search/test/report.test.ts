@@ -1,8 +1,9 @@
 /**
  * `evonorm report` in a real browser (Debian's Chromium through puppeteer-core): the report of a
  * tiny seeded search opens from disk with no network and no console error, plots every candidate,
- * rings exactly the Pareto front a real selection service returns for that history, and typesets
- * every formula with KaTeX. One search (before) serves every assertion.
+ * rings exactly the Pareto front a real selection service returns for that history, typesets
+ * every formula with KaTeX, and draws the run's rerank.json (a real tiny rerank: the best layer
+ * against BN-ReLU on two seeds, one architecture held out). One search (before) serves every assertion.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -12,6 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Candidate } from '@evonorm/contracts';
 import { topCandidates } from '../src/search/ranking.js';
+import type { CompareResult } from '../src/commands/compare.js';
+import type { RerankResult } from '../src/search/rerank.js';
 import { readRun } from '../src/search/run-folder.js';
 import { drawn, launchChromium, openPage, textOf, type OpenedPage } from './report-browser.js';
 import { TINY_SEARCH, cli, selectionFront, startSelection, storedHistory } from './report-fixtures.js';
@@ -30,6 +33,8 @@ describe('evonorm report (headless Chromium)', () => {
     const search = cli('search', '--dir', dir, ...TINY_SEARCH, '--seed', '11', '--candidates', '14');
     assert.equal(search.code, 0, search.stderr);
     assert.match(search.stdout, new RegExp(`evonorm report ${dir}.*evonorm dashboard ${dir}`), 'the search names both commands at the end');
+    const rerank = cli('rerank', dir, '--top', '1', '--baselines', 'bn-relu', '--seeds', '2', '--steps', '8', '--replicas', '2', '--architectures', 'resnet_v2,mobilenet_v2,efficientnet_b0');
+    assert.equal(rerank.code, 0, rerank.stderr);
     const report = cli('report', dir, '--out', out);
     assert.equal(report.code, 0, report.stderr);
     history = storedHistory(join(dir, 'search.sqlite'));
@@ -42,6 +47,7 @@ describe('evonorm report (headless Chromium)', () => {
     if (opened) {
       mkdirSync(SCREENSHOTS, { recursive: true });
       await opened.page.screenshot({ path: join(SCREENSHOTS, 'report.png'), fullPage: true });
+      await opened.page.screenshot({ path: join(SCREENSHOTS, 'report-top.png'), clip: { x: 0, y: 0, width: 1280, height: 900 } });
     }
     await chromium?.close();
   });
@@ -101,6 +107,35 @@ describe('evonorm report (headless Chromium)', () => {
     assert.equal(lineage.at(-1), best.id);
     const plan = await textOf(opened.page, '#plan');
     for (const flag of ['seed', 'architectures', 'evaluation-steps', 'engine', 'training replicas']) assert.match(plan, new RegExp(flag));
+    assert.match(plan, /execution provider\s+cpu/, "services.json records the local replicas' execution provider");
+    assert.doesNotMatch(plan, /no producer|does not draw it yet/);
+  });
+
+  it('draws rerank.json: every layer × architecture as mean ± 95% CI, the paired difference to BN-ReLU, held-out marked, and answers from it', async () => {
+    const rerank = JSON.parse(readFileSync(join(dir, 'rerank.json'), 'utf8')) as RerankResult;
+    const rows = await opened.page.$$eval('#rerank-table tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-layer')));
+    assert.deepEqual(
+      rows,
+      rerank.layers.map((l) => l.name),
+    );
+    assert.equal(rows.length, 2, 'the best layer and BN-ReLU');
+    const head = await textOf(opened.page, '#rerank-table thead');
+    assert.match(head, /efficientnet_b0 \(held out\)/);
+    assert.doesNotMatch(head, /resnet_v2 \(held out\)/);
+    const candidate = rerank.layers.find((l) => l.kind === 'candidate')!;
+    const cell = await textOf(opened.page, `#rerank-table tr[data-layer="${candidate.name}"] td[data-arch="mobilenet_v2"]`);
+    const m = candidate.architectures.mobilenet_v2!;
+    assert.match(cell, new RegExp(`^${(100 * m.mean).toFixed(1)}% ± ${(100 * m.halfWidth!).toFixed(1)}`), 'mean ± 95% CI over the two seeds');
+    const d = m.vsReference!;
+    assert.ok(cell.includes(`${d.mean >= 0 ? '+' : '−'}${Math.abs(100 * d.mean).toFixed(1)} ± ${(100 * d.halfWidth!).toFixed(1)} pts`), `paired difference in ${cell}`);
+    const answerText = await textOf(opened.page, '#answer');
+    assert.match(answerText, new RegExp(`Best layer after re-ranking: ${rerank.layers[0]!.name}`));
+    assert.match(answerText, /paired by seed|itself has the best mean test accuracy/);
+    assert.match(answerText, /How sure: the paired 95% interval/);
+    const d2 = await drawn(opened.page);
+    assert.equal(d2.katex, d2.formulas, 'KaTeX still typesets every formula');
+    assert.equal(d2.katexErrors, 0);
+    assert.deepEqual(opened.errors, []);
   });
 
   it('answers a bad command line with its usage', () => {
@@ -108,5 +143,87 @@ describe('evonorm report (headless Chromium)', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /usage: evonorm report <dir>/);
     assert.ok(!existsSync(join(root, 'nothing', 'report.html')));
+  });
+});
+
+describe('evonorm report of an evonorm compare folder (headless Chromium)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'evonorm-report-compare-'));
+  const dir = join(root, 'cmp');
+  let compare: CompareResult;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let opened: OpenedPage;
+
+  before(async () => {
+    // A real tiny comparison (about 35 s here): 2 strategies × 2 seeds × 5 candidates, then a rerank on two seeds.
+    const searchFlags = TINY_SEARCH.filter((f, i, all) => !['--minutes', '--replicas'].includes(f) && !['--minutes', '--replicas'].includes(all[i - 1]!)).map((f) =>
+      f === 'resnet_v2,mobilenet_v2' ? 'resnet_v2' : f,
+    );
+    const r = cli(
+      'compare',
+      '--dir',
+      dir,
+      '--strategies',
+      'evolve,random',
+      '--seeds',
+      '2',
+      '--seed',
+      '5',
+      '--candidates',
+      '5',
+      '--rerank-seeds',
+      '2',
+      '--rerank-steps',
+      '8',
+      '--replicas',
+      '2',
+      ...searchFlags,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    compare = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as CompareResult;
+    const report = cli('report', dir);
+    assert.equal(report.code, 0, report.stderr);
+    chromium = await launchChromium();
+    opened = await openPage(chromium.browser, pathToFileURL(join(dir, 'report.html')).href);
+    await opened.page.waitForSelector('body[data-rendered]', { timeout: 10_000 });
+  });
+
+  after(async () => {
+    if (opened) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await opened.page.screenshot({ path: join(SCREENSHOTS, 'report-compare.png'), fullPage: true });
+    }
+    await chromium?.close();
+  });
+
+  it('draws a best-so-far curve per strategy with its band over seeds, every search, and no console error', async () => {
+    assert.deepEqual(opened.errors, []);
+    const curves = await opened.page.$$eval('[data-plot="compare-curves"] svg path', (paths) => paths.length);
+    // Per strategy: one mean line and one band; per search: its own line.
+    assert.ok(curves >= 2 * compare.strategies.length + compare.searches.length, `${curves} paths`);
+    const searches = await opened.page.$$eval('#compare-searches tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-search')));
+    assert.deepEqual(
+      searches,
+      compare.searches.map((s) => s.name),
+    );
+    const text = await textOf(opened.page, '#compare');
+    for (const [strategy, points] of Object.entries(compare.summary)) {
+      const last = points.at(-1)!;
+      assert.equal(last.n, 2);
+      assert.ok(text.includes(`${strategy}: ${(100 * last.mean).toFixed(1)}% ± ${(100 * last.halfWidth!).toFixed(1)} after ${last.candidates} candidates`), `${strategy}'s last point in ${text}`);
+    }
+  });
+
+  it("ranks each search's best against BN-ReLU and answers from that rerank", async () => {
+    const rows = await opened.page.$$eval('#compare-rerank tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-layer')));
+    assert.deepEqual(
+      rows,
+      compare.rerank!.layers.map((l) => l.name),
+    );
+    assert.ok(rows.includes('bn-relu'));
+    const answerText = await textOf(opened.page, '#answer');
+    assert.match(answerText, new RegExp(`Best layer after re-ranking: ${compare.rerank!.layers[0]!.name.replace('/', '\\/')}`));
+    assert.equal(await opened.page.$('#progress'), null, 'a comparison folder has no history of its own to plot');
+    const d = await drawn(opened.page);
+    assert.equal(d.katexErrors, 0);
   });
 });

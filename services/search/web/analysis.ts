@@ -1,5 +1,6 @@
 /** What the page derives from the data: the best layer, its margin over BN-ReLU, the rejection funnel. */
 import type { CandidateView, ReportData } from '../src/report/model.js';
+import { confidenceInterval } from '../src/search/statistics.js';
 
 export const SCREEN_REASONS = ['invalid_graph', 'independent_of_input', 'dead_output', 'batch_dependent', 'non_finite', 'constant_output'];
 
@@ -67,18 +68,9 @@ export function lineage(data: ReportData, id: string): CandidateView[] {
   return chain;
 }
 
-/** Two-sided 95% Student t quantiles by degrees of freedom (1..30); 1.96 beyond. */
-const T95 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045,
-  2.042,
-];
-
-/** Half-width of the 95% confidence interval of the mean of `xs` (t-distribution); null for fewer than 2. */
+/** Half-width of the 95% confidence interval of the mean of `xs` (Student t, statistics.ts); null for fewer than 2. */
 export function ci95(xs: readonly number[]): number | null {
-  if (xs.length < 2) return null;
-  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1));
-  return ((T95[xs.length - 2] ?? 1.96) * sd) / Math.sqrt(xs.length);
+  return confidenceInterval(xs).halfWidth;
 }
 
 /** "83.1%", or "83.1% ± 1.2" where the architecture was trained with several seeds. */

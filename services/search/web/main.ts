@@ -4,6 +4,7 @@
  */
 import type { ReportData } from '../src/report/model.js';
 import { architecturePlots, historyPlot } from './plots.js';
+import { compareSection, rerankSection } from './results.js';
 import { answer, funnelSection, h, lineageSection, planSection, replicasSection, topTable } from './sections.js';
 
 function render(data: ReportData): void {
@@ -24,11 +25,18 @@ function render(data: ReportData): void {
       ),
     ),
     answer(data),
-    h('section', { id: 'progress' }, h('h2', {}, 'Progress'), h('div', { class: 'plots' }, historyPlot(data, 'index'), historyPlot(data, 'minutes'))),
-    h('section', { id: 'architectures' }, h('h2', {}, 'Per-architecture accuracy and the Pareto front'), h('div', { class: 'plots' }, ...architecturePlots(data))),
-    funnelSection(data),
-    topTable(data),
-    lineageSection(data),
+    ...(data.rerank ? [rerankSection(data.rerank)] : []),
+    ...(data.compare ? [compareSection(data.compare)] : []),
+    // A comparison folder has no history of its own: the search sections would be empty.
+    ...(data.compare && data.candidates.length === 0
+      ? []
+      : [
+          h('section', { id: 'progress' }, h('h2', {}, 'Progress'), h('div', { class: 'plots' }, historyPlot(data, 'index'), historyPlot(data, 'minutes'))),
+          h('section', { id: 'architectures' }, h('h2', {}, 'Per-architecture accuracy and the Pareto front'), h('div', { class: 'plots' }, ...architecturePlots(data))),
+          funnelSection(data),
+          topTable(data),
+          lineageSection(data),
+        ]),
     ...[replicasSection(data)].filter((s): s is HTMLElement => s !== undefined),
     planSection(data),
   );

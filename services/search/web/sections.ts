@@ -3,6 +3,7 @@ import katex from 'katex';
 import type { CandidateView, ReportData } from '../src/report/model.js';
 import { bnRelu, funnel, lineage, maxSeeds, meanScore, missingBaseline, pct, ranked, score, signedPts } from './analysis.js';
 import { graphSvg } from './graph-svg.js';
+import { rerankAnswer } from './results.js';
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -27,7 +28,9 @@ function section(id: string, title: string, ...children: Array<Node | string>): 
 /** Which layer is best, by how much over BN-ReLU, on which architectures, and how sure we are. */
 export function answer(data: ReportData): HTMLElement {
   const best = ranked(data)[0];
-  if (!best) return section('answer', 'Answer', h('p', {}, 'No layer has been evaluated yet.'));
+  const rerank = data.rerank ?? data.compare?.rerank ?? undefined;
+  const fromRerank = rerank ? rerankAnswer(rerank) : [];
+  if (!best) return section('answer', 'Answer', ...(fromRerank.length ? fromRerank : [h('p', {}, 'No layer has been evaluated yet.')]));
   const base = bnRelu(data);
   const archs = data.architectures;
   const rows = archs.map((a) => {
@@ -64,6 +67,8 @@ export function answer(data: ReportData): HTMLElement {
   return section(
     'answer',
     'Answer',
+    ...fromRerank,
+    ...(fromRerank.length ? [h('h3', {}, 'In the search (validation split)')] : []),
     h('p', { class: 'lead' }, 'Best layer: ', h('strong', {}, name(best)), ' = ', formula(best), ` — mean validation accuracy ${pct(best.mean)} over ${archs.length} architecture(s).`),
     h('p', {}, verdict),
     h(

@@ -211,7 +211,16 @@ export async function searchCommand(argv: string[]): Promise<number> {
     }
     const b = grpcBackend(addresses, hardStop.signal, (notice) => sink.event({ type: 'retry', ...notice }), slots, local ? channelCredentials() : channel);
     backend = b;
-    writeLiveServices(dir, { selection: addresses.selection, training: addresses.training, replicas: addresses.training.split(',').length, embedded: local !== undefined, pid: process.pid, startedUnixMs: Date.now() });
+    writeLiveServices(dir, {
+      selection: addresses.selection,
+      training: addresses.training,
+      replicas: addresses.training.split(',').length,
+      embedded: local !== undefined,
+      pid: process.pid,
+      startedUnixMs: Date.now(),
+      engine: plan.engine,
+      ...(local ? { executionProvider: placement.ep, ...(placement.devices ? { devices: placement.devices } : {}) } : {}),
+    });
     await checkSelection(b, plan);
     const summaryHolder: { stats?: SearchSummary['stats'] } = {};
     ticker = setInterval(() => summaryHolder.stats && sink.tick(summaryHolder.stats, b.replicas()), json ? 10_000 : 1000);

@@ -7,7 +7,7 @@ import { structuralHash, zooLayers } from '@evonorm/graph';
 import { graphFromProto } from '@evonorm/contracts';
 import { meanAccuracy, reasonName } from '../search/loop.js';
 import { scaleText, type SearchPlan } from '../search/plan.js';
-import type { CandidateView, GraphNodeView, ReportData, ReplicaView } from './model.js';
+import type { CandidateView, CompareView, GraphNodeView, RerankView, ReportData, ReplicaView } from './model.js';
 
 const OP_NAMES = ['', 'add', 'mul', 'div', 'max', 'neg', 'sigmoid', 'tanh', 'exp', 'abs', 'square', 'log', 'sqrt', 'mean', 'rms', 'std'];
 const AXES = ['', 'bwh', 'whc', 'wh', 'whcg'];
@@ -59,6 +59,8 @@ export interface BuildInput {
   readonly status?: string;
   readonly notes?: readonly string[];
   readonly now?: number;
+  readonly rerank?: RerankView;
+  readonly compare?: CompareView;
 }
 
 export function buildReportData(input: BuildInput): ReportData {
@@ -105,5 +107,7 @@ export function buildReportData(input: BuildInput): ReportData {
     ...(input.replicas ? { replicas: input.replicas } : {}),
     ...(input.status ? { status: input.status } : {}),
     notes: input.notes ?? [],
+    ...(input.rerank ? { rerank: input.rerank } : {}),
+    ...(input.compare ? { compare: input.compare } : {}),
   };
 }

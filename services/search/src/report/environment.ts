@@ -1,11 +1,12 @@
 /**
  * What a run folder records about where its search ran: the plan's engine, and the services file
- * the search writes while it runs (services.json: addresses, replica count). Also the notes for
- * producers that are not built yet (rerank.json, compare.json).
+ * the search writes while it runs (services.json: addresses, replica count, execution provider and
+ * devices of local replicas). Also the folder's rerank.json and compare.json when present.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../search/run-folder.js';
+import type { CompareView, RerankView } from './model.js';
 
 export interface LiveServices {
   readonly selection: string;
@@ -15,6 +16,12 @@ export interface LiveServices {
   readonly embedded: boolean;
   readonly pid: number;
   readonly startedUnixMs: number;
+  /** The plan's engine (onnx, tfjs or auto). */
+  readonly engine?: string;
+  /** Local replicas: cpu or cuda (--ep); remote ones report theirs via GetWorkerInfo. */
+  readonly executionProvider?: string;
+  /** Local CUDA replicas: the GPU of each replica. */
+  readonly devices?: readonly number[];
 }
 
 export const servicesPath = (dir: string): string => join(dir, 'services.json');
@@ -45,7 +52,10 @@ export function readLiveServices(dir: string): LiveServices | undefined {
 export function environmentOf(record: RunRecord | undefined, live: LiveServices | undefined): Record<string, string> {
   const env: Record<string, string> = {};
   if (record) env.engine = `${record.plan.engine}${record.plan.engine === 'auto' ? ' (each replica picks: onnx unless a native TensorFlow.js backend is installed)' : ''}`;
-  env['execution provider'] = 'not recorded by the run (each training replica reports its backend via GetWorkerInfo; see the dashboard)';
+  if (live?.executionProvider) env['execution provider'] = live.executionProvider;
+  else if (live && !live.embedded) env['execution provider'] = 'remote replicas (each reports its own via GetWorkerInfo; see the dashboard)';
+  else env['execution provider'] = 'not recorded (run folder from before services.json kept it)';
+  if (live?.devices && live.devices.length > 0) env.devices = `GPU ${[...new Set(live.devices)].join(', ')} (replica → device: ${live.devices.join(', ')})`;
   if (record?.addresses) env.services = `remote: selection ${record.addresses.selection}, training ${record.addresses.training}`;
   else if (record) env.services = 'embedded (started locally by evonorm search)';
   if (live) env['training replicas'] = `${live.replicas}${live.embedded ? ' local' : ''} (${live.training})`;
@@ -55,15 +65,21 @@ export function environmentOf(record: RunRecord | undefined, live: LiveServices 
   return env;
 }
 
-/** Sections the page leaves out because their producer has not written them. */
-export function missingSections(dir: string | undefined): string[] {
+function readJson<T>(path: string): T | undefined {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
+}
+
+/** The folder's rerank.json and compare.json (each when present), and notes on what is missing. */
+export function runResults(dir: string | undefined): { rerank?: RerankView; compare?: CompareView; notes: string[] } {
+  const rerank = dir ? readJson<RerankView>(join(dir, 'rerank.json')) : undefined;
+  const compare = dir ? readJson<CompareView>(join(dir, 'compare.json')) : undefined;
   const notes: string[] = [];
-  for (const [file, what] of [
-    ['rerank.json', 'the rerank table with CIs and held-out architectures'],
-    ['compare.json', 'the compare curves with bands'],
-  ] as const) {
-    if (!dir || !existsSync(join(dir, file))) notes.push(`No ${file} in this run folder, so ${what} is not shown.`);
-    else notes.push(`${file} is present, but this version of the report does not draw it yet.`);
-  }
-  return notes;
+  if (!rerank && !compare?.rerank)
+    notes.push(`No rerank.json in this folder yet: \`evonorm rerank ${dir ?? '<dir>'}\` trains the top layers and baselines longer on several seeds (test split, paired differences to BN-ReLU).`);
+  return { ...(rerank ? { rerank } : {}), ...(compare ? { compare } : {}), notes };
+}
+
+/** Notes on what the folder lacks (the dashboard's view; the report reads the files with runResults). */
+export function missingSections(dir: string | undefined): string[] {
+  return runResults(dir).notes;
 }

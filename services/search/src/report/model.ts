@@ -71,6 +71,60 @@ export interface ReportData {
   readonly replicas?: readonly ReplicaView[];
   /** Live only: the search's state in words (running, finished, unreachable...). */
   readonly status?: string;
-  /** Sections that have no data in this run, with why (e.g. rerank.json not present). */
+  /** Sections that have no data in this run, with why (e.g. no rerank.json yet). */
   readonly notes: readonly string[];
+  /** The run folder's rerank.json (evonorm rerank), or a comparison's rerank of each search's best. */
+  readonly rerank?: RerankView;
+  /** A comparison folder's compare.json (evonorm compare). */
+  readonly compare?: CompareView;
+}
+
+/** A mean over seeds with its 95% t-interval (halfWidth, low, high null below two seeds), as statistics.ts computes it. */
+export interface IntervalView {
+  readonly n: number;
+  readonly mean: number;
+  readonly sd: number | null;
+  readonly halfWidth: number | null;
+  readonly low: number | null;
+  readonly high: number | null;
+}
+
+/** rerank.json (README, "Re-ranking"): the fields the page draws. */
+export interface RerankView {
+  readonly split: string;
+  readonly steps: number;
+  readonly seeds: readonly string[];
+  readonly dataset: string;
+  readonly reference: string | null;
+  readonly architectures: ReadonlyArray<{ readonly name: string; readonly heldOut: boolean }>;
+  readonly layers: ReadonlyArray<{
+    readonly name: string;
+    readonly kind: 'candidate' | 'baseline';
+    readonly formula: string;
+    readonly searchMeanAccuracy: number | null;
+    readonly architectures: Readonly<Record<string, IntervalView & { readonly failures: number; readonly vsReference: IntervalView | null }>>;
+    readonly mean: IntervalView & { readonly vsReference: IntervalView | null };
+    readonly beatsReferenceEverywhere: boolean;
+  }>;
+}
+
+/** compare.json (README, "Evolution versus random search"): the fields the page draws. */
+export interface CompareView {
+  readonly candidates: number;
+  readonly strategies: readonly string[];
+  readonly seeds: readonly string[];
+  readonly searchFlags: readonly string[];
+  readonly searches: ReadonlyArray<{
+    readonly name: string;
+    readonly strategy: string;
+    readonly seed: string;
+    readonly candidates: number;
+    readonly evaluated: number;
+    readonly trainingSeconds: number;
+    readonly best: { readonly id: string; readonly meanAccuracy: number; readonly formula: string } | null;
+    readonly byCandidates: ReadonlyArray<number | null>;
+  }>;
+  /** Per strategy: mean best-so-far over seeds after each candidate count, ± 95% CI. */
+  readonly summary: Readonly<Record<string, ReadonlyArray<IntervalView & { readonly candidates: number }>>>;
+  readonly rerank: RerankView | null;
 }

@@ -1,0 +1,175 @@
+/**
+ * The page's sections for longer trainings: the rerank table (rerank.json: each layer × architecture
+ * mean ± 95% CI on the test split, the difference to BN-ReLU paired by seed, held-out architectures
+ * marked) and the comparison (compare.json: best-so-far curves per strategy, mean ± 95% CI over seeds).
+ */
+import * as Plot from '@observablehq/plot';
+import type { CompareView, IntervalView, RerankView } from '../src/report/model.js';
+import { intervalText } from '../src/search/statistics.js';
+import { h } from './sections.js';
+
+/** "+1.2 ± 0.8 pts" (points), or "+1.2 pts" with one seed. */
+export function diffText(d: Pick<IntervalView, 'mean' | 'halfWidth'>): string {
+  return `${d.mean >= 0 ? '+' : '−'}${Math.abs(100 * d.mean).toFixed(1)}${d.halfWidth === null ? '' : ` ± ${(100 * d.halfWidth).toFixed(1)}`} pts`;
+}
+
+/** Above zero, below zero, or an interval that contains zero (not evidence either way). */
+export function diffClass(d: Pick<IntervalView, 'mean' | 'low' | 'high'>): string {
+  if (d.low !== null && d.low > 0) return 'up';
+  if (d.high !== null && d.high < 0) return 'down';
+  return d.low === null ? (d.mean >= 0 ? 'up' : 'down') : 'unsure';
+}
+
+export function rerankTable(rerank: RerankView, id = 'rerank-table'): HTMLElement {
+  const archs = rerank.architectures;
+  const ref = rerank.reference;
+  const head = h(
+    'tr',
+    {},
+    ...['rank', 'layer', ...archs.map((a) => (a.heldOut ? `${a.name} (held out)` : a.name)), 'mean', ref ? `mean − ${ref}` : 'mean − reference', 'formula'].map((t) => h('th', {}, t)),
+  );
+  const rows = rerank.layers.map((l, i) =>
+    h(
+      'tr',
+      { 'data-layer': l.name },
+      h('td', { class: 'num' }, String(i + 1)),
+      h('td', {}, `${l.name}${l.kind === 'baseline' ? ' (baseline)' : ''}`),
+      ...archs.map((a) => {
+        const r = l.architectures[a.name];
+        if (!r) return h('td', {}, '—');
+        return h(
+          'td',
+          { class: 'num', 'data-arch': a.name },
+          intervalText(r),
+          ...(r.vsReference ? [h('br'), h('span', { class: `diff ${diffClass(r.vsReference)}` }, diffText(r.vsReference))] : []),
+          r.failures ? ` [${r.failures} failed]` : '',
+        );
+      }),
+      h('td', { class: 'num' }, intervalText(l.mean)),
+      h('td', { class: `num ${l.mean.vsReference ? diffClass(l.mean.vsReference) : ''}` }, l.mean.vsReference ? diffText(l.mean.vsReference) : l.name === ref ? '(reference)' : '—'),
+      h('td', { class: 'formula-text' }, l.formula),
+    ),
+  );
+  return h('table', { class: 'top', id }, h('thead', {}, head), h('tbody', {}, ...rows));
+}
+
+function rerankNote(rerank: RerankView): string {
+  const held = rerank.architectures.filter((a) => a.heldOut).map((a) => a.name);
+  return (
+    `Test-split accuracy after ${rerank.steps} training steps on ${rerank.seeds.length} seed(s) (${rerank.dataset}): mean ± 95% CI over seeds (Student t). ` +
+    (rerank.reference ? `Below each score: the difference to ${rerank.reference} paired by seed, ± its 95% CI (green: the interval lies above zero; red: below; grey: it contains zero). ` : '') +
+    (held.length ? `Held out (the search never trained on them): ${held.join(', ')}.` : 'Every architecture was one the search trained on.')
+  );
+}
+
+export function rerankSection(rerank: RerankView): HTMLElement {
+  return h('section', { id: 'rerank' }, h('h2', {}, 'Re-ranking (test split)'), h('p', { class: 'note' }, rerankNote(rerank)), rerankTable(rerank));
+}
+
+/** Best-so-far mean validation accuracy by candidate count: each strategy's mean over seeds with its 95% band, and each search's own curve. */
+function curvesPlot(compare: CompareView): HTMLElement {
+  const mean = Object.entries(compare.summary).flatMap(([strategy, points]) => points.map((p) => ({ strategy, ...p })));
+  // A band over two seeds can pass 0% or 100%; accuracy cannot, so it is drawn clipped to [0, 1].
+  const bands = mean.filter((p) => p.low !== null && p.high !== null).map((p) => ({ ...p, low: Math.max(0, p.low!), high: Math.min(1, p.high!) }));
+  const own = compare.searches.flatMap((s) => s.byCandidates.flatMap((best, i) => (best === null ? [] : [{ strategy: s.strategy, search: s.name, candidates: i + 1, best }])));
+  const plot = Plot.plot({
+    width: 720,
+    height: 320,
+    marginLeft: 48,
+    grid: true,
+    x: { label: 'candidates →' },
+    y: { label: '↑ best-so-far mean validation accuracy', domain: [0, 1], tickFormat: '%' },
+    color: { legend: true, domain: [...compare.strategies] },
+    marks: [
+      Plot.areaY(bands, { x: 'candidates', y1: 'low', y2: 'high', fill: 'strategy', fillOpacity: 0.2, curve: 'step-after' }),
+      Plot.line(own, { x: 'candidates', y: 'best', z: 'search', stroke: 'strategy', strokeOpacity: 0.35, strokeDasharray: '3,3', curve: 'step-after' }),
+      Plot.line(mean, { x: 'candidates', y: 'mean', stroke: 'strategy', strokeWidth: 2, curve: 'step-after' }),
+    ],
+  });
+  const fig = h('figure', { 'data-plot': 'compare-curves' }, h('h3', {}, 'Best so far by candidate count'), plot);
+  fig.append(
+    h(
+      'figcaption',
+      {},
+      'Solid: the mean over seeds of each strategy; band: its 95% CI over seeds (Student t, clipped to 0–100%; none with one seed); dashed: each search. Validation accuracy, as the searches scored it.',
+    ),
+  );
+  return fig;
+}
+
+export function compareSection(compare: CompareView): HTMLElement {
+  const rows = compare.searches.map((s) =>
+    h(
+      'tr',
+      { 'data-search': s.name },
+      h('td', {}, s.name),
+      h('td', {}, s.strategy),
+      h('td', { class: 'num' }, String(s.candidates)),
+      h('td', { class: 'num' }, String(s.evaluated)),
+      h('td', { class: 'num' }, String(Math.round(s.trainingSeconds))),
+      h('td', { class: 'num' }, s.best ? `${(100 * s.best.meanAccuracy).toFixed(1)}%` : '—'),
+      h('td', { class: 'formula-text' }, s.best ? `${s.best.id}: ${s.best.formula}` : ''),
+    ),
+  );
+  const last = Object.entries(compare.summary).map(([strategy, points]) => {
+    const p = points.at(-1);
+    return p ? `${strategy}: ${intervalText(p)} after ${p.candidates} candidates (${p.n} seed(s))` : `${strategy}: no evaluated layer`;
+  });
+  return h(
+    'section',
+    { id: 'compare' },
+    h('h2', {}, `Evolution versus random search (${compare.strategies.join(' vs ')})`),
+    h('p', { class: 'note' }, `${compare.seeds.length} seed(s) per strategy, ${compare.candidates} candidates per search. Mean best so far at the end: ${last.join('; ')}.`),
+    curvesPlot(compare),
+    h(
+      'table',
+      { class: 'top', id: 'compare-searches' },
+      h('thead', {}, h('tr', {}, ...['search', 'strategy', 'candidates', 'evaluated', 'training s', 'best (validation)', 'best layer'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, ...rows),
+    ),
+    ...(compare.rerank
+      ? [h('h3', {}, "Each search's best against BN-ReLU (test split)"), h('p', { class: 'note' }, rerankNote(compare.rerank)), rerankTable(compare.rerank, 'compare-rerank')]
+      : [h('p', { class: 'note' }, 'The comparison ran without a rerank (--rerank-steps 0).')]),
+  );
+}
+
+/**
+ * The answer from a rerank: the best layer on the test split, its difference to the reference paired
+ * by seed (mean over architectures, and per architecture, held-out ones marked), and how sure that is.
+ */
+export function rerankAnswer(rerank: RerankView): HTMLElement[] {
+  const best = rerank.layers[0];
+  if (!best) return [h('p', {}, 'The rerank holds no layer.')];
+  const ref = rerank.reference;
+  const held = new Set(rerank.architectures.filter((a) => a.heldOut).map((a) => a.name));
+  const label = (a: string): string => (held.has(a) ? `${a} (held out)` : a);
+  const archs = rerank.architectures.map((a) => a.name);
+  const above = archs.filter((a) => {
+    const d = best.architectures[a]?.vsReference;
+    return d?.low !== null && d?.low !== undefined && d.low > 0;
+  });
+  const ahead = archs.filter((a) => (best.architectures[a]?.vsReference?.mean ?? 0) > 0);
+  const d = best.mean.vsReference;
+  const verdict = !ref
+    ? 'BN-ReLU was not among the re-ranked layers, so there is no paired difference to it.'
+    : best.name === ref
+      ? `${ref} itself has the best mean test accuracy of the re-ranked layers (${intervalText(best.mean)}).`
+      : d
+        ? `${best.name} beats ${ref} by ${diffText(d)} on average (paired by seed, 95% CI${d.low === null ? ' not available with one seed' : ` ${(100 * d.low).toFixed(1)} to ${(100 * d.high!).toFixed(1)} pts`}); ahead on ${ahead.length} of ${archs.length} architecture(s)${ahead.length ? `: ${ahead.map(label).join(', ')}` : ''}.`
+        : `${best.name} has no paired difference to ${ref}.`;
+  const sure =
+    rerank.seeds.length < 2
+      ? 'How sure: one seed, so no interval; rerank with --seeds 3 or more.'
+      : `How sure: the paired 95% interval lies above zero on ${above.length} of ${archs.length} architecture(s)${above.length ? ` (${above.map(label).join(', ')})` : ''}${best.beatsReferenceEverywhere ? ', i.e. on every one' : ''}; an interval that contains zero is not evidence either way.`;
+  return [
+    h(
+      'p',
+      { class: 'lead', 'data-answer': 'rerank' },
+      'Best layer after re-ranking: ',
+      h('strong', {}, best.name),
+      ` — mean test accuracy ${intervalText(best.mean)} over ${archs.length} architecture(s), ${rerank.seeds.length} seed(s), ${rerank.steps} steps.`,
+    ),
+    h('p', {}, verdict),
+    h('p', { class: 'note' }, sure),
+  ];
+}
