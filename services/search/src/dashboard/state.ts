@@ -7,7 +7,7 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import { SelectionCriterion, type GetSearchResponse } from '@evonorm/contracts';
 import { trainingTargets } from '@evonorm/rpc';
 import { buildReportData, planFlags } from '../report/build-data.js';
-import { environmentOf, missingSections, readLiveServices, searchRunning } from '../report/environment.js';
+import { environmentOf, readLiveServices, runResults, searchRunning } from '../report/environment.js';
 import type { ReportData } from '../report/model.js';
 import { readRun, type RunRecord } from '../search/run-folder.js';
 import { GrpcSource, StoreSource, type Snapshot } from './source.js';
@@ -110,9 +110,9 @@ export class DashboardState {
       frontSource: snap.frontSource,
       replicas: snap.replicas,
       status: snap.status,
-      notes: missingSections(this.target.dir),
+      ...runResults(this.target.dir),
     });
-    const version = JSON.stringify([data.candidates.length, data.front, data.replicas, data.status, data.candidates.at(-1)?.id]);
+    const version = JSON.stringify([data.candidates.length, data.front, data.replicas, data.status, data.candidates.at(-1)?.id, data.rerank?.layers.length, data.compare?.searches.length]);
     this.current = data;
     if (version !== this.version) {
       this.version = version;

@@ -78,8 +78,3 @@ export function runResults(dir: string | undefined): { rerank?: RerankView; comp
     notes.push(`No rerank.json in this folder yet: \`evonorm rerank ${dir ?? '<dir>'}\` trains the top layers and baselines longer on several seeds (test split, paired differences to BN-ReLU).`);
   return { ...(rerank ? { rerank } : {}), ...(compare ? { compare } : {}), notes };
 }
-
-/** Notes on what the folder lacks (the dashboard's view; the report reads the files with runResults). */
-export function missingSections(dir: string | undefined): string[] {
-  return runResults(dir).notes;
-}
