@@ -132,6 +132,8 @@ describe('evonorm report (headless Chromium)', () => {
     assert.match(answerText, new RegExp(`Best layer after re-ranking: ${rerank.layers[0]!.name}`));
     assert.match(answerText, /paired by seed|itself has the best mean test accuracy/);
     assert.match(answerText, /How sure: the paired 95% interval/);
+    const typeset = await opened.page.$$eval('#rerank-table .formula > .katex', (spans) => spans.length);
+    assert.equal(typeset, 2, "both layers' formulas typeset by KaTeX (the candidate's and the zoo BN-ReLU's LaTeX from the history)");
     const d2 = await drawn(opened.page);
     assert.equal(d2.katex, d2.formulas, 'KaTeX still typesets every formula');
     assert.equal(d2.katexErrors, 0);

@@ -25,7 +25,7 @@ function render(data: ReportData): void {
       ),
     ),
     answer(data),
-    ...(data.rerank ? [rerankSection(data.rerank)] : []),
+    ...(data.rerank ? [rerankSection(data.rerank, (name) => data.candidates.find((c) => c.id === name) ?? data.candidates.find((c) => c.zoo === name))] : []),
     ...(data.compare ? [compareSection(data.compare)] : []),
     // A comparison folder has no history of its own: the search sections would be empty.
     ...(data.compare && data.candidates.length === 0

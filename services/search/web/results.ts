@@ -4,9 +4,12 @@
  * marked) and the comparison (compare.json: best-so-far curves per strategy, mean ± 95% CI over seeds).
  */
 import * as Plot from '@observablehq/plot';
-import type { CompareView, IntervalView, RerankView } from '../src/report/model.js';
+import type { CandidateView, CompareView, IntervalView, RerankView } from '../src/report/model.js';
 import { intervalText } from '../src/search/statistics.js';
-import { h } from './sections.js';
+import { formula, h } from './sections.js';
+
+/** The search's candidate for a re-ranked layer's name (its id, or a zoo name), whose LaTeX the table typesets. */
+export type LayerLookup = (name: string) => CandidateView | undefined;
 
 /** "+1.2 ± 0.8 pts" (points), or "+1.2 pts" with one seed. */
 export function diffText(d: Pick<IntervalView, 'mean' | 'halfWidth'>): string {
@@ -20,7 +23,7 @@ export function diffClass(d: Pick<IntervalView, 'mean' | 'low' | 'high'>): strin
   return d.low === null ? (d.mean >= 0 ? 'up' : 'down') : 'unsure';
 }
 
-export function rerankTable(rerank: RerankView, id = 'rerank-table'): HTMLElement {
+export function rerankTable(rerank: RerankView, id = 'rerank-table', lookup: LayerLookup = () => undefined): HTMLElement {
   const archs = rerank.architectures;
   const ref = rerank.reference;
   const head = h(
@@ -47,7 +50,7 @@ export function rerankTable(rerank: RerankView, id = 'rerank-table'): HTMLElemen
       }),
       h('td', { class: 'num' }, intervalText(l.mean)),
       h('td', { class: `num ${l.mean.vsReference ? diffClass(l.mean.vsReference) : ''}` }, l.mean.vsReference ? diffText(l.mean.vsReference) : l.name === ref ? '(reference)' : '—'),
-      h('td', { class: 'formula-text' }, l.formula),
+      ((c) => (c?.latex ? h('td', {}, formula(c)) : h('td', { class: 'formula-text' }, l.formula)))(lookup(l.name)),
     ),
   );
   return h('table', { class: 'top', id }, h('thead', {}, head), h('tbody', {}, ...rows));
@@ -62,8 +65,8 @@ function rerankNote(rerank: RerankView): string {
   );
 }
 
-export function rerankSection(rerank: RerankView): HTMLElement {
-  return h('section', { id: 'rerank' }, h('h2', {}, 'Re-ranking (test split)'), h('p', { class: 'note' }, rerankNote(rerank)), rerankTable(rerank));
+export function rerankSection(rerank: RerankView, lookup?: LayerLookup): HTMLElement {
+  return h('section', { id: 'rerank' }, h('h2', {}, 'Re-ranking (test split)'), h('p', { class: 'note' }, rerankNote(rerank)), rerankTable(rerank, 'rerank-table', lookup));
 }
 
 /** Best-so-far mean validation accuracy by candidate count: each strategy's mean over seeds with its 95% band, and each search's own curve. */
