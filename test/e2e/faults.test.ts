@@ -19,7 +19,22 @@ const flagValues = Object.fromEntries(TINY_FLAGS.reduce<string[][]>((pairs, x, i
 const plan = planFrom({ ...flagValues, seed: '5', candidates: '14' });
 
 function selectionArgs(db: string, port: number): string[] {
-  return ['--port', String(port), '--db', db, '--population', String(plan.population), '--tournament-fraction', String(plan.tournamentFraction), '--architectures', plan.architectures.join(','), '--dataset', plan.dataset, '--seed', String(plan.seed)];
+  return [
+    '--port',
+    String(port),
+    '--db',
+    db,
+    '--population',
+    String(plan.population),
+    '--tournament-fraction',
+    String(plan.tournamentFraction),
+    '--architectures',
+    plan.architectures.join(','),
+    '--dataset',
+    plan.dataset,
+    '--seed',
+    String(plan.seed),
+  ];
 }
 
 describe('faults during a search', () => {
@@ -51,7 +66,9 @@ describe('faults during a search', () => {
     const selection = { current: await spawnService(mainScript('selection'), selectionArgs(db, port)) };
     const stop = new AbortController();
     const retries: SearchEvent[] = [];
-    const backend = grpcBackend({ selection: selection.current.address, mutation: mutation.address, rejection: rejection.address, training: trainerAddresses() }, stop.signal, (n) => retries.push({ type: 'retry', ...n }));
+    const backend = grpcBackend({ selection: selection.current.address, mutation: mutation.address, rejection: rejection.address, training: trainerAddresses() }, stop.signal, (n) =>
+      retries.push({ type: 'retry', ...n }),
+    );
     const pending: Array<Promise<void> | void> = [];
     try {
       const summary = await runSearch({ plan, backend, interrupt: new AbortController().signal, onEvent: (e) => pending.push(onEvent(e, selection, backend)) });
@@ -82,7 +99,10 @@ describe('faults during a search', () => {
       selection.current = await spawnService(mainScript('selection'), selectionArgs(join(root, 'selection-killed.sqlite'), port));
     });
     assert.ok(killed);
-    assert.ok(retries.some((r) => r.type === 'retry' && r.service === 'selection'), 'calls to the dead selection service were retried');
+    assert.ok(
+      retries.some((r) => r.type === 'retry' && r.service === 'selection'),
+      'calls to the dead selection service were retried',
+    );
     assert.deepEqual(decisions(history), reference);
   });
 
@@ -97,7 +117,10 @@ describe('faults during a search', () => {
       await trainers[0]!.stop('SIGKILL');
     });
     assert.ok(killedAt >= 0, 'replica 1 was killed while training');
-    assert.ok(retries.some((r) => r.type === 'retry' && r.method === 'Train'), 'its trainings moved to the other replica');
+    assert.ok(
+      retries.some((r) => r.type === 'retry' && r.method === 'Train'),
+      'its trainings moved to the other replica',
+    );
     assert.equal(history.length, 14);
     assert.deepEqual(decisions(history), reference);
   });

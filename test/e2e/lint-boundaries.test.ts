@@ -80,8 +80,17 @@ describe('module boundaries (npm run lint)', () => {
       "export const script = createRequire(import.meta.url).resolve('@evonorm/mutation/dist/src/main.js');",
     ].join('\n');
     assert.deepEqual(await boundaryErrors('services/search/src/lint-probe.ts', service), []);
-    assert.deepEqual(await boundaryErrors('libs/train/src/lint-probe.ts', "import { Rng } from '@evonorm/graph';\nimport { loadDataset } from '@evonorm/data';\nimport { emitNetwork } from '@evonorm/onnx';\nimport { tfjsTrainer } from '@evonorm/tfjs';\n"), []);
-    assert.deepEqual(await boundaryErrors('libs/rpc/src/lint-probe.ts', "import type { Candidate } from '@evonorm/contracts';\nimport { Rng } from '@evonorm/graph';\nimport * as grpc from '@grpc/grpc-js';\n"), []);
+    assert.deepEqual(
+      await boundaryErrors(
+        'libs/train/src/lint-probe.ts',
+        "import { Rng } from '@evonorm/graph';\nimport { loadDataset } from '@evonorm/data';\nimport { emitNetwork } from '@evonorm/onnx';\nimport { tfjsTrainer } from '@evonorm/tfjs';\n",
+      ),
+      [],
+    );
+    assert.deepEqual(
+      await boundaryErrors('libs/rpc/src/lint-probe.ts', "import type { Candidate } from '@evonorm/contracts';\nimport { Rng } from '@evonorm/graph';\nimport * as grpc from '@grpc/grpc-js';\n"),
+      [],
+    );
     assert.deepEqual(await boundaryErrors('test/e2e/lint-probe.ts', "import { runSearch } from '@evonorm/search';\nimport { spawnService } from '@evonorm/rpc';\n"), []);
   });
 });

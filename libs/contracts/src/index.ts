@@ -18,7 +18,12 @@ export * from './gen/evonorm/v1/selection_service.js';
  * only one service's file and its imports (e.g. "evonorm.v1.MutationService"), for reflection.
  */
 export function descriptorSetPath(service?: string): string {
-  const file = service ? `${service.replace(/^evonorm\.v1\./, '').replace(/Service$/, '').toLowerCase()}.binpb` : 'evonorm.binpb';
+  const file = service
+    ? `${service
+        .replace(/^evonorm\.v1\./, '')
+        .replace(/Service$/, '')
+        .toLowerCase()}.binpb`
+    : 'evonorm.binpb';
   return fileURLToPath(new URL(`../../src/gen/${file}`, import.meta.url));
 }
 export * from './convert.js';

@@ -35,12 +35,7 @@ export interface Augmentation {
 export const CIFAR_AUGMENTATION: Augmentation = { pad: 4, flip: true };
 
 /** Normalized (and optionally augmented) copy of examples `indices`. */
-export function makeBatch(
-  dataset: Dataset,
-  split: Split,
-  indices: readonly number[],
-  options: { augment?: Augmentation; rng?: Rng } = {},
-): Batch {
+export function makeBatch(dataset: Dataset, split: Split, indices: readonly number[], options: { augment?: Augmentation; rng?: Rng } = {}): Batch {
   const [c, h, w] = dataset.shape;
   const size = c * h * w;
   const images = new Float32Array(indices.length * size);
@@ -73,13 +68,7 @@ export function makeBatch(
 }
 
 /** Endless shuffled batches over a split; a new permutation each epoch, all from `rng`. */
-export function* batches(
-  dataset: Dataset,
-  split: Split,
-  batchSize: number,
-  rng: Rng,
-  augment?: Augmentation,
-): Generator<Batch, never> {
+export function* batches(dataset: Dataset, split: Split, batchSize: number, rng: Rng, augment?: Augmentation): Generator<Batch, never> {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > split.count) {
     throw new RangeError(`batch size must be an integer in 1..${split.count}, got ${batchSize}`);
   }

@@ -22,9 +22,7 @@ function readCifarFile(path: string): Split {
   const fix = 'expected the binary version of CIFAR-10 (cifar-10-batches-bin)';
   const bytes = readFile(path, 'CIFAR-10 batch', fix);
   if (bytes.length === 0 || bytes.length % CIFAR_RECORD !== 0) {
-    throw new DatasetError(
-      `CIFAR-10 batch ${path} is truncated or not in the binary format: ${bytes.length} bytes is not a multiple of the ${CIFAR_RECORD}-byte record; ${fix}`,
-    );
+    throw new DatasetError(`CIFAR-10 batch ${path} is truncated or not in the binary format: ${bytes.length} bytes is not a multiple of the ${CIFAR_RECORD}-byte record; ${fix}`);
   }
   const count = bytes.length / CIFAR_RECORD;
   const images = new Uint8Array(count * 3072);

@@ -5,18 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Rng } from '@evonorm/graph';
-import {
-  DatasetError,
-  FASHION_MNIST_DIR,
-  batches,
-  makeBatch,
-  readCifar10,
-  readFashionMnist,
-  readIdx,
-  syntheticDataset,
-  trainValidationSplit,
-  type Dataset,
-} from '../src/index.js';
+import { DatasetError, FASHION_MNIST_DIR, batches, makeBatch, readCifar10, readFashionMnist, readIdx, syntheticDataset, trainValidationSplit, type Dataset } from '../src/index.js';
 
 /** A CIFAR-10 binary batch: label byte then 3072 pixel bytes per record; pixel = f(record, offset). */
 function cifarBatch(records: number, first: number): Buffer {
@@ -37,9 +26,26 @@ function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
 
 function fashionDir(train = 12, test = 5): string {
   const dir = mkdtempSync(join(tmpdir(), 'fmnist-'));
-  for (const [prefix, n] of [['train', train], ['t10k', test]] as const) {
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), idx(2051, [n, 28, 28], Uint8Array.from({ length: n * 784 }, (_, i) => i % 251)));
-    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), idx(2049, [n], Uint8Array.from({ length: n }, (_, i) => i % 10)));
+  for (const [prefix, n] of [
+    ['train', train],
+    ['t10k', test],
+  ] as const) {
+    writeFileSync(
+      join(dir, `${prefix}-images-idx3-ubyte.gz`),
+      idx(
+        2051,
+        [n, 28, 28],
+        Uint8Array.from({ length: n * 784 }, (_, i) => i % 251),
+      ),
+    );
+    writeFileSync(
+      join(dir, `${prefix}-labels-idx1-ubyte.gz`),
+      idx(
+        2049,
+        [n],
+        Uint8Array.from({ length: n }, (_, i) => i % 10),
+      ),
+    );
   }
   return dir;
 }
@@ -60,7 +66,10 @@ describe('CIFAR-10 reader', () => {
   });
 
   it('explains a missing directory, a truncated file and a bad label', () => {
-    assert.throws(() => readCifar10('/no/such/dir'), (e: unknown) => e instanceof DatasetError && /CIFAR-10 directory not found/.test(e.message));
+    assert.throws(
+      () => readCifar10('/no/such/dir'),
+      (e: unknown) => e instanceof DatasetError && /CIFAR-10 directory not found/.test(e.message),
+    );
     const broken = mkdtempSync(join(tmpdir(), 'cifar-'));
     writeFileSync(join(broken, 'data_batch_1.bin'), cifarBatch(2, 0).subarray(0, 5000));
     assert.throws(() => readCifar10(broken, { trainBatches: 1 }), /truncated or not in the binary format: 5000 bytes/);
@@ -95,7 +104,7 @@ describe('Fashion-MNIST reader', () => {
     assert.throws(() => readIdx(truncated, 2051), /truncated or corrupt gzip/);
   });
 
-  it('reads the real dataset when Debian\'s package is installed', { skip: !existsSync(FASHION_MNIST_DIR) && 'dataset-fashion-mnist is not installed' }, () => {
+  it("reads the real dataset when Debian's package is installed", { skip: !existsSync(FASHION_MNIST_DIR) && 'dataset-fashion-mnist is not installed' }, () => {
     const d = readFashionMnist();
     assert.deepEqual([d.train.count, d.test.count], [60000, 10000]);
     assert.ok(Math.abs(d.mean[0]! - 72.94) < 0.1, `mean ${d.mean[0]}`);
@@ -118,15 +127,20 @@ describe('splits, batches and augmentation', () => {
   });
 
   it('normalizes batches to zero mean and unit variance per channel', () => {
-    const all = makeBatch(data, data.train, Array.from({ length: 200 }, (_, i) => i));
+    const all = makeBatch(
+      data,
+      data.train,
+      Array.from({ length: 200 }, (_, i) => i),
+    );
     for (let ch = 0; ch < 3; ch++) {
       let sum = 0;
       let sq = 0;
-      for (let n = 0; n < 200; n++) for (let i = 0; i < 64; i++) {
-        const v = all.images[(n * 3 + ch) * 64 + i]!;
-        sum += v;
-        sq += v * v;
-      }
+      for (let n = 0; n < 200; n++)
+        for (let i = 0; i < 64; i++) {
+          const v = all.images[(n * 3 + ch) * 64 + i]!;
+          sum += v;
+          sq += v * v;
+        }
       assert.ok(Math.abs(sum / 12800) < 1e-4);
       assert.ok(Math.abs(sq / 12800 - 1) < 1e-3);
     }
@@ -142,19 +156,21 @@ describe('splits, batches and augmentation', () => {
       const aug = makeBatch(data, data.train, [0], { augment: { pad: 2, flip: true }, rng }).images;
       let matched = false;
       for (const flip of [false, true]) {
-        for (let dy = -2; dy <= 2 && !matched; dy++) for (let dx = -2; dx <= 2 && !matched; dx++) {
-          let ok = true;
-          for (let y = 0; y < 8 && ok; y++) for (let x = 0; x < 8 && ok; x++) {
-            const sx = (flip ? 7 - x : x) + dx;
-            const sy = y + dy;
-            const expected = sy < 0 || sy > 7 || sx < 0 || sx > 7 ? padding : plain[sy * 8 + sx]!;
-            ok = Math.abs(aug[y * 8 + x]! - expected) < 1e-6;
+        for (let dy = -2; dy <= 2 && !matched; dy++)
+          for (let dx = -2; dx <= 2 && !matched; dx++) {
+            let ok = true;
+            for (let y = 0; y < 8 && ok; y++)
+              for (let x = 0; x < 8 && ok; x++) {
+                const sx = (flip ? 7 - x : x) + dx;
+                const sy = y + dy;
+                const expected = sy < 0 || sy > 7 || sx < 0 || sx > 7 ? padding : plain[sy * 8 + sx]!;
+                ok = Math.abs(aug[y * 8 + x]! - expected) < 1e-6;
+              }
+            if (ok) {
+              matched = true;
+              if (flip) flips++;
+            }
           }
-          if (ok) {
-            matched = true;
-            if (flip) flips++;
-          }
-        }
       }
       assert.ok(matched, `augmented image ${t} is no crop/flip of the original`);
     }

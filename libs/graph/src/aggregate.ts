@@ -43,15 +43,7 @@ export function blockLength(axes: Exclude<IndexSet, 'bwh'>, shape: Shape4, group
 }
 
 /** Aggregate over an instance, group or layer set into `out` (same shape as `input`). */
-export function aggregateContiguous(
-  op: AggregateOp,
-  axes: Exclude<IndexSet, 'bwh'>,
-  input: Float64Array,
-  out: Float64Array,
-  shape: Shape4,
-  groups: number,
-  epsilon: number,
-): void {
+export function aggregateContiguous(op: AggregateOp, axes: Exclude<IndexSet, 'bwh'>, input: Float64Array, out: Float64Array, shape: Shape4, groups: number, epsilon: number): void {
   const length = blockLength(axes, shape, groups);
   for (let start = 0; start < input.length; start += length) {
     const value = finishStatistic(op, blockStatistic(op, input, start, length), epsilon);
@@ -94,13 +86,7 @@ export function batchStatistics(op: AggregateOp, input: Float64Array, shape: Sha
 }
 
 /** Broadcasts per-channel statistics, finished (sqrt(s + eps) for rms/std), into `out`. */
-export function broadcastChannels(
-  op: AggregateOp,
-  stats: Float64Array,
-  out: Float64Array,
-  shape: Shape4,
-  epsilon: number,
-): void {
+export function broadcastChannels(op: AggregateOp, stats: Float64Array, out: Float64Array, shape: Shape4, epsilon: number): void {
   const [n, c, h, w] = shape;
   const hw = h * w;
   for (let ch = 0; ch < c; ch++) {
@@ -116,13 +102,7 @@ export function broadcastChannels(
  * The moving average update of one batch aggregate. The variance is stored unbiased
  * (times n/(n-1)), as PyTorch's BatchNorm and timm's EvoNorm-B do; the mean and mean square as is.
  */
-export function updateMovingAverage(
-  op: AggregateOp,
-  previous: Float64Array,
-  batch: Float64Array,
-  count: number,
-  decay: number,
-): Float64Array {
+export function updateMovingAverage(op: AggregateOp, previous: Float64Array, batch: Float64Array, count: number, decay: number): Float64Array {
   const correction = op === 'std' && count > 1 ? count / (count - 1) : 1;
   const next = new Float64Array(previous.length);
   for (let i = 0; i < next.length; i++) next[i] = decay * previous[i]! + (1 - decay) * batch[i]! * correction;

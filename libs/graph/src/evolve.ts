@@ -7,15 +7,7 @@
  * child (e.g. an output no longer connected to x) is redrawn, so mutation always returns a valid,
  * different graph: rejection sampling from the paper's distribution conditioned on validity.
  */
-import {
-  MAX_INTERMEDIATE_NODES,
-  NUM_INITIAL,
-  OP_SPECS,
-  primitiveTable,
-  type GraphNode,
-  type LayerGraph,
-  type Primitive,
-} from './ops.js';
+import { MAX_INTERMEDIATE_NODES, NUM_INITIAL, OP_SPECS, primitiveTable, type GraphNode, type LayerGraph, type Primitive } from './ops.js';
 import type { Rng } from './rng.js';
 import { assertValidGraph, xDependence } from './validate.js';
 

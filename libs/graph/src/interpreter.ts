@@ -3,13 +3,7 @@
  * is tested against. Training mode normalizes batch aggregates with batch statistics and returns
  * updated moving averages (decay 0.9); inference mode reads the moving averages.
  */
-import {
-  aggregateContiguous,
-  batchStatistics,
-  broadcastChannels,
-  initialMovingAverage,
-  updateMovingAverage,
-} from './aggregate.js';
+import { aggregateContiguous, batchStatistics, broadcastChannels, initialMovingAverage, updateMovingAverage } from './aggregate.js';
 import {
   DEFAULT_GROUPS,
   EPSILON,
@@ -182,13 +176,7 @@ export class LayerInterpreter {
    * Evaluates every node of a valid graph on `x` (flat NCHW data). Returns the node values by id
    * (x, zero, v0, v1, then intermediates) and the moving averages after the call.
    */
-  run(
-    graph: LayerGraph,
-    x: Float64Array,
-    mode: Mode,
-    params: Pick<LayerParams, 'v0' | 'v1'>,
-    state?: LayerState,
-  ): { values: Float64Array[]; state: LayerState } {
+  run(graph: LayerGraph, x: Float64Array, mode: Mode, params: Pick<LayerParams, 'v0' | 'v1'>, state?: LayerState): { values: Float64Array[]; state: LayerState } {
     if (x.length !== this.size) throw new RangeError(`x has ${x.length} values, expected ${this.size}`);
     if (params.v0 !== this.lastV0) this.broadcastChannel(params.v0, this.v0);
     if (params.v1 !== this.lastV1) this.broadcastChannel(params.v1, this.v1);
@@ -254,13 +242,7 @@ export function evaluateLayer(graph: LayerGraph, x: Tensor, options: EvaluateOpt
   const channels = x.shape[1];
   const params = options.params ?? initialParams(channels);
   const interpreter = new LayerInterpreter(x.shape, options);
-  const { values, state } = interpreter.run(
-    graph,
-    x.data,
-    options.mode,
-    params,
-    options.state ?? initialState(graph, channels),
-  );
+  const { values, state } = interpreter.run(graph, x.data, options.mode, params, options.state ?? initialState(graph, channels));
   const raw = Float64Array.from(values[values.length - 1]!);
   return {
     raw: tensor(x.shape, raw),

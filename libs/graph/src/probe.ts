@@ -13,9 +13,7 @@ import { shapeSize, type Shape4 } from './tensor.js';
 
 export type ProbeRejection = 'non_finite' | 'constant';
 
-export type ProbeResult =
-  | { readonly ok: true; readonly hash: string }
-  | { readonly ok: false; readonly reason: ProbeRejection; readonly detail: string };
+export type ProbeResult = { readonly ok: true; readonly hash: string } | { readonly ok: false; readonly reason: ProbeRejection; readonly detail: string };
 
 export interface ProbeOptions {
   readonly seed?: number;
@@ -104,6 +102,9 @@ export class FunctionalProbe {
     const inverse = 1 / quantum; // a power of two: exact
     const rounded = this.rounded;
     for (let i = 0; i < out.length; i++) rounded[i] = Math.round(out[i]! * inverse);
-    return new Hash64(0x3000).word(exponent + 2048).int32s(rounded).hex();
+    return new Hash64(0x3000)
+      .word(exponent + 2048)
+      .int32s(rounded)
+      .hex();
   }
 }

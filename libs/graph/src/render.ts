@@ -107,9 +107,7 @@ export function renderFormula(graph: LayerGraph, format: FormulaFormat = 'text')
     let result: Rendered;
     switch (node.op) {
       case 'add':
-        result = b!.negated
-          ? { text: style.sub(a.text, atLeast(style, b!.negated, PRODUCT)), prec: SUM }
-          : { text: style.add(a.text, b!.text), prec: SUM };
+        result = b!.negated ? { text: style.sub(a.text, atLeast(style, b!.negated, PRODUCT)), prec: SUM } : { text: style.add(a.text, b!.text), prec: SUM };
         break;
       case 'mul': {
         const operand = (r: Rendered): string => (r.product ? r.text : atLeast(style, r, ATOM));
@@ -117,9 +115,7 @@ export function renderFormula(graph: LayerGraph, format: FormulaFormat = 'text')
         break;
       }
       case 'div':
-        result = style.fractionIsAtom
-          ? { text: style.div(a.text, b!.text), prec: ATOM }
-          : { text: style.div(atLeast(style, a, PRODUCT), atLeast(style, b!, ATOM)), prec: PRODUCT };
+        result = style.fractionIsAtom ? { text: style.div(a.text, b!.text), prec: ATOM } : { text: style.div(atLeast(style, a, PRODUCT), atLeast(style, b!, ATOM)), prec: PRODUCT };
         break;
       case 'max':
         result = { text: style.max(a.text, b!.text), prec: ATOM };

@@ -99,13 +99,7 @@ export function validateGraph(graph: LayerGraph, options: ValidationOptions = {}
   return problems;
 }
 
-function checkNode(
-  node: GraphNode,
-  index: number,
-  count: number,
-  options: ValidationOptions,
-  problems: GraphProblem[],
-): number[] {
+function checkNode(node: GraphNode, index: number, count: number, options: ValidationOptions, problems: GraphProblem[]): number[] {
   const id = index + NUM_INITIAL;
   const field = `nodes[${index}]`;
   const validEdges: number[] = node.inputs.map(() => -1);
@@ -186,8 +180,7 @@ function checkNode(
 /** Forward references are allowed by the data model but not by the IR; those that close a loop are cycles. */
 function checkCycles(edges: readonly number[][], problems: GraphProblem[]): void {
   const total = edges.length + NUM_INITIAL;
-  const adjacency = (id: number): readonly number[] =>
-    id < NUM_INITIAL ? [] : edges[id - NUM_INITIAL]!.filter((input) => input >= 0);
+  const adjacency = (id: number): readonly number[] => (id < NUM_INITIAL ? [] : edges[id - NUM_INITIAL]!.filter((input) => input >= 0));
   const onCycle = new Set<number>();
   const state = new Uint8Array(total); // 0 new, 1 on stack, 2 done
   const stack: number[] = [];
@@ -324,9 +317,7 @@ export function parseLayerGraph(value: unknown, options: ValidationOptions = {})
   if (!Array.isArray(nodesValue)) {
     return {
       ok: false,
-      problems: [
-        { code: 'not_an_object', field: 'nodes', message: 'nodes must be an array of {"op", "inputs", "axes"?} objects' },
-      ],
+      problems: [{ code: 'not_an_object', field: 'nodes', message: 'nodes must be an array of {"op", "inputs", "axes"?} objects' }],
     };
   }
   const maxNodes = options.maxNodes ?? MAX_INTERMEDIATE_NODES;

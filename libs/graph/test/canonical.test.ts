@@ -1,16 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  Rng,
-  canonicalize,
-  liveIds,
-  mutate,
-  randomGraph,
-  structuralHash,
-  validateGraph,
-  zooLayers,
-  type LayerGraph,
-} from '../src/index.js';
+import { Rng, canonicalize, liveIds, mutate, randomGraph, structuralHash, validateGraph, zooLayers, type LayerGraph } from '../src/index.js';
 import { renumber } from './helpers.js';
 
 const SEEDS = 3000;
@@ -66,9 +56,19 @@ describe('canonical form and structural hash', () => {
   });
 
   it('distinguishes non-commutative argument order and index sets', () => {
-    const div = (a: number, b: number): LayerGraph => ({ nodes: [{ op: 'sigmoid', inputs: [0] }, { op: 'div', inputs: [a, b] }] });
+    const div = (a: number, b: number): LayerGraph => ({
+      nodes: [
+        { op: 'sigmoid', inputs: [0] },
+        { op: 'div', inputs: [a, b] },
+      ],
+    });
     assert.notEqual(canonicalize(div(0, 4)).hash, canonicalize(div(4, 0)).hash);
-    const std = (axes: 'wh' | 'whcg'): LayerGraph => ({ nodes: [{ op: 'std', inputs: [0], axes }, { op: 'div', inputs: [0, 4] }] });
+    const std = (axes: 'wh' | 'whcg'): LayerGraph => ({
+      nodes: [
+        { op: 'std', inputs: [0], axes },
+        { op: 'div', inputs: [0, 4] },
+      ],
+    });
     assert.notEqual(canonicalize(std('wh')).hash, canonicalize(std('whcg')).hash);
   });
 

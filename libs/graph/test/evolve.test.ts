@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  MAX_INTERMEDIATE_NODES,
-  Rng,
-  InvalidGraphError,
-  mutate,
-  primitiveTable,
-  randomGraph,
-  validateGraph,
-  zooLayer,
-} from '../src/index.js';
+import { MAX_INTERMEDIATE_NODES, Rng, InvalidGraphError, mutate, primitiveTable, randomGraph, validateGraph, zooLayer } from '../src/index.js';
 
 const SEEDS = 5000;
 

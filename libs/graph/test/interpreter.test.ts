@@ -1,17 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  INDEX_SETS,
-  LayerInterpreter,
-  Rng,
-  evaluateLayer,
-  groupCount,
-  initialParams,
-  randomTensor,
-  type LayerGraph,
-  type OpName,
-  type Shape4,
-} from '../src/index.js';
+import { INDEX_SETS, LayerInterpreter, Rng, evaluateLayer, groupCount, initialParams, randomTensor, type LayerGraph, type OpName, type Shape4 } from '../src/index.js';
 import { EPS, perChannel, stat } from './closed-form.js';
 import { maxRelativeError } from './helpers.js';
 
@@ -55,7 +44,10 @@ describe('float64 interpreter', () => {
   for (const [op, f] of Object.entries(BINARY)) {
     it(`computes ${op} of x and the per-channel v1, broadcast`, () => {
       const out = evaluateLayer({ nodes: [{ op: op as OpName, inputs: [0, 3] }] }, x, { mode: 'train', params }).raw.data;
-      assert.deepEqual(out, x.data.map((v, i) => f(v, v1At(i))));
+      assert.deepEqual(
+        out,
+        x.data.map((v, i) => f(v, v1At(i))),
+      );
     });
   }
 
@@ -84,32 +76,78 @@ describe('float64 interpreter', () => {
     const graph: LayerGraph = { nodes: [{ op: 'rms', inputs: [0], axes: 'bwh' }] };
     let state = evaluateLayer(graph, x, { mode: 'train' }).state;
     const ms = perChannel(stat(x.data, SHAPE, 'bwh', 'meansq').values, SHAPE);
-    assert.ok(maxRelativeError(state.get(4)!, ms.map((v) => 0.9 + 0.1 * v)) <= 1e-12);
+    assert.ok(
+      maxRelativeError(
+        state.get(4)!,
+        ms.map((v) => 0.9 + 0.1 * v),
+      ) <= 1e-12,
+    );
     state = evaluateLayer(graph, x, { mode: 'train', state }).state;
-    assert.ok(maxRelativeError(state.get(4)!, ms.map((v) => 0.9 * (0.9 + 0.1 * v) + 0.1 * v)) <= 1e-12);
+    assert.ok(
+      maxRelativeError(
+        state.get(4)!,
+        ms.map((v) => 0.9 * (0.9 + 0.1 * v) + 0.1 * v),
+      ) <= 1e-12,
+    );
     const infer = evaluateLayer(graph, x, { mode: 'infer', state }).raw.data;
     const expected = x.data.map((_, i) => Math.sqrt(state.get(4)![Math.floor(i / 6) % 64]! + EPS));
     assert.ok(maxRelativeError(infer, expected) <= 1e-12);
   });
 
   it('starts moving averages at 0 (mean) and 1 (mean square, variance) for inference before training', () => {
-    const mean = evaluateLayer({ nodes: [{ op: 'mean', inputs: [0], axes: 'bwh' }, { op: 'add', inputs: [0, 4] }] }, x, { mode: 'infer' });
+    const mean = evaluateLayer(
+      {
+        nodes: [
+          { op: 'mean', inputs: [0], axes: 'bwh' },
+          { op: 'add', inputs: [0, 4] },
+        ],
+      },
+      x,
+      { mode: 'infer' },
+    );
     assert.deepEqual(mean.raw.data, x.data);
-    const std = evaluateLayer({ nodes: [{ op: 'std', inputs: [0], axes: 'bwh' }, { op: 'div', inputs: [0, 4] }] }, x, { mode: 'infer' });
-    assert.ok(maxRelativeError(std.raw.data, x.data.map((v) => v / Math.sqrt(1 + EPS))) <= 1e-12);
+    const std = evaluateLayer(
+      {
+        nodes: [
+          { op: 'std', inputs: [0], axes: 'bwh' },
+          { op: 'div', inputs: [0, 4] },
+        ],
+      },
+      x,
+      { mode: 'infer' },
+    );
+    assert.ok(
+      maxRelativeError(
+        std.raw.data,
+        x.data.map((v) => v / Math.sqrt(1 + EPS)),
+      ) <= 1e-12,
+    );
   });
 
   it('applies the affine gamma, beta per channel after the graph', () => {
     const gamma = Float64Array.from({ length: 64 }, (_, c) => c / 10);
     const beta = Float64Array.from({ length: 64 }, (_, c) => -c);
     const out = evaluateLayer({ nodes: [{ op: 'abs', inputs: [0] }] }, x, { mode: 'train', params: { ...params, gamma, beta } });
-    assert.deepEqual(out.output.data, out.raw.data.map((v, i) => v * gamma[Math.floor(i / 6) % 64]! + beta[Math.floor(i / 6) % 64]!));
+    assert.deepEqual(
+      out.output.data,
+      out.raw.data.map((v, i) => v * gamma[Math.floor(i / 6) % 64]! + beta[Math.floor(i / 6) % 64]!),
+    );
   });
 
   it('reuses buffers across runs without mixing results', () => {
     const interpreter = new LayerInterpreter(SHAPE);
     const a = Float64Array.from(interpreter.run({ nodes: [{ op: 'exp', inputs: [0] }] }, x.data, 'train', params).values[4]!);
-    interpreter.run({ nodes: [{ op: 'neg', inputs: [0] }, { op: 'tanh', inputs: [4] }] }, x.data, 'train', params);
+    interpreter.run(
+      {
+        nodes: [
+          { op: 'neg', inputs: [0] },
+          { op: 'tanh', inputs: [4] },
+        ],
+      },
+      x.data,
+      'train',
+      params,
+    );
     const again = interpreter.run({ nodes: [{ op: 'exp', inputs: [0] }] }, x.data, 'train', params).values[4]!;
     assert.deepEqual(again, a);
   });
@@ -120,6 +158,9 @@ describe('float64 interpreter', () => {
   });
 
   it('picks 32 groups, else the largest divisor of C below 32', () => {
-    assert.deepEqual([64, 32, 96, 48, 16, 6, 7, 1].map((c) => groupCount(c)), [32, 32, 32, 24, 16, 6, 7, 1]);
+    assert.deepEqual(
+      [64, 32, 96, 48, 16, 6, 7, 1].map((c) => groupCount(c)),
+      [32, 32, 32, 24, 16, 6, 7, 1],
+    );
   });
 });

@@ -14,40 +14,95 @@ describe('functional probe', () => {
   it('rejects NaN and Inf outputs', () => {
     const inf = probe.probe({ nodes: [{ op: 'div', inputs: [0, 1] }] });
     assert.deepEqual([inf.ok, !inf.ok && inf.reason], [false, 'non_finite']);
-    const nan = probe.probe({ nodes: [{ op: 'mul', inputs: [0, 1] }, { op: 'log', inputs: [4] }, { op: 'add', inputs: [0, 5] }] });
+    const nan = probe.probe({
+      nodes: [
+        { op: 'mul', inputs: [0, 1] },
+        { op: 'log', inputs: [4] },
+        { op: 'add', inputs: [0, 5] },
+      ],
+    });
     assert.deepEqual([nan.ok, !nan.ok && nan.reason], [false, 'non_finite']);
-    const overflow = probe.probe({ nodes: [{ op: 'exp', inputs: [0] }, { op: 'exp', inputs: [4] }, { op: 'exp', inputs: [5] }] });
+    const overflow = probe.probe({
+      nodes: [
+        { op: 'exp', inputs: [0] },
+        { op: 'exp', inputs: [4] },
+        { op: 'exp', inputs: [5] },
+      ],
+    });
     assert.deepEqual([overflow.ok, !overflow.ok && overflow.reason], [false, 'non_finite']);
   });
 
   it('rejects constant outputs', () => {
     const ratio = probe.probe({ nodes: [{ op: 'div', inputs: [0, 0] }] });
     assert.deepEqual([ratio.ok, !ratio.ok && ratio.reason], [false, 'constant']);
-    const stdOfMean = probe.probe({ nodes: [{ op: 'mean', inputs: [0], axes: 'whc' }, { op: 'std', inputs: [4], axes: 'whc' }] });
+    const stdOfMean = probe.probe({
+      nodes: [
+        { op: 'mean', inputs: [0], axes: 'whc' },
+        { op: 'std', inputs: [4], axes: 'whc' },
+      ],
+    });
     assert.deepEqual([stdOfMean.ok, !stdOfMean.ok && stdOfMean.reason], [false, 'constant']);
   });
 
   it('gives functionally equal layers the same hash', () => {
     const square = hashOf({ nodes: [{ op: 'square', inputs: [0] }] });
     const product = hashOf({ nodes: [{ op: 'mul', inputs: [0, 0] }] });
-    const absSquared = hashOf({ nodes: [{ op: 'abs', inputs: [0] }, { op: 'square', inputs: [4] }] });
+    const absSquared = hashOf({
+      nodes: [
+        { op: 'abs', inputs: [0] },
+        { op: 'square', inputs: [4] },
+      ],
+    });
     assert.equal(product, square);
     assert.equal(absSquared, square);
     const twice = hashOf({ nodes: [{ op: 'add', inputs: [0, 0] }] });
-    const timesTwo = hashOf({ nodes: [{ op: 'exp', inputs: [1] }, { op: 'add', inputs: [4, 4] }, { op: 'mul', inputs: [5, 0] }] });
+    const timesTwo = hashOf({
+      nodes: [
+        { op: 'exp', inputs: [1] },
+        { op: 'add', inputs: [4, 4] },
+        { op: 'mul', inputs: [5, 0] },
+      ],
+    });
     assert.equal(timesTwo, twice);
-    const doubleNeg = hashOf({ nodes: [{ op: 'neg', inputs: [0] }, { op: 'neg', inputs: [4] }, { op: 'tanh', inputs: [5] }] });
+    const doubleNeg = hashOf({
+      nodes: [
+        { op: 'neg', inputs: [0] },
+        { op: 'neg', inputs: [4] },
+        { op: 'tanh', inputs: [5] },
+      ],
+    });
     assert.equal(doubleNeg, hashOf({ nodes: [{ op: 'tanh', inputs: [0] }] }));
   });
 
   it('gives every zoo layer a distinct hash, and tells apart index sets and v0 from v1', () => {
     const hashes = zooLayers().map((l) => hashOf(l.graph));
     assert.equal(new Set(hashes).size, hashes.length);
-    const withV = (v: number): string => hashOf({ nodes: [{ op: 'mul', inputs: [0, v] }, { op: 'add', inputs: [4, 0] }] });
+    const withV = (v: number): string =>
+      hashOf({
+        nodes: [
+          { op: 'mul', inputs: [0, v] },
+          { op: 'add', inputs: [4, 0] },
+        ],
+      });
     assert.notEqual(withV(2), withV(3));
-    const std = (axes: 'bwh' | 'whc' | 'wh' | 'whcg'): string => hashOf({ nodes: [{ op: 'std', inputs: [0], axes }, { op: 'div', inputs: [0, 4] }] });
+    const std = (axes: 'bwh' | 'whc' | 'wh' | 'whcg'): string =>
+      hashOf({
+        nodes: [
+          { op: 'std', inputs: [0], axes },
+          { op: 'div', inputs: [0, 4] },
+        ],
+      });
     assert.equal(new Set([std('bwh'), std('whc'), std('wh'), std('whcg')]).size, 4);
-    assert.notEqual(hashOf({ nodes: [{ op: 'add', inputs: [0, 0] }] }), hashOf({ nodes: [{ op: 'neg', inputs: [0] }, { op: 'neg', inputs: [4] }, { op: 'abs', inputs: [5] }] }));
+    assert.notEqual(
+      hashOf({ nodes: [{ op: 'add', inputs: [0, 0] }] }),
+      hashOf({
+        nodes: [
+          { op: 'neg', inputs: [0] },
+          { op: 'neg', inputs: [4] },
+          { op: 'abs', inputs: [5] },
+        ],
+      }),
+    );
   });
 
   it('is deterministic and independent of structure (renumbered graphs, 1,000 seeds)', () => {

@@ -1,16 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  InvalidGraphError,
-  assertValidGraph,
-  parseLayerGraph,
-  validateGraph,
-  zooLayer,
-  zooLayers,
-  type GraphProblem,
-  type LayerGraph,
-  type ProblemCode,
-} from '../src/index.js';
+import { InvalidGraphError, assertValidGraph, parseLayerGraph, validateGraph, zooLayer, zooLayers, type GraphProblem, type LayerGraph, type ProblemCode } from '../src/index.js';
 
 interface Case {
   readonly name: string;
@@ -56,7 +46,12 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'too many inputs',
-    graph: { nodes: [{ op: 'neg', inputs: [0, 0] }, { op: 'sigmoid', inputs: [0, 1, 2] }] },
+    graph: {
+      nodes: [
+        { op: 'neg', inputs: [0, 0] },
+        { op: 'sigmoid', inputs: [0, 1, 2] },
+      ],
+    },
     code: 'arity',
     nodeId: 4,
     field: 'nodes[0].inputs',
@@ -72,7 +67,12 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'input id past the last node',
-    graph: { nodes: [{ op: 'neg', inputs: [0] }, { op: 'add', inputs: [4, 99] }] },
+    graph: {
+      nodes: [
+        { op: 'neg', inputs: [0] },
+        { op: 'add', inputs: [4, 99] },
+      ],
+    },
     code: 'bad_input',
     nodeId: 5,
     field: 'nodes[1].inputs[1]',
@@ -88,7 +88,12 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'self reference',
-    graph: { nodes: [{ op: 'neg', inputs: [0] }, { op: 'add', inputs: [0, 5] }] },
+    graph: {
+      nodes: [
+        { op: 'neg', inputs: [0] },
+        { op: 'add', inputs: [0, 5] },
+      ],
+    },
     code: 'self_reference',
     nodeId: 5,
     field: 'nodes[1].inputs[1]',
@@ -96,7 +101,12 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'cycle through two nodes',
-    graph: { nodes: [{ op: 'add', inputs: [0, 5] }, { op: 'neg', inputs: [4] }] },
+    graph: {
+      nodes: [
+        { op: 'add', inputs: [0, 5] },
+        { op: 'neg', inputs: [4] },
+      ],
+    },
     code: 'cycle',
     nodeId: 4,
     field: 'nodes[0].inputs[1]',
@@ -104,7 +114,13 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'forward reference without a cycle',
-    graph: { nodes: [{ op: 'mul', inputs: [0, 6] }, { op: 'neg', inputs: [0] }, { op: 'exp', inputs: [1] }] },
+    graph: {
+      nodes: [
+        { op: 'mul', inputs: [0, 6] },
+        { op: 'neg', inputs: [0] },
+        { op: 'exp', inputs: [1] },
+      ],
+    },
     code: 'forward_reference',
     nodeId: 4,
     field: 'nodes[0].inputs[1]',
@@ -136,7 +152,12 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'output independent of x',
-    graph: { nodes: [{ op: 'tanh', inputs: [0] }, { op: 'add', inputs: [2, 3] }] },
+    graph: {
+      nodes: [
+        { op: 'tanh', inputs: [0] },
+        { op: 'add', inputs: [2, 3] },
+      ],
+    },
     code: 'independent_of_x',
     nodeId: 5,
     field: 'nodes[1]',
@@ -144,7 +165,13 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'dead output: x multiplied by the zero constant',
-    graph: { nodes: [{ op: 'sigmoid', inputs: [0] }, { op: 'mul', inputs: [4, 1] }, { op: 'add', inputs: [5, 3] }] },
+    graph: {
+      nodes: [
+        { op: 'sigmoid', inputs: [0] },
+        { op: 'mul', inputs: [4, 1] },
+        { op: 'add', inputs: [5, 3] },
+      ],
+    },
     code: 'dead_output',
     nodeId: 6,
     field: 'nodes[2]',
@@ -152,7 +179,12 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'batch aggregate in a batch-independent search',
-    graph: { nodes: [{ op: 'std', inputs: [0], axes: 'bwh' }, { op: 'div', inputs: [0, 4] }] },
+    graph: {
+      nodes: [
+        { op: 'std', inputs: [0], axes: 'bwh' },
+        { op: 'div', inputs: [0, 4] },
+      ],
+    },
     options: { batchIndependent: true },
     code: 'batch_dependent',
     nodeId: 4,

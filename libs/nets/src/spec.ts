@@ -236,6 +236,6 @@ export class NetBuilder {
 
 /** Channels rounded to a multiple of 8, never more than 10% below the target (MobileNet's rule). */
 export function makeDivisible(value: number, divisor = 8): number {
-  const rounded = Math.max(divisor, Math.floor(value + divisor / 2) - ((Math.floor(value + divisor / 2)) % divisor));
+  const rounded = Math.max(divisor, Math.floor(value + divisor / 2) - (Math.floor(value + divisor / 2) % divisor));
   return rounded < 0.9 * value ? rounded + divisor : rounded;
 }

@@ -25,19 +25,44 @@ export function initWeights(spec: NetworkSpec, rng: Rng): NetworkWeights {
     if (node.op === 'conv') {
       const cin = inputChannels(shapes, node) / node.groups;
       const std = Math.sqrt(2 / (cin * node.kernel * node.kernel));
-      weights.set(`${node.name}.weight`, filled([node.out, cin, node.kernel, node.kernel], () => std * rng.normal()));
-      if (node.bias) weights.set(`${node.name}.bias`, filled([node.out], () => 0));
+      weights.set(
+        `${node.name}.weight`,
+        filled([node.out, cin, node.kernel, node.kernel], () => std * rng.normal()),
+      );
+      if (node.bias)
+        weights.set(
+          `${node.name}.bias`,
+          filled([node.out], () => 0),
+        );
     } else if (node.op === 'dense') {
       const cin = inputChannels(shapes, node);
       const bound = 1 / Math.sqrt(cin);
-      weights.set(`${node.name}.weight`, filled([node.out, cin], () => (2 * rng.float() - 1) * bound));
-      weights.set(`${node.name}.bias`, filled([node.out], () => 0));
+      weights.set(
+        `${node.name}.weight`,
+        filled([node.out, cin], () => (2 * rng.float() - 1) * bound),
+      );
+      weights.set(
+        `${node.name}.bias`,
+        filled([node.out], () => 0),
+      );
     } else if (node.op === 'batchNorm') {
       const c = inputChannels(shapes, node);
-      weights.set(`${node.name}.gamma`, filled([c], () => 1));
-      weights.set(`${node.name}.beta`, filled([c], () => 0));
-      weights.set(`${node.name}.mean`, filled([c], () => 0));
-      weights.set(`${node.name}.var`, filled([c], () => 1));
+      weights.set(
+        `${node.name}.gamma`,
+        filled([c], () => 1),
+      );
+      weights.set(
+        `${node.name}.beta`,
+        filled([c], () => 0),
+      );
+      weights.set(
+        `${node.name}.mean`,
+        filled([c], () => 0),
+      );
+      weights.set(
+        `${node.name}.var`,
+        filled([c], () => 1),
+      );
     }
   }
   return weights;

@@ -1,17 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  ARCHITECTURES,
-  architecture,
-  countMacs,
-  countParameters,
-  efficientNetB0,
-  inferShapes,
-  makeDivisible,
-  mobilenetV2,
-  resnetV2,
-  type NetworkSpec,
-} from '../src/index.js';
+import { ARCHITECTURES, architecture, countMacs, countParameters, efficientNetB0, inferShapes, makeDivisible, mobilenetV2, resnetV2, type NetworkSpec } from '../src/index.js';
 
 /** Parameters counting each slot as a BatchNorm (γ, β per channel), as published counts do. */
 const bnEquivalent = (spec: NetworkSpec): number => {
@@ -37,7 +26,10 @@ describe('architectures', () => {
   });
 
   for (const name of ARCHITECTURES) {
-    for (const input of [[3, 32, 32], [1, 28, 28]] as const) {
+    for (const input of [
+      [3, 32, 32],
+      [1, 28, 28],
+    ] as const) {
       // The CIFAR ResNet downsamples twice (32 -> 8); the MobileNet/EfficientNet proxies three times.
       const final = name === 'resnet_v2' ? Math.ceil(input[1] / 4) : Math.ceil(Math.ceil(input[1] / 4) / 2);
       it(`${name} proxy on [${input}] ends in 10 logits after a ${final}×${final} feature map`, () => {
@@ -72,6 +64,9 @@ describe('architectures', () => {
   });
 
   it('rounds channels to multiples of 8 like MobileNet', () => {
-    assert.deepEqual([16, 12, 20, 32 * 0.35, 1280 * 0.5].map((v) => makeDivisible(v)), [16, 16, 24, 16, 640]);
+    assert.deepEqual(
+      [16, 12, 20, 32 * 0.35, 1280 * 0.5].map((v) => makeDivisible(v)),
+      [16, 16, 24, 16, 640],
+    );
   });
 });

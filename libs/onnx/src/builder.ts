@@ -117,16 +117,9 @@ export class GraphBuilder {
   }
 
   /** Adds a node and returns its (first) output name. */
-  node(
-    opType: string,
-    inputs: readonly string[],
-    attributes: Readonly<Record<string, AttributeValue>> = {},
-    options: { output?: string; outputs?: number; domain?: string } = {},
-  ): string {
+  node(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}, options: { output?: string; outputs?: number; domain?: string } = {}): string {
     const count = options.outputs ?? 1;
-    const outputs = Array.from({ length: count }, (_, k) =>
-      k === 0 && options.output ? this.claim(options.output) : this.fresh(`${opType.toLowerCase()}${k ? `_${k}` : ''}`),
-    );
+    const outputs = Array.from({ length: count }, (_, k) => (k === 0 && options.output ? this.claim(options.output) : this.fresh(`${opType.toLowerCase()}${k ? `_${k}` : ''}`)));
     if (options.domain) this.domains.set(options.domain, 1);
     this.nodes.push({
       opType,
@@ -144,7 +137,6 @@ export class GraphBuilder {
     this.used.add(name);
     return name;
   }
-
 
   /** Drops nodes whose outputs nothing uses (e.g. ones a fused rewrite superseded), and unused initializers. */
   private prune(): { nodes: onnxProto.onnx.INodeProto[]; initializers: onnxProto.onnx.ITensorProto[] } {

@@ -15,19 +15,7 @@
  *  - a layer whose canonical form is BN-ReLU as stock BatchNormalization + Relu, with γ folded
  *    into the BN scale when γ ≥ 0 (max(z, 0)·γ = max(z·γ, 0)).
  */
-import {
-  DEFAULT_GROUPS,
-  EPSILON,
-  NUM_INITIAL,
-  canonicalize,
-  groupCount,
-  initialParams,
-  initialState,
-  zooLayer,
-  type LayerGraph,
-  type LayerParams,
-  type LayerState,
-} from '@evonorm/graph';
+import { DEFAULT_GROUPS, EPSILON, NUM_INITIAL, canonicalize, groupCount, initialParams, initialState, zooLayer, type LayerGraph, type LayerParams, type LayerState } from '@evonorm/graph';
 import { GraphBuilder, type DType } from './builder.js';
 
 export interface LayerExportOptions {
@@ -84,11 +72,9 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
   if (optimize && canonicalize(graph).hash === bnReluHash()) {
     return emitStockBnRelu(b, graph, x, { C, dtype, eps, params, state, name });
   }
-  const channelInit = (stem: string, values: Float64Array, type: DType = dtype): string =>
-    b.initializer(name(stem), values, [1, C, 1, 1], type);
+  const channelInit = (stem: string, values: Float64Array, type: DType = dtype): string => b.initializer(name(stem), values, [1, C, 1, 1], type);
   const scalar = (stem: string, value: number, type: DType): string => b.initializer(name(stem), [value], [], type);
-  const cast = (v: string, to: DType): string =>
-    to === 'float32' ? b.node('Cast', [v], { to: 1 }) : to === 'float16' ? b.node('Cast', [v], { to: 10 }) : v;
+  const cast = (v: string, to: DType): string => (to === 'float32' ? b.node('Cast', [v], { to: 1 }) : to === 'float16' ? b.node('Cast', [v], { to: 10 }) : v);
   const epsStat = scalar('eps', eps, statType);
 
   const values: Value[] = [
@@ -109,10 +95,7 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
   const moments = (v: string, axes: number[], kind: 'mean' | 'meansq' | 'var'): string => {
     const mean = (t: string): string => b.node('ReduceMean', [t], { axes, keepdims: 1 });
     // Optimized: the mean square without a full-size v·v temporary (ReduceSumSquare / count).
-    const meanSquare = (): string =>
-      optimize
-        ? b.node('Div', [b.node('ReduceSumSquare', [v], { axes, keepdims: 1 }), countOver(v, axes)])
-        : mean(b.node('Mul', [v, v]));
+    const meanSquare = (): string => (optimize ? b.node('Div', [b.node('ReduceSumSquare', [v], { axes, keepdims: 1 }), countOver(v, axes)]) : mean(b.node('Mul', [v, v])));
     if (kind === 'mean') return mean(v);
     if (kind === 'meansq') return meanSquare();
     const m = mean(v);
@@ -124,8 +107,7 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
     return mean(b.node('Mul', [d, d]));
   };
 
-  const finish = (op: 'mean' | 'rms' | 'std', stat: string): string =>
-    op === 'mean' ? stat : b.node('Sqrt', [b.node('Add', [stat, epsStat])]);
+  const finish = (op: 'mean' | 'rms' | 'std', stat: string): string => (op === 'mean' ? stat : b.node('Sqrt', [b.node('Add', [stat, epsStat])]));
 
   const aggregate = (op: 'mean' | 'rms' | 'std', axes: string, input: Value, id: number): Value => {
     const kind = op === 'mean' ? 'mean' : op === 'rms' ? 'meansq' : 'var';
@@ -231,12 +213,7 @@ function bnReluHash(): string {
 }
 
 /** BN-ReLU (canonical form) as BatchNormalization(scale v1, bias v0, moving stats) + Relu + affine. */
-function emitStockBnRelu(
-  b: GraphBuilder,
-  graph: LayerGraph,
-  x: string,
-  o: { C: number; dtype: DType; eps: number; params: LayerParams; state: LayerState; name: (s: string) => string },
-): string {
+function emitStockBnRelu(b: GraphBuilder, graph: LayerGraph, x: string, o: { C: number; dtype: DType; eps: number; params: LayerParams; state: LayerState; name: (s: string) => string }): string {
   const find = (op: 'mean' | 'std'): Float64Array => {
     const index = graph.nodes.findIndex((n) => n.op === op && n.axes === 'bwh');
     const moving = o.state.get(index + NUM_INITIAL);
@@ -260,12 +237,7 @@ function emitStockBnRelu(
 /**
  * If node `index` is x·σ(v1·x) (in either operand order) and v1 is uniform, the QuickGelu alpha.
  */
-function quickGeluAlpha(
-  graph: LayerGraph,
-  index: number,
-  v1: Float64Array,
-  uniform: (a: Float64Array) => boolean,
-): number | undefined {
+function quickGeluAlpha(graph: LayerGraph, index: number, v1: Float64Array, uniform: (a: Float64Array) => boolean): number | undefined {
   const node = graph.nodes[index]!;
   if (node.op !== 'mul' || !uniform(v1)) return undefined;
   const [p, q] = node.inputs;

@@ -31,13 +31,7 @@ export interface NetworkExportOptions {
 }
 
 /** Emits the network into `b` reading `images` ([N, C, H, W]); returns the logits' name. */
-export function emitNetwork(
-  b: GraphBuilder,
-  spec: NetworkSpec,
-  layer: LayerGraph,
-  images: string,
-  options: NetworkExportOptions = {},
-): string {
+export function emitNetwork(b: GraphBuilder, spec: NetworkSpec, layer: LayerGraph, images: string, options: NetworkExportOptions = {}): string {
   const dtype: DType = options.dtype ?? 'float32';
   const shapes = inferShapes(spec);
   const weights = options.weights ?? initWeights(spec, Rng.fromSeed(options.seed ?? 0));
@@ -122,8 +116,7 @@ export function emitNetwork(
 /** BN (moving statistics) with the layer's v1, v0 as its affine, ReLU, then the γ, β affine. */
 function stockBnRelu(b: GraphBuilder, x: string, channels: number, dtype: DType, name: string, slot: SlotWeights): string {
   const params = slot.params;
-  const vec = (stem: string, values: Float64Array | undefined, fill: number): string =>
-    b.initializer(`${name}/${stem}`, values ?? new Float64Array(channels).fill(fill), [channels], dtype);
+  const vec = (stem: string, values: Float64Array | undefined, fill: number): string => b.initializer(`${name}/${stem}`, values ?? new Float64Array(channels).fill(fill), [channels], dtype);
   // The zoo's BN-ReLU keeps its moving mean at node 4 and moving variance at node 7.
   const bn = b.node('BatchNormalization', [x, vec('v1', params?.v1, 1), vec('v0', params?.v0, 0), vec('mean', slot.state?.get(4), 0), vec('var', slot.state?.get(7), 1)], {
     epsilon: { float: EPSILON },

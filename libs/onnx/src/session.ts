@@ -83,9 +83,7 @@ export function cudaHelp(error: unknown): string {
   if (missing.length > 0) {
     lines.push(`missing next to onnxruntime_binding.node in ${dir}: ${missing.join(', ')} (CUDA 13 build for ORT 1.29.0)`);
   } else {
-    lines.push(
-      `the provider libraries are in ${dir}; the CUDA 13 runtime, cuBLAS or cuDNN 9 libraries they need are probably not on LD_LIBRARY_PATH (eval "$(bash tools/setup-cuda.sh --env)")`,
-    );
+    lines.push(`the provider libraries are in ${dir}; the CUDA 13 runtime, cuBLAS or cuDNN 9 libraries they need are probably not on LD_LIBRARY_PATH (eval "$(bash tools/setup-cuda.sh --env)")`);
   }
   lines.push('Run tools/setup-cuda.sh once on the GPU machine to install them (see README, "CUDA").');
   return lines.join('\n');
@@ -94,11 +92,7 @@ export function cudaHelp(error: unknown): string {
 export type FloatArray = Float32Array | Float64Array;
 
 /** Runs a session on one float input and returns the named float output. */
-export async function runFloat(
-  session: ort.InferenceSession,
-  input: { name: string; data: FloatArray; dims: readonly number[] },
-  output: string,
-): Promise<FloatArray> {
+export async function runFloat(session: ort.InferenceSession, input: { name: string; data: FloatArray; dims: readonly number[] }, output: string): Promise<FloatArray> {
   const type = input.data instanceof Float64Array ? 'float64' : 'float32';
   const feeds = { [input.name]: new ort.Tensor(type, input.data, input.dims) };
   const result = await session.run(feeds);

@@ -28,7 +28,11 @@ async function gradCheck(check: Check): Promise<number> {
   const g = new TensorGraph('check', dtype);
   const names = check.inputs.map((spec, i) => g.input(`in${i}`, spec.shape));
   const out = check.build(g, names);
-  const r = g.initializer('r', Array.from({ length: size(g.shape(out)) }, () => rng.normal()), g.shape(out));
+  const r = g.initializer(
+    'r',
+    Array.from({ length: size(g.shape(out)) }, () => rng.normal()),
+    g.shape(out),
+  );
   const allAxes = g.shape(out).map((_, i) => i);
   const f = g.reduce('ReduceSum', g.mul(out, r), allAxes);
   const grads = gradients(g, f, names);
@@ -115,14 +119,12 @@ const CHECKS: readonly Check[] = [
       ['depthwise 3×3, stride 2', [2, 4, 7, 7], [4, 1, 3, 3], 2, 1, 4],
       ['depthwise 5×5, stride 2', [2, 3, 8, 8], [3, 1, 5, 5], 2, 2, 3],
     ] as const
-  ).map(
-    ([label, xs, ws, stride, pad, group]): Check => ({
-      name: `Conv ${label}`,
-      dtype: 'float32',
-      inputs: [{ shape: xs }, { shape: ws }, { shape: [ws[0]] }],
-      build: (g, [x, w, b]) => g.conv(x!, w!, b!, { strides: [stride, stride], pads: [pad, pad, pad, pad], group }),
-    }),
-  ),
+  ).map(([label, xs, ws, stride, pad, group]): Check => ({
+    name: `Conv ${label}`,
+    dtype: 'float32',
+    inputs: [{ shape: xs }, { shape: ws }, { shape: [ws[0]] }],
+    build: (g, [x, w, b]) => g.conv(x!, w!, b!, { strides: [stride, stride], pads: [pad, pad, pad, pad], group }),
+  })),
 ];
 
 describe('reverse-mode autodiff against central finite differences', () => {

@@ -1,19 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  FunctionalProbe,
-  Rng,
-  canonicalize,
-  evaluateLayer,
-  mutate,
-  randomGraph,
-  randomTensor,
-  zooLayer,
-  zooLayers,
-  type LayerGraph,
-  type LayerParams,
-  type Shape4,
-} from '@evonorm/graph';
+import { FunctionalProbe, Rng, canonicalize, evaluateLayer, mutate, randomGraph, randomTensor, zooLayer, zooLayers, type LayerGraph, type LayerParams, type Shape4 } from '@evonorm/graph';
 import { ExecutionProviderError, createSession, exportLayer, onnx, runFloat } from '../src/index.js';
 
 const SHAPE: Shape4 = [3, 64, 3, 2];
@@ -71,7 +58,11 @@ async function runExport(c: Case, dtype: 'float32' | 'float64' | 'float16', opti
   const session = await createSession(model, { graphOptimization: dtype === 'float64' ? 'basic' : 'all' });
   if (dtype === 'float16') {
     const { ort } = await import('../src/index.js');
-    const half = new ort.Tensor('float16', new Uint16Array(c.x.length).map((_, i) => halfOf(c.x[i]!)), [...SHAPE]);
+    const half = new ort.Tensor(
+      'float16',
+      new Uint16Array(c.x.length).map((_, i) => halfOf(c.x[i]!)),
+      [...SHAPE],
+    );
     const out = await session.run({ x: half });
     return Array.from(out.y!.data as Uint16Array, fromHalf);
   }
@@ -135,7 +126,10 @@ describe('layer export: ONNX Runtime CPU vs the float64 interpreter', () => {
   it('accepts any batch size and spatial size for one channel count', async () => {
     const graph = zooLayer('evonorm-s0').graph;
     const session = await createSession(exportLayer(graph, { channels: 8 }));
-    for (const dims of [[1, 8, 5, 7], [4, 8, 2, 2]]) {
+    for (const dims of [
+      [1, 8, 5, 7],
+      [4, 8, 2, 2],
+    ]) {
       const x = randomTensor(dims as unknown as Shape4, Rng.fromSeed(1));
       const y = await runFloat(session, { name: 'x', data: Float32Array.from(x.data), dims }, 'y');
       const reference = evaluateLayer(graph, x, { mode: 'infer' }).output.data;

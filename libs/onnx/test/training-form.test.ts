@@ -1,18 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  FunctionalProbe,
-  Rng,
-  canonicalize,
-  evaluateLayer,
-  initialState,
-  mutate,
-  randomGraph,
-  randomTensor,
-  zooLayers,
-  type LayerGraph,
-  type Shape4,
-} from '@evonorm/graph';
+import { FunctionalProbe, Rng, canonicalize, evaluateLayer, initialState, mutate, randomGraph, randomTensor, zooLayers, type LayerGraph, type Shape4 } from '@evonorm/graph';
 import { TensorGraph, createSession, emitLayerTensors, ort } from '../src/index.js';
 
 const SHAPE: Shape4 = [3, 64, 3, 2];

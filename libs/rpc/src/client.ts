@@ -5,13 +5,7 @@
 import { Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 
 /** Codes that mean "the call did not happen or its outcome is unknown; the same call may be retried". */
-export const TRANSIENT_CODES: ReadonlySet<status> = new Set([
-  status.UNAVAILABLE,
-  status.DEADLINE_EXCEEDED,
-  status.RESOURCE_EXHAUSTED,
-  status.ABORTED,
-  status.CANCELLED,
-]);
+export const TRANSIENT_CODES: ReadonlySet<status> = new Set([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED, status.ABORTED, status.CANCELLED]);
 
 export class CallCancelledError extends Error {
   constructor(what: string) {

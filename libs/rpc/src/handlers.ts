@@ -2,15 +2,7 @@
  * Wraps service methods: maps thrown errors to gRPC statuses, refuses calls whose deadline has
  * passed or that were cancelled, and logs one line per call with its status and duration.
  */
-import {
-  status,
-  type Metadata,
-  type ServerUnaryCall,
-  type ServerWritableStream,
-  type ServiceDefinition,
-  type sendUnaryData,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { status, type Metadata, type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition, type sendUnaryData, type ServiceError } from '@grpc/grpc-js';
 import { RpcError, invalidArgument } from './errors.js';
 import type { LogLevel, Logger } from './logger.js';
 

@@ -6,15 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import {
-  Client,
-  Metadata,
-  type ChannelCredentials,
-  loadPackageDefinition,
-  makeGenericClientConstructor,
-  type ServiceError,
-  type status,
-} from '@grpc/grpc-js';
+import { Client, Metadata, type ChannelCredentials, loadPackageDefinition, makeGenericClientConstructor, type ServiceError, type status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { channelCredentials } from './credentials.js';
 

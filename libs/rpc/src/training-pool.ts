@@ -146,7 +146,10 @@ export class TrainingPool {
         const r = this.replicas[at]!;
         if (r.downUntil <= now && (!r.addressed || r.active < cap)) eligible.push({ replica: r, at });
       }
-      const loads = await this.loads(eligible.map((e) => e.replica), cap);
+      const loads = await this.loads(
+        eligible.map((e) => e.replica),
+        cap,
+      );
       let best: { replica: Replica; at: number; load: number } | undefined;
       let busyElsewhere = false;
       eligible.forEach((e, i) => {

@@ -27,11 +27,19 @@ async function fakeReplica(name: string): Promise<FakeReplica> {
       call.end();
     },
     getWorkerInfo: (_call: ServerUnaryCall<GetWorkerInfoRequest, GetWorkerInfoResponse>, callback: sendUnaryData<GetWorkerInfoResponse>) =>
-      callback(null, { engine: 'fake', backend: 'fake', maxConcurrent: 1, active: Math.min(replica.othersLoad, 1), queued: Math.max(0, replica.othersLoad - 1), architectures: [], datasets: [], executionProvider: 'cpu', device: 0 }),
+      callback(null, {
+        engine: 'fake',
+        backend: 'fake',
+        maxConcurrent: 1,
+        active: Math.min(replica.othersLoad, 1),
+        queued: Math.max(0, replica.othersLoad - 1),
+        architectures: [],
+        datasets: [],
+        executionProvider: 'cpu',
+        device: 0,
+      }),
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
-  );
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))));
   return Object.assign(replica, {
     address: `127.0.0.1:${port}`,
     stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),

@@ -94,7 +94,11 @@ export class TfjsTrainer {
     const mu = this.options.momentum ?? 0.9;
     const wd = this.options.weightDecay ?? 5e-4;
     const result = tf.tidy((): number[] => {
-      const { loss, grads, correct, state } = this.lossAndGradients(images, labels, this.layout.params.map((p) => this.params.get(p.name)!));
+      const { loss, grads, correct, state } = this.lossAndGradients(
+        images,
+        labels,
+        this.layout.params.map((p) => this.params.get(p.name)!),
+      );
       this.layout.params.forEach((p, i) => {
         const value = this.params.get(p.name)!;
         const m = this.momenta.get(p.name)!;

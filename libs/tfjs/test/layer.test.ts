@@ -28,7 +28,12 @@ function run(graph: LayerGraph, x: Float64Array, params: LayerParams, state: Lay
   tf.tidy(() => {
     const vec = (v: Float64Array) => tf.tensor4d(Float32Array.from(v), [1, C, 1, 1]);
     const movingIn = new Map([...state].map(([id, v]) => [id, vec(v)]));
-    const out = applyLayer(graph, tf.tensor4d(Float32Array.from(x), [...SHAPE]), { v0: vec(params.v0), v1: vec(params.v1), gamma: vec(params.gamma), beta: vec(params.beta) }, { mode, moving: movingIn });
+    const out = applyLayer(
+      graph,
+      tf.tensor4d(Float32Array.from(x), [...SHAPE]),
+      { v0: vec(params.v0), v1: vec(params.v1), gamma: vec(params.gamma), beta: vec(params.beta) },
+      { mode, moving: movingIn },
+    );
     y = out.y.dataSync() as Float32Array;
     for (const [id, t] of out.moving) moving.set(id, t.dataSync() as Float32Array);
   });

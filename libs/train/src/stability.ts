@@ -52,7 +52,10 @@ function axpy(a: Params, k: number, b: ReadonlyMap<string, Float32Array>): Param
   const out: Params = new Map();
   for (const [name, v] of a) {
     const w = b.get(name)!;
-    out.set(name, v.map((x, i) => x + k * w[i]!));
+    out.set(
+      name,
+      v.map((x, i) => x + k * w[i]!),
+    );
   }
   return out;
 }

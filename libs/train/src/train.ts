@@ -40,9 +40,7 @@ export interface TrainOptions {
   readonly divergenceLoss?: number;
 }
 
-export type TrainingFailure =
-  | { readonly kind: 'non_finite_loss'; readonly step: number; readonly detail: string }
-  | { readonly kind: 'diverged'; readonly step: number; readonly detail: string };
+export type TrainingFailure = { readonly kind: 'non_finite_loss'; readonly step: number; readonly detail: string } | { readonly kind: 'diverged'; readonly step: number; readonly detail: string };
 
 export interface TrainResult {
   readonly architecture: string;
@@ -122,7 +120,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let evalLoss = Number.NaN;
     let evaluated = 0;
     if (!failure) {
-      const all = makeBatch(options.dataset, evaluation, Array.from({ length: evaluation.count }, (_, i) => i));
+      const all = makeBatch(
+        options.dataset,
+        evaluation,
+        Array.from({ length: evaluation.count }, (_, i) => i),
+      );
       const result = await trainer.evaluate(all.images, all.labels);
       accuracy = result.accuracy;
       evalLoss = result.loss;

@@ -15,7 +15,11 @@ import { createTrainer, qualityTest, resolveEngine, stabilityTest, train } from 
 
 const data = syntheticDataset({ seed: 4, shape: [1, 8, 8], train: 64, test: 16 });
 const batch = makeBatch(data, data.train, [0, 1, 2, 3, 4, 5]);
-const testBatch = makeBatch(data, data.test, Array.from({ length: 16 }, (_, i) => i));
+const testBatch = makeBatch(
+  data,
+  data.test,
+  Array.from({ length: 16 }, (_, i) => i),
+);
 const tiny = (name: string): NetworkSpec => architecture(name, { input: [1, 8, 8], classes: 10, width: 0.25, depth: 0.25 });
 
 const norm = (a: Float32Array): number => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
@@ -120,8 +124,16 @@ describe('tfjs and onnx engines agree', () => {
   it('runs the stability and quality tests with the same verdicts and numbers as onnx', async () => {
     const layer = zooLayers().find((z) => z.name === 'bn-relu')!.graph;
     const spec = tiny('resnet_v2');
-    const explode = { nodes: [{ op: 'exp' as const, inputs: [0] }, { op: 'exp' as const, inputs: [4] }] };
-    for (const [label, graph] of [['bn-relu', layer], ['exp(exp(x))', explode]] as const) {
+    const explode = {
+      nodes: [
+        { op: 'exp' as const, inputs: [0] },
+        { op: 'exp' as const, inputs: [4] },
+      ],
+    };
+    for (const [label, graph] of [
+      ['bn-relu', layer],
+      ['exp(exp(x))', explode],
+    ] as const) {
       const [a, b] = await Promise.all(
         (['onnx', 'tfjs'] as const).map((engine) => stabilityTest({ layer: graph, dataset: data, seed: 3, architecture: spec, steps: 3, batchSize: 6, engine, threads: 1 })),
       );

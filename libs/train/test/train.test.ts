@@ -12,8 +12,18 @@ let fashion: Dataset | undefined;
 const fashionMnist = (): Dataset => (fashion ??= readFashionMnist());
 const tiny = syntheticDataset({ seed: 2, shape: [1, 12, 12], train: 600, test: 200 });
 
-const CONSTANT: LayerGraph = { nodes: [{ op: 'mean', inputs: [0], axes: 'whc' }, { op: 'std', inputs: [4], axes: 'whc' }] };
-const EXP_EXP: LayerGraph = { nodes: [{ op: 'exp', inputs: [0] }, { op: 'exp', inputs: [4] }] };
+const CONSTANT: LayerGraph = {
+  nodes: [
+    { op: 'mean', inputs: [0], axes: 'whc' },
+    { op: 'std', inputs: [4], axes: 'whc' },
+  ],
+};
+const EXP_EXP: LayerGraph = {
+  nodes: [
+    { op: 'exp', inputs: [0] },
+    { op: 'exp', inputs: [4] },
+  ],
+};
 
 describe('learning on Fashion-MNIST (ResNet-v2 proxy, ONNX engine, CPU)', () => {
   it('BN-ReLU reaches ≥ 80% test accuracy', { skip: skipReal, timeout: 180_000 }, async (t) => {
@@ -95,9 +105,19 @@ describe('train', () => {
     const seen: number[] = [];
     await assert.rejects(
       train({
-        network: 'resnet_v2', layer: zooLayer('bn-relu').graph, dataset: tiny, steps: 50, batchSize: 16, seed: 1, validationExamples: 100, progressEvery: 2,
+        network: 'resnet_v2',
+        layer: zooLayer('bn-relu').graph,
+        dataset: tiny,
+        steps: 50,
+        batchSize: 16,
+        seed: 1,
+        validationExamples: 100,
+        progressEvery: 2,
         signal: controller.signal,
-        onProgress: ({ step }) => { seen.push(step); if (step >= 4) controller.abort(); },
+        onProgress: ({ step }) => {
+          seen.push(step);
+          if (step >= 4) controller.abort();
+        },
       }),
       TrainingCancelledError,
     );

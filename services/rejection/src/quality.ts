@@ -46,7 +46,14 @@ export async function qualityThroughTraining(client: TrainingPool, plan: Quality
         graph: plan.graph,
         seed: plan.seed,
         engine: plan.engine ?? Engine.ENGINE_UNSPECIFIED,
-        config: TrainingConfig.fromPartial({ ...plan.base, validationExamples: plan.base?.validationExamples || 500, architecture, dataset: plan.dataset, steps: plan.steps, batchSize: plan.batchSize }),
+        config: TrainingConfig.fromPartial({
+          ...plan.base,
+          validationExamples: plan.base?.validationExamples || 500,
+          architecture,
+          dataset: plan.dataset,
+          steps: plan.steps,
+          batchSize: plan.batchSize,
+        }),
       }),
       signal,
     );

@@ -90,7 +90,17 @@ export function rejectionService(deps: RejectionDeps, logger: Logger): Rejection
       if (!deps.training) throw unavailable('no training service configured: start the rejection service with --training-address host:port');
       return qualityThroughTraining(
         deps.training,
-        { graph: request.graph!, seed: requireSeed('seed', request.seed), architectures, dataset: request.dataset || 'fashion_mnist', steps, minAccuracy, batchSize, ...(request.training ? { base: request.training } : {}), engine: request.engine },
+        {
+          graph: request.graph!,
+          seed: requireSeed('seed', request.seed),
+          architectures,
+          dataset: request.dataset || 'fashion_mnist',
+          steps,
+          minAccuracy,
+          batchSize,
+          ...(request.training ? { base: request.training } : {}),
+          engine: request.engine,
+        },
         context.signal,
       );
     }),

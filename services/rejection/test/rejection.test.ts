@@ -23,8 +23,14 @@ const TRAINING = fileURLToPath(new URL('../../../training/dist/src/main.js', imp
 const g = (nodes: IrGraph['nodes']) => graphToProto({ nodes });
 const S0 = graphToProto(zooLayer('evonorm-s0').graph);
 const BN = graphToProto(zooLayer('bn-relu').graph);
-const CONSTANT = g([{ op: 'mean', inputs: [0], axes: 'whc' }, { op: 'std', inputs: [4], axes: 'whc' }]);
-const EXP_EXP = g([{ op: 'exp', inputs: [0] }, { op: 'exp', inputs: [4] }]);
+const CONSTANT = g([
+  { op: 'mean', inputs: [0], axes: 'whc' },
+  { op: 'std', inputs: [4], axes: 'whc' },
+]);
+const EXP_EXP = g([
+  { op: 'exp', inputs: [0] },
+  { op: 'exp', inputs: [4] },
+]);
 
 describe('rejection service (separate processes: rejection and training)', () => {
   let training: SpawnedService;
@@ -60,10 +66,35 @@ describe('rejection service (separate processes: rejection and training)', () =>
   });
 
   const VERDICTS: Array<[string, unknown, boolean, RejectionReason]> = [
-    ['independent of x', g([{ op: 'tanh', inputs: [0] }, { op: 'add', inputs: [2, 3] }]), false, RejectionReason.REJECTION_REASON_INDEPENDENT_OF_INPUT],
-    ['dead output', g([{ op: 'mul', inputs: [0, 1] }, { op: 'add', inputs: [4, 3] }]), false, RejectionReason.REJECTION_REASON_DEAD_OUTPUT],
+    [
+      'independent of x',
+      g([
+        { op: 'tanh', inputs: [0] },
+        { op: 'add', inputs: [2, 3] },
+      ]),
+      false,
+      RejectionReason.REJECTION_REASON_INDEPENDENT_OF_INPUT,
+    ],
+    [
+      'dead output',
+      g([
+        { op: 'mul', inputs: [0, 1] },
+        { op: 'add', inputs: [4, 3] },
+      ]),
+      false,
+      RejectionReason.REJECTION_REASON_DEAD_OUTPUT,
+    ],
     ['batch aggregate in a batch-independent search', BN, true, RejectionReason.REJECTION_REASON_BATCH_DEPENDENT],
-    ['NaN/Inf on the probe', g([{ op: 'exp', inputs: [0] }, { op: 'exp', inputs: [4] }, { op: 'exp', inputs: [5] }]), false, RejectionReason.REJECTION_REASON_NON_FINITE],
+    [
+      'NaN/Inf on the probe',
+      g([
+        { op: 'exp', inputs: [0] },
+        { op: 'exp', inputs: [4] },
+        { op: 'exp', inputs: [5] },
+      ]),
+      false,
+      RejectionReason.REJECTION_REASON_NON_FINITE,
+    ],
     ['constant output', CONSTANT, false, RejectionReason.REJECTION_REASON_CONSTANT_OUTPUT],
   ];
   for (const [name, graph, batchIndependent, reason] of VERDICTS) {
@@ -85,7 +116,11 @@ describe('rejection service (separate processes: rejection and training)', () =>
     assert.equal(good.response!.accepted, true, JSON.stringify(good.response));
     assert.equal(good.response!.steps, 5);
     // On a search's smaller proxy: a different network, so a different gradient norm.
-    const small = await callUnary<unknown, TestStabilityResponse>(client, 'testStability', TestStabilityRequest.fromPartial({ graph: BN, seed: 1, steps: 5, widthMultiplier: 0.25, depthMultiplier: 0.25 }));
+    const small = await callUnary<unknown, TestStabilityResponse>(
+      client,
+      'testStability',
+      TestStabilityRequest.fromPartial({ graph: BN, seed: 1, steps: 5, widthMultiplier: 0.25, depthMultiplier: 0.25 }),
+    );
     assert.equal(small.response!.accepted, true, JSON.stringify(small.response));
     assert.notEqual(small.response!.maxGradientNorm, good.response!.maxGradientNorm);
   });
@@ -139,7 +174,17 @@ describe('rejection service (separate processes: rejection and training)', () =>
 
   const BAD: Array<[string, string, unknown, RegExp]> = [
     ['missing graph', 'screen', ScreenRequest.fromPartial({}), /^graph: a layer graph is required/],
-    ['cycle', 'screen', ScreenRequest.fromPartial({ graph: g([{ op: 'add', inputs: [0, 5] }, { op: 'neg', inputs: [4] }]) }), /graph\.nodes\[0\]\.inputs\[1\]: .*cycle/],
+    [
+      'cycle',
+      'screen',
+      ScreenRequest.fromPartial({
+        graph: g([
+          { op: 'add', inputs: [0, 5] },
+          { op: 'neg', inputs: [4] },
+        ]),
+      }),
+      /graph\.nodes\[0\]\.inputs\[1\]: .*cycle/,
+    ],
     ['unknown op', 'screen', ScreenRequest.fromPartial({ graph: { nodes: [{ op: 77, inputs: [0], indexSet: 0 }] } }), /graph\.nodes\[0\]\.op: .*unknown op/],
     ['absurd stability steps', 'testStability', TestStabilityRequest.fromPartial({ graph: BN, steps: 1_000_000 }), /^steps: must be in \[1, 1000\]/],
     ['negative gradient threshold', 'testStability', TestStabilityRequest.fromPartial({ graph: BN, maxGradientNorm: -5 }), /^max_gradient_norm: must be in/],

@@ -81,7 +81,14 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof FlagError || error instanceof ExecutionProviderError || error instanceof RunFolderError || error instanceof HistoryMismatchError || error instanceof DatasetError || (error instanceof TypeError && 'code' in error)) {
+    if (
+      error instanceof FlagError ||
+      error instanceof ExecutionProviderError ||
+      error instanceof RunFolderError ||
+      error instanceof HistoryMismatchError ||
+      error instanceof DatasetError ||
+      (error instanceof TypeError && 'code' in error)
+    ) {
       console.error(`evonorm: ${(error as Error).message}`);
       process.exit(2);
     }

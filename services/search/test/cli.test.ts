@@ -28,7 +28,16 @@ describe('evonorm export', () => {
 
   it('writes a graph given as JSON, optimized, and inside a network', async () => {
     const graph = join(dir, 'mine.json');
-    writeFileSync(graph, JSON.stringify({ nodes: [{ op: 'std', inputs: [0], axes: 'wh' }, { op: 'div', inputs: [0, 4] }, { op: 'tanh', inputs: [5] }] }));
+    writeFileSync(
+      graph,
+      JSON.stringify({
+        nodes: [
+          { op: 'std', inputs: [0], axes: 'wh' },
+          { op: 'div', inputs: [0, 4] },
+          { op: 'tanh', inputs: [5] },
+        ],
+      }),
+    );
     for (const extra of [['--optimize'], ['--network', 'resnet_v2', '--input', '1x28x28']]) {
       const out = join(dir, `mine-${extra.length}.onnx`);
       const r = run('export', '--layer', graph, '--out', out, ...extra);
@@ -54,11 +63,36 @@ describe('evonorm export', () => {
 
 describe('evonorm bench', () => {
   it('prints JSON lines for layers (naive and optimized) and networks at CI-sized shapes', () => {
-    const r = run('bench', '--ep', 'cpu', '--json', '--shapes', '2x32x8x8', '--layers', 'relu,bn-relu,evonorm-b0', '--chain', '2', '--repeats', '2', '--min-seconds', '0', '--networks', 'resnet_v2', '--batch', '2');
+    const r = run(
+      'bench',
+      '--ep',
+      'cpu',
+      '--json',
+      '--shapes',
+      '2x32x8x8',
+      '--layers',
+      'relu,bn-relu,evonorm-b0',
+      '--chain',
+      '2',
+      '--repeats',
+      '2',
+      '--min-seconds',
+      '0',
+      '--networks',
+      'resnet_v2',
+      '--batch',
+      '2',
+    );
     assert.equal(r.code, 0, r.stderr);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const layers = rows.filter((x) => x.bench === 'layer');
-    assert.deepEqual(layers.map((x) => `${x.layer}/${x.export}`), ['relu/stock', 'bn-relu/naive', 'bn-relu/optimized', 'evonorm-b0/naive', 'evonorm-b0/optimized']);
+    assert.deepEqual(
+      layers.map((x) => `${x.layer}/${x.export}`),
+      ['relu/stock', 'bn-relu/naive', 'bn-relu/optimized', 'evonorm-b0/naive', 'evonorm-b0/optimized'],
+    );
     // The bandwidth row is a finite number or an error (at a shape this small a chain of ReLUs may
     // not be measurably slower than the generator), never null; layer rows get a floor only with a number.
     const bandwidth = rows.filter((x) => x.bench === 'bandwidth');

@@ -65,9 +65,7 @@ export class Population {
     const k = Math.max(1, Math.min(members.length, Math.round(members.length * this.config.tournamentFraction)));
     const tournament = rng.sample(members.length, k).map((i) => members[i]!);
     const parent =
-      this.config.criterion === SelectionCriterion.SELECTION_CRITERION_PARETO
-        ? rng.pick(paretoFront(tournament))
-        : tournament.reduce((best, c) => (meanAccuracy(c) > meanAccuracy(best) ? c : best));
+      this.config.criterion === SelectionCriterion.SELECTION_CRITERION_PARETO ? rng.pick(paretoFront(tournament)) : tournament.reduce((best, c) => (meanAccuracy(c) > meanAccuracy(best) ? c : best));
     return { parent, tournament };
   }
 

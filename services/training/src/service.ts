@@ -3,14 +3,7 @@
  * client cancels or the deadline passes; calls beyond this replica's concurrency wait in a bounded
  * queue, and beyond that are refused.
  */
-import {
-  Engine,
-  TrainingFailure,
-  type TrainRequest,
-  type TrainResponse,
-  type TrainingServiceServer,
-  type TrainingConfig,
-} from '@evonorm/contracts';
+import { Engine, TrainingFailure, type TrainRequest, type TrainResponse, type TrainingServiceServer, type TrainingConfig } from '@evonorm/contracts';
 import { ARCHITECTURES, architecture, isArchitecture } from '@evonorm/nets';
 import { invalidArgument, optionalInRange, requireGraph, requireSeed, serverStream, Slots, unary, type Logger } from '@evonorm/rpc';
 import { resolveEngine, train, type EngineName, type ExecutionProvider } from '@evonorm/train';
@@ -132,7 +125,15 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
               : TrainingFailure.TRAINING_FAILURE_UNSPECIFIED;
         emit({
           result: {
-            score: { architecture: config.architecture, accuracy: result.accuracy, loss: Number.isFinite(result.loss) ? result.loss : 0, steps: result.steps, seconds: result.seconds, seedAccuracies: [], seeds: [] },
+            score: {
+              architecture: config.architecture,
+              accuracy: result.accuracy,
+              loss: Number.isFinite(result.loss) ? result.loss : 0,
+              steps: result.steps,
+              seconds: result.seconds,
+              seedAccuracies: [],
+              seeds: [],
+            },
             lossCurve: result.lossCurve.map((l) => (Number.isFinite(l) ? l : 0)),
             seconds: result.seconds,
             failure,

@@ -93,13 +93,30 @@ describe('training service (separate process, generated client)', () => {
 
   const BAD: Array<{ name: string; req: TrainRequest; code: status; says: RegExp }> = [
     { name: 'missing config', req: TrainRequest.fromPartial({ graph: BN, seed: 1 }), code: status.INVALID_ARGUMENT, says: /^config: a training config is required/ },
-    { name: 'unknown architecture', req: request({ config: config({ architecture: 'vgg16' }) }), code: status.INVALID_ARGUMENT, says: /^config\.architecture: unknown architecture "vgg16"; use one of resnet_v2/ },
+    {
+      name: 'unknown architecture',
+      req: request({ config: config({ architecture: 'vgg16' }) }),
+      code: status.INVALID_ARGUMENT,
+      says: /^config\.architecture: unknown architecture "vgg16"; use one of resnet_v2/,
+    },
     { name: 'unknown dataset', req: request({ config: config({ dataset: 'imagenet' }) }), code: status.INVALID_ARGUMENT, says: /^config\.dataset: unknown dataset "imagenet"/ },
     { name: 'zero steps', req: request({ config: config({ steps: 0 }) }), code: status.INVALID_ARGUMENT, says: /^config\.steps: must be an integer in \[1, 100000\], got 0/ },
     { name: 'absurd step count', req: request({ config: config({ steps: 2_000_000_000 }) }), code: status.INVALID_ARGUMENT, says: /^config\.steps: must be an integer in \[1, 100000\]/ },
     { name: 'absurd batch size', req: request({ config: config({ batchSize: 100_000 }) }), code: status.INVALID_ARGUMENT, says: /^config\.batch_size: must be in \[1, 1024\]/ },
     { name: 'negative learning rate', req: request({ config: config({ learningRate: -1 }) }), code: status.INVALID_ARGUMENT, says: /^config\.learning_rate/ },
-    { name: 'malformed graph', req: request({ graph: { nodes: [{ op: Op.OP_ADD, inputs: [0, 5], indexSet: IndexSet.INDEX_SET_UNSPECIFIED }, { op: Op.OP_NEG, inputs: [4], indexSet: IndexSet.INDEX_SET_UNSPECIFIED }] } }), code: status.INVALID_ARGUMENT, says: /graph\.nodes\[0\]\.inputs\[1\]: node 4 .*cycle/ },
+    {
+      name: 'malformed graph',
+      req: request({
+        graph: {
+          nodes: [
+            { op: Op.OP_ADD, inputs: [0, 5], indexSet: IndexSet.INDEX_SET_UNSPECIFIED },
+            { op: Op.OP_NEG, inputs: [4], indexSet: IndexSet.INDEX_SET_UNSPECIFIED },
+          ],
+        },
+      }),
+      code: status.INVALID_ARGUMENT,
+      says: /graph\.nodes\[0\]\.inputs\[1\]: node 4 .*cycle/,
+    },
     { name: 'missing graph', req: TrainRequest.fromPartial({ config: config({}), seed: 1 }), code: status.INVALID_ARGUMENT, says: /^graph: a layer graph is required/ },
     { name: 'unknown engine', req: request({ engine: 42 as Engine }), code: status.INVALID_ARGUMENT, says: /^engine: unknown engine 42/ },
     { name: 'CIFAR-10 not configured', req: request({ config: config({ dataset: 'cifar10' }) }), code: status.FAILED_PRECONDITION, says: /--cifar10-dir/ },

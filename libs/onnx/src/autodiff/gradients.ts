@@ -14,8 +14,7 @@ export function unbroadcast(g: TensorGraph, grad: string, target: Shape): string
   return axes.length > 0 ? g.reduce('ReduceSum', grad, axes) : grad;
 }
 
-const count = (g: TensorGraph, value: string, reduced: Shape): number =>
-  g.shape(value).reduce((acc, d, i) => acc * (reduced[i] === 1 && d !== 1 ? d : 1), 1);
+const count = (g: TensorGraph, value: string, reduced: Shape): number => g.shape(value).reduce((acc, d, i) => acc * (reduced[i] === 1 && d !== 1 ? d : 1), 1);
 
 function convAttributes(op: RecordedOp): ConvAttributes {
   const a = op.attributes as { strides: number[]; pads: number[]; group: number; dilations?: number[] };

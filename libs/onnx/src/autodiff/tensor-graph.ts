@@ -40,7 +40,10 @@ export class TensorGraph {
   private readonly shapes = new Map<string, Shape>();
   private readonly constants = new Map<string, string>();
 
-  constructor(name: string, readonly dtype: DType = 'float32') {
+  constructor(
+    name: string,
+    readonly dtype: DType = 'float32',
+  ) {
     this.builder = new GraphBuilder(name);
   }
 
@@ -131,7 +134,12 @@ export class TensorGraph {
 
   transpose(a: string, perm: readonly number[]): string {
     const s = this.shape(a);
-    return this.record('Transpose', [a], perm.map((p) => s[p]!), { perm: [...perm] });
+    return this.record(
+      'Transpose',
+      [a],
+      perm.map((p) => s[p]!),
+      { perm: [...perm] },
+    );
   }
 
   expand(a: string, shape: Shape): string {
@@ -162,10 +170,7 @@ export class TensorGraph {
   convTranspose(g: string, w: string, attrs: ConvAttributes, outputHW: readonly [number, number]): string {
     const [n, , gh, gw] = this.shape(g);
     const [cin, coutPerGroup, kh, kw] = this.shape(w);
-    const padding = [
-      outputHW[0] - ((gh! - 1) * attrs.strides[0] - attrs.pads[0] - attrs.pads[2] + kh!),
-      outputHW[1] - ((gw! - 1) * attrs.strides[1] - attrs.pads[1] - attrs.pads[3] + kw!),
-    ];
+    const padding = [outputHW[0] - ((gh! - 1) * attrs.strides[0] - attrs.pads[0] - attrs.pads[2] + kh!), outputHW[1] - ((gw! - 1) * attrs.strides[1] - attrs.pads[1] - attrs.pads[3] + kw!)];
     void cin;
     return this.record('ConvTranspose', [g, w], [n!, coutPerGroup! * attrs.group, outputHW[0], outputHW[1]], {
       kernel_shape: [kh!, kw!],

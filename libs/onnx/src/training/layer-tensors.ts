@@ -4,15 +4,7 @@
  * averages (decay 0.9; variance stored unbiased, as the float64 interpreter does). Inference:
  * batch aggregates read the moving averages.
  */
-import {
-  DEFAULT_GROUPS,
-  EPSILON,
-  MOVING_AVERAGE_DECAY,
-  NUM_INITIAL,
-  groupCount,
-  type IndexSet,
-  type LayerGraph,
-} from '@evonorm/graph';
+import { DEFAULT_GROUPS, EPSILON, MOVING_AVERAGE_DECAY, NUM_INITIAL, groupCount, type IndexSet, type LayerGraph } from '@evonorm/graph';
 import type { Shape, TensorGraph } from '../autodiff/tensor-graph.js';
 
 export type Mode = 'train' | 'infer';
@@ -59,8 +51,7 @@ export function emitLayerTensors(g: TensorGraph, graph: LayerGraph, x: string, p
   const values: string[] = [x, g.constant(0), params.v0, params.v1];
   const movingOut = new Map(options.moving);
 
-  const finish = (op: 'mean' | 'rms' | 'std', stat: string): string =>
-    op === 'mean' ? stat : g.unary('Sqrt', g.add(stat, g.constant(eps)));
+  const finish = (op: 'mean' | 'rms' | 'std', stat: string): string => (op === 'mean' ? stat : g.unary('Sqrt', g.add(stat, g.constant(eps))));
 
   const aggregate = (op: 'mean' | 'rms' | 'std', axes: IndexSet, a: string, id: number): string => {
     const kind: Statistic = op === 'mean' ? 'mean' : op === 'rms' ? 'meansq' : 'var';

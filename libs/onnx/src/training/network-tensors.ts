@@ -67,14 +67,7 @@ export interface EmittedNetwork {
  * Emits the network reading `images`; `input(name)` gives the graph value of a parameter or state
  * tensor (graph inputs created by the caller).
  */
-export function emitNetworkTensors(
-  g: TensorGraph,
-  spec: NetworkSpec,
-  layer: LayerGraph,
-  images: string,
-  mode: Mode,
-  input: (name: string) => string,
-): EmittedNetwork {
+export function emitNetworkTensors(g: TensorGraph, spec: NetworkSpec, layer: LayerGraph, images: string, mode: Mode, input: (name: string) => string): EmittedNetwork {
   const values = new Map<string, string>();
   const stateOut = new Map<string, string>();
   const get = (name: string): string => values.get(name)!;

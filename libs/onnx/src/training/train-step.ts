@@ -54,7 +54,11 @@ export function buildTrainStep(spec: NetworkSpec, layer: LayerGraph, layout: Net
   const net = emitNetworkTensors(g, spec, layer, images, 'train', input);
   const { lossSum, correct } = lossAndCorrect(g, net.logits, labels);
   const loss = g.mul(lossSum, g.constant(1 / options.batch, [1, 1]));
-  const grads = gradients(g, loss, layout.params.map((p) => input(p.name)));
+  const grads = gradients(
+    g,
+    loss,
+    layout.params.map((p) => input(p.name)),
+  );
 
   const b = g.builder;
   const mu = b.initializer('momentum_coefficient', [options.momentum ?? 0.9], [], 'float32');
@@ -95,7 +99,11 @@ export function buildGradient(spec: NetworkSpec, layer: LayerGraph, layout: Netw
   const net = emitNetworkTensors(g, spec, layer, images, 'train', input);
   const { lossSum } = lossAndCorrect(g, net.logits, labels);
   const loss = g.mul(lossSum, g.constant(1 / batch, [1, 1]));
-  const grads = gradients(g, loss, layout.params.map((p) => input(p.name)));
+  const grads = gradients(
+    g,
+    loss,
+    layout.params.map((p) => input(p.name)),
+  );
   const b = g.builder;
   for (const p of layout.params) {
     b.output(b.node('Identity', [grads.get(input(p.name))!], {}, { output: `grad.${p.name}` }), 'float32', p.shape);

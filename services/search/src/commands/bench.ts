@@ -8,19 +8,9 @@ import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFla
 import { loadavg } from 'node:os';
 import type { Shape4 } from '@evonorm/graph';
 import { ARCHITECTURES, architecture } from '@evonorm/nets';
-import {
-  ExecutionProviderError,
-  benchLayer,
-  benchNetwork,
-  measureBandwidth,
-  type BenchDType,
-  type ExecutionProvider,
-  type LayerBenchResult,
-  type NetworkBenchResult,
-} from '@evonorm/onnx';
+import { ExecutionProviderError, benchLayer, benchNetwork, measureBandwidth, type BenchDType, type ExecutionProvider, type LayerBenchResult, type NetworkBenchResult } from '@evonorm/onnx';
 import { parseShape, resolveLayer, type NamedLayer } from '../layers.js';
 import { bestLayers } from '../search/best-layers.js';
-
 
 export interface BenchConfig {
   ep: ExecutionProvider;
@@ -103,7 +93,8 @@ export async function runBench(config: BenchConfig, emit: (row: Row | Record<str
   const rows: Row[] = [];
   // Untimed: the first timings of a process run slow (JIT, first allocations); the first figure,
   // the bandwidth, was the one row of three back-to-back runs that still disagreed.
-  if (config.shapes.length > 0) await measureBandwidth(config.shapes[0]!, config.dtypes[0]!, { ...timing, chain: 4 * config.chain, minSeconds: Math.min(0.5, config.minSeconds) }).catch(() => undefined);
+  if (config.shapes.length > 0)
+    await measureBandwidth(config.shapes[0]!, config.dtypes[0]!, { ...timing, chain: 4 * config.chain, minSeconds: Math.min(0.5, config.minSeconds) }).catch(() => undefined);
   for (const dtype of config.dtypes) {
     for (const shape of config.shapes) {
       let bandwidth: number | undefined;
@@ -127,7 +118,15 @@ export async function runBench(config: BenchConfig, emit: (row: Row | Record<str
           } catch (error) {
             if (error instanceof ExecutionProviderError) throw error;
             // One layer the runtime cannot run (e.g. a kernel missing for fp16) does not end the run.
-            emit({ bench: 'layer', layer: layer.name, export: layer.graph ? (optimize ? 'optimized' : 'naive') : 'stock', dtype, ep: config.ep, shape, error: (error as Error).message.split('\n')[0] });
+            emit({
+              bench: 'layer',
+              layer: layer.name,
+              export: layer.graph ? (optimize ? 'optimized' : 'naive') : 'stock',
+              dtype,
+              ep: config.ep,
+              shape,
+              error: (error as Error).message.split('\n')[0],
+            });
           }
         }
       }

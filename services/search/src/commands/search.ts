@@ -151,13 +151,26 @@ export async function searchCommand(argv: string[]): Promise<number> {
     if (error instanceof PlanError) throw new FlagError(error.message);
     throw error;
   }
-  const { replicas, 'threads-per-replica': threads, ep, device, 'replicas-per-gpu': replicasPerGpu, top, 'training-slots': slots, 'fashion-mnist-dir': fashionMnistDir, 'cifar10-dir': cifar10Dir } = values;
+  const {
+    replicas,
+    'threads-per-replica': threads,
+    ep,
+    device,
+    'replicas-per-gpu': replicasPerGpu,
+    top,
+    'training-slots': slots,
+    'fashion-mnist-dir': fashionMnistDir,
+    'cifar10-dir': cifar10Dir,
+  } = values;
   const tls = clientTlsOf(values);
   const tlsGiven = (['tls-ca', 'tls-cert', 'tls-key'] as const).filter((f) => given.has(f));
-  if (!addresses && tlsGiven.length > 0) throw new FlagError(`--${tlsGiven[0]} is for remote services (--selection, --mutation, --rejection, --training); the services a search starts itself talk over loopback in plaintext`);
+  if (!addresses && tlsGiven.length > 0)
+    throw new FlagError(`--${tlsGiven[0]} is for remote services (--selection, --mutation, --rejection, --training); the services a search starts itself talk over loopback in plaintext`);
   const channel = channelCredentials(addresses ? tls : {});
   if (!addresses && plan.dataset === 'fashion_mnist' && !existsSync(fashionMnistDir ?? FASHION_MNIST_DIR)) {
-    console.error(`evonorm: Fashion-MNIST is not installed (looked in ${fashionMnistDir ?? FASHION_MNIST_DIR}).\nInstall it with:\n  ${FASHION_MNIST_INSTALL}\nor pass --fashion-mnist-dir <folder>, or search on --dataset synthetic.`);
+    console.error(
+      `evonorm: Fashion-MNIST is not installed (looked in ${fashionMnistDir ?? FASHION_MNIST_DIR}).\nInstall it with:\n  ${FASHION_MNIST_INSTALL}\nor pass --fashion-mnist-dir <folder>, or search on --dataset synthetic.`,
+    );
     return 2;
   }
   if (!addresses && plan.dataset === 'cifar10' && !cifar10Dir) throw new FlagError('--dataset cifar10 needs --cifar10-dir <folder with data_batch_1.bin ... test_batch.bin>');
@@ -168,7 +181,13 @@ export async function searchCommand(argv: string[]): Promise<number> {
   if (!addresses) await requireExecutionProvider(ep, device ?? 0, (message) => new FlagError(message));
   let placement: ReplicaPlacement;
   try {
-    placement = placeReplicas({ ep, cores: availableParallelism(), replicas, threadsPerReplica: threads, ...(ep === 'cuda' ? { gpus: visibleGpus(), replicasPerGpu, ...(device !== undefined ? { device } : {}) } : {}) });
+    placement = placeReplicas({
+      ep,
+      cores: availableParallelism(),
+      replicas,
+      threadsPerReplica: threads,
+      ...(ep === 'cuda' ? { gpus: visibleGpus(), replicasPerGpu, ...(device !== undefined ? { device } : {}) } : {}),
+    });
   } catch (error) {
     if (error instanceof PlacementError) throw new FlagError(error.message);
     throw error;
@@ -238,7 +257,9 @@ export async function searchCommand(argv: string[]): Promise<number> {
     const history = await b.history();
     const best = topCandidates(history, top);
     if (json) {
-      process.stdout.write(`${toJson({ type: 'top', dir, candidates: best.map((c) => ({ id: c.id, meanAccuracy: c.fitness!.meanAccuracy, scores: c.fitness!.scores, formula: c.formula?.text ?? '', graph: layerJsonFromProto(c.graph) })), see: { report: `evonorm report ${dir}`, dashboard: `evonorm dashboard ${dir}` } })}\n`);
+      process.stdout.write(
+        `${toJson({ type: 'top', dir, candidates: best.map((c) => ({ id: c.id, meanAccuracy: c.fitness!.meanAccuracy, scores: c.fitness!.scores, formula: c.formula?.text ?? '', graph: layerJsonFromProto(c.graph) })), see: { report: `evonorm report ${dir}`, dashboard: `evonorm dashboard ${dir}` } })}\n`,
+      );
     } else {
       console.log(`\nbest layers of ${dir} (${history.length} candidates, ${history.filter((c) => c.fitness).length} evaluated):\n${candidateTable(best)}`);
       console.log(`\nmore: evonorm top ${dir}   export: evonorm export --from ${dir} --top 3   continue: evonorm search --resume ${dir}`);

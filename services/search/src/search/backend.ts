@@ -88,7 +88,8 @@ export function grpcBackend(
 
   return {
     getSearch: () => call('selection', selection, 'getSearch', {}),
-    randomGraph: async (seed, batchIndependent) => (await call<object, { graph?: LayerGraph }>('mutation', mutation, 'randomGraph', { seed, space: { batchIndependent, minNodes: 0, maxNodes: 0 } })).graph!,
+    randomGraph: async (seed, batchIndependent) =>
+      (await call<object, { graph?: LayerGraph }>('mutation', mutation, 'randomGraph', { seed, space: { batchIndependent, minNodes: 0, maxNodes: 0 } })).graph!,
     mutate: async (parent, seed, batchIndependent) =>
       (await call<object, { child?: LayerGraph }>('mutation', mutation, 'mutate', { parent, seed, space: { batchIndependent, minNodes: 0, maxNodes: 0 } })).child!,
     sampleParent: async (seed) => {

@@ -139,33 +139,47 @@ export async function startLocalServices(options: LocalOptions): Promise<LocalSe
   const started: Supervised[] = [];
   const launch = async (name: string, script: string, args: string[]): Promise<LocalService> => {
     const port = await freePort();
-    const supervised = new Supervised(name, script, ['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...args], createWriteStream(join(logs, `${name}.log`), { flags: 'a' }), options.onRestart);
+    const supervised = new Supervised(
+      name,
+      script,
+      ['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...args],
+      createWriteStream(join(logs, `${name}.log`), { flags: 'a' }),
+      options.onRestart,
+    );
     started.push(supervised);
     const address = await supervised.start();
     return { name, address, pid: () => supervised.pid };
   };
   try {
     const selection = await launch('selection', mainScript('selection'), [
-      '--db', join(options.dir, 'search.sqlite'),
-      '--population', String(plan.population),
-      '--tournament-fraction', String(plan.tournamentFraction),
-      '--criterion', plan.criterion,
-      '--architectures', plan.architectures.join(','),
-      '--dataset', plan.dataset,
-      '--batch-independent', String(plan.batchIndependent),
-      '--seed', String(plan.seed),
+      '--db',
+      join(options.dir, 'search.sqlite'),
+      '--population',
+      String(plan.population),
+      '--tournament-fraction',
+      String(plan.tournamentFraction),
+      '--criterion',
+      plan.criterion,
+      '--architectures',
+      plan.architectures.join(','),
+      '--dataset',
+      plan.dataset,
+      '--batch-independent',
+      String(plan.batchIndependent),
+      '--seed',
+      String(plan.seed),
     ]);
     const mutation = await launch('mutation', mainScript('mutation'), []);
-    const datasetDirs = [
-      ...(options.fashionMnistDir ? ['--fashion-mnist-dir', options.fashionMnistDir] : []),
-      ...(options.cifar10Dir ? ['--cifar10-dir', options.cifar10Dir] : []),
-    ];
+    const datasetDirs = [...(options.fashionMnistDir ? ['--fashion-mnist-dir', options.fashionMnistDir] : []), ...(options.cifar10Dir ? ['--cifar10-dir', options.cifar10Dir] : [])];
     const training = await Promise.all(
       Array.from({ length: options.replicas }, (_, r) =>
         launch(`training-${r + 1}`, mainScript('training'), [
-          '--max-concurrent', '1',
-          '--max-queued', '256',
-          '--threads', String(options.threadsPerReplica),
+          '--max-concurrent',
+          '1',
+          '--max-queued',
+          '256',
+          '--threads',
+          String(options.threadsPerReplica),
           ...(options.ep === 'cuda' ? ['--ep', 'cuda', '--device', String(options.devices?.[r] ?? 0)] : []),
           ...datasetDirs,
         ]),
@@ -173,10 +187,14 @@ export async function startLocalServices(options: LocalOptions): Promise<LocalSe
     );
     const trainingAddresses = training.map((t) => t.address).join(',');
     const rejection = await launch('rejection', mainScript('rejection'), [
-      '--training-address', trainingAddresses,
-      '--training-slots', '1',
-      '--dataset', plan.dataset === 'synthetic' ? 'synthetic' : 'fashion_mnist',
-      '--threads', String(options.rejectionThreads ?? options.threadsPerReplica),
+      '--training-address',
+      trainingAddresses,
+      '--training-slots',
+      '1',
+      '--dataset',
+      plan.dataset === 'synthetic' ? 'synthetic' : 'fashion_mnist',
+      '--threads',
+      String(options.rejectionThreads ?? options.threadsPerReplica),
     ]);
     return {
       addresses: { selection: selection.address, mutation: mutation.address, rejection: rejection.address, training: trainingAddresses },
