@@ -84,8 +84,9 @@ describe("one project's tests run twice in a row", () => {
   mkdirSync(fixture, { recursive: true });
   writeFileSync(join(fixture, 'one.test.js'), "import { it } from 'node:test';\nit('passes', () => {});\n");
   const project = 'rerun-fixture';
-  const runTool = (env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [tool, project, fixture], { encoding: 'utf8', env: { ...process.env, EVONORM_TEST_RESULTS: results, ...env }, timeout: 60_000 });
+  // A one-project run stands alone: it must not inherit the run id of the `npm test` running this file.
+  const alone = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'EVONORM_TEST_RUN')), EVONORM_TEST_RESULTS: results };
+  const runTool = (env: Record<string, string> = {}) => spawnSync(process.execPath, [tool, project, fixture], { encoding: 'utf8', env: { ...alone, ...env }, timeout: 60_000 });
   const counted = (): { passed: number } => JSON.parse(readFileSync(join(results, `${project}.json`), 'utf8')) as { passed: number };
 
   it('counts the tests each time, replacing the earlier result', () => {
@@ -98,7 +99,7 @@ describe("one project's tests run twice in a row", () => {
 
   it('runs after an interrupted run (its runner killed, its result file cut short)', async () => {
     writeFileSync(join(fixture, 'slow.test.js'), "import { it } from 'node:test';\nit('waits', () => new Promise((r) => setTimeout(r, 30_000)));\n");
-    const child = spawn(process.execPath, [tool, project, fixture], { env: { ...process.env, EVONORM_TEST_RESULTS: results }, stdio: 'ignore', detached: true });
+    const child = spawn(process.execPath, [tool, project, fixture], { env: alone, stdio: 'ignore', detached: true });
     await new Promise((r) => setTimeout(r, 1500));
     process.kill(-child.pid!, 'SIGINT'); // Ctrl-C reaches the whole process group
     await new Promise((r) => child.on('exit', r));
