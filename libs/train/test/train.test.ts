@@ -26,7 +26,7 @@ const EXP_EXP: LayerGraph = {
 };
 
 describe('learning on Fashion-MNIST (ResNet-v2 proxy, ONNX engine, CPU)', () => {
-  it('BN-ReLU reaches ≥ 80% test accuracy', { skip: skipReal, timeout: 180_000 }, async (t) => {
+  it('BN-ReLU reaches ≥ 80% test accuracy', { skip: skipReal, timeout: 600_000 }, async (t) => {
     const result = await train({ network: 'resnet_v2', layer: zooLayer('bn-relu').graph, dataset: fashionMnist(), steps: 500, batchSize: 64, seed: 1, evaluateOn: 'test' });
     assert.equal(result.failure, undefined);
     assert.equal(result.evaluatedExamples, 10000);
@@ -36,7 +36,7 @@ describe('learning on Fashion-MNIST (ResNet-v2 proxy, ONNX engine, CPU)', () => 
   });
 
   for (const name of ['evonorm-s0', 'evonorm-b0']) {
-    it(`${name} in the same slots also learns (≥ 75%)`, { skip: skipReal, timeout: 180_000 }, async (t) => {
+    it(`${name} in the same slots also learns (≥ 75%)`, { skip: skipReal, timeout: 600_000 }, async (t) => {
       const result = await train({ network: 'resnet_v2', layer: zooLayer(name).graph, dataset: fashionMnist(), steps: 300, batchSize: 64, seed: 1, evaluateOn: 'test' });
       assert.equal(result.failure, undefined);
       t.diagnostic(`${name}: test accuracy ${result.accuracy}, ${result.imagesPerSecond.toFixed(0)} images/s, ${result.seconds.toFixed(1)} s`);
