@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, mainScript } from './local.js';
+import { freePort, mainScript, stopChild } from './local.js';
 
 export interface ReplicaOptions {
   /** Logs go to <dir>/logs/<prefix>-<n>.log. */
@@ -40,18 +40,6 @@ function startOne(name: string, args: readonly string[], logPath: string): Promi
       if (match) resolve({ child, address: match[1]! });
     });
     child.once('exit', (code, signal) => reject(new Error(`training replica ${name} exited (${signal ?? code}) before listening; see ${logPath}`)));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
   });
 }
 
