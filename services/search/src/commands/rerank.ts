@@ -15,9 +15,8 @@ import { ZOO_NAMES, zooLayer } from '@evonorm/graph';
 import { ARCHITECTURES, isArchitecture } from '@evonorm/nets';
 import { CLIENT_TLS_FLAGS, FlagError, TrainingPool, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags, trainingTargets } from '@evonorm/rpc';
 import { readHistory } from '../search/history.js';
-import type { SearchPlan } from '../search/plan.js';
 import { topCandidates } from '../search/ranking.js';
-import { rerank, type RerankLayer, type RerankResult } from '../search/rerank.js';
+import { rerank, type RerankLayer, type RerankOptions, type RerankResult } from '../search/rerank.js';
 import { intervalText } from '../search/statistics.js';
 import { startTrainingReplicas } from '../search/training-replicas.js';
 import { PROVIDER_FLAGS, requireExecutionProvider } from '@evonorm/train';
@@ -52,13 +51,8 @@ export const RERANK_USAGE = flagUsage(
   RERANK_FLAGS,
 );
 
-export interface RerankInputs {
-  readonly plan: SearchPlan;
-  readonly layers: readonly RerankLayer[];
-  readonly architectures: readonly string[];
-  readonly seeds: number;
-  readonly steps: number;
-}
+/** What a rerank trains: its options less how and where (train, signal, reference). */
+export type RerankInputs = Pick<RerankOptions, 'plan' | 'layers' | 'architectures' | 'seeds' | 'steps'>;
 
 /** The layers of a rerank: the search's top `n` (by mean search score), then the baselines not already among them. */
 export function rerankLayers(candidates: ReadonlyArray<Parameters<typeof topCandidates>[0][number]>, baselines: readonly string[]): RerankLayer[] {

@@ -3,6 +3,7 @@
  * history (build-data.ts) and drawn in the browser (web/). No Node or gRPC imports here, so the
  * browser bundle can share these types.
  */
+import type { Interval } from '../search/statistics.js';
 
 /** evaluated, duplicate (outcome reused from a functionally equal candidate), or a rejection reason such as low_quality. */
 export type OutcomeName = string;
@@ -80,14 +81,7 @@ export interface ReportData {
 }
 
 /** A mean over seeds with its 95% t-interval (halfWidth, low, high null below two seeds), as statistics.ts computes it. */
-export interface IntervalView {
-  readonly n: number;
-  readonly mean: number;
-  readonly sd: number | null;
-  readonly halfWidth: number | null;
-  readonly low: number | null;
-  readonly high: number | null;
-}
+export type IntervalView = Interval;
 
 /** rerank.json (README, "Re-ranking"): the fields the page draws. */
 export interface RerankView {
