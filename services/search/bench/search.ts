@@ -108,11 +108,7 @@ for (const placement of placements) {
   const local = await startLocalServices({
     dir,
     plan,
-    replicas: placement.replicas,
-    threadsPerReplica: placement.threadsPerReplica,
-    rejectionThreads: placement.rejectionThreads,
-    ep: placement.ep,
-    ...(placement.devices ? { devices: placement.devices } : {}),
+    placement,
   });
   const stop = new AbortController();
   const backend = grpcBackend(local.addresses, stop.signal);
@@ -153,7 +149,7 @@ if (cuda && perHour.get(`cuda:${cuda.replicas}`) && perHour.get('cpu:1')) {
 // Screening: the cheap checks every candidate passes through first.
 {
   const dir = mkdtempSync(join(tmpdir(), 'evonorm-bench-screen-'));
-  const local = await startLocalServices({ dir, plan: { ...plan, dataset: 'synthetic' }, replicas: 1, threadsPerReplica: 1 });
+  const local = await startLocalServices({ dir, plan: { ...plan, dataset: 'synthetic' }, placement: placeReplicas({ ep: 'cpu', cores: 1, replicas: 1, threadsPerReplica: 1 }) });
   const mutation = new MutationServiceClient(local.addresses.mutation, credentials.createInsecure());
   const rejection = new RejectionServiceClient(local.addresses.rejection, credentials.createInsecure());
   try {

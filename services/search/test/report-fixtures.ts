@@ -9,7 +9,7 @@ import { credentials } from '@grpc/grpc-js';
 import { SelectionServiceClient, type Candidate } from '@evonorm/contracts';
 import { unaryCall } from '@evonorm/rpc';
 import { SearchStore } from '@evonorm/store';
-import { freePort, mainScript } from '../src/search/local.js';
+import { freePort, mainScript, selectionFlags } from '../src/search/local.js';
 import type { SearchPlan } from '../src/search/plan.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/evonorm.js', import.meta.url));
@@ -85,33 +85,7 @@ export async function selectionFront(address: string): Promise<string[]> {
 /** A selection service process on `db` (a run's SQLite history), as the embedded search starts it. */
 export async function startSelection(db: string, plan: SearchPlan): Promise<{ address: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      mainScript('selection'),
-      '--port',
-      String(port),
-      '--log-level',
-      'warn',
-      '--db',
-      db,
-      '--population',
-      String(plan.population),
-      '--tournament-fraction',
-      String(plan.tournamentFraction),
-      '--criterion',
-      plan.criterion,
-      '--architectures',
-      plan.architectures.join(','),
-      '--dataset',
-      plan.dataset,
-      '--batch-independent',
-      String(plan.batchIndependent),
-      '--seed',
-      String(plan.seed),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [mainScript('selection'), '--port', String(port), '--log-level', 'warn', ...selectionFlags(plan, db)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

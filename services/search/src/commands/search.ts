@@ -217,11 +217,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
       local = await startLocalServices({
         dir,
         plan,
-        replicas: placement.replicas,
-        threadsPerReplica: placement.threadsPerReplica,
-        rejectionThreads: placement.rejectionThreads,
-        ep: placement.ep,
-        ...(placement.devices ? { devices: placement.devices } : {}),
+        placement,
         ...(fashionMnistDir ? { fashionMnistDir: resolve(fashionMnistDir) } : {}),
         ...(cifar10Dir ? { cifar10Dir: resolve(cifar10Dir) } : {}),
         onRestart: (name, code, signal) => sink.event({ type: 'retry', service: name, method: 'process', code: String(signal ?? code), detail: 'exited; restarting it', attempt: 1 }),

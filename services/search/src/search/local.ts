@@ -13,19 +13,15 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Addresses } from './backend.js';
 import type { SearchPlan } from './plan.js';
+import type { ReplicaPlacement } from './replicas.js';
 
 const require = createRequire(import.meta.url);
 
 export interface LocalOptions {
   readonly dir: string;
   readonly plan: SearchPlan;
-  readonly replicas: number;
-  readonly threadsPerReplica: number;
-  /** Execution provider of the training replicas (default cpu); with cuda, `devices` gives each one's GPU. */
-  readonly ep?: 'cpu' | 'cuda';
-  readonly devices?: readonly number[];
-  /** Threads of the rejection service's stability test (default threadsPerReplica). */
-  readonly rejectionThreads?: number;
+  /** How many training replicas, their threads and GPUs, and the rejection service's threads (replicas.ts). */
+  readonly placement: ReplicaPlacement;
   readonly fashionMnistDir?: string;
   readonly cifar10Dir?: string;
   /** Told when a child exits unexpectedly and is restarted. */
@@ -136,6 +132,33 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The selection service's flags for a search's plan, on the SQLite file `db`. */
+export function selectionFlags(plan: SearchPlan, db: string): string[] {
+  return [
+    '--db',
+    db,
+    '--population',
+    String(plan.population),
+    '--tournament-fraction',
+    String(plan.tournamentFraction),
+    '--criterion',
+    plan.criterion,
+    '--architectures',
+    plan.architectures.join(','),
+    '--dataset',
+    plan.dataset,
+    '--batch-independent',
+    String(plan.batchIndependent),
+    '--seed',
+    String(plan.seed),
+  ];
+}
+
+/** A training replica's dataset folder flags. */
+export function datasetFlags(dirs: { readonly fashionMnistDir?: string; readonly cifar10Dir?: string }): string[] {
+  return [...(dirs.fashionMnistDir ? ['--fashion-mnist-dir', dirs.fashionMnistDir] : []), ...(dirs.cifar10Dir ? ['--cifar10-dir', dirs.cifar10Dir] : [])];
+}
+
 export async function startLocalServices(options: LocalOptions): Promise<LocalServices> {
   const logs = join(options.dir, 'logs');
   mkdirSync(logs, { recursive: true });
@@ -155,37 +178,20 @@ export async function startLocalServices(options: LocalOptions): Promise<LocalSe
     return { name, address, pid: () => supervised.pid };
   };
   try {
-    const selection = await launch('selection', mainScript('selection'), [
-      '--db',
-      join(options.dir, 'search.sqlite'),
-      '--population',
-      String(plan.population),
-      '--tournament-fraction',
-      String(plan.tournamentFraction),
-      '--criterion',
-      plan.criterion,
-      '--architectures',
-      plan.architectures.join(','),
-      '--dataset',
-      plan.dataset,
-      '--batch-independent',
-      String(plan.batchIndependent),
-      '--seed',
-      String(plan.seed),
-    ]);
+    const selection = await launch('selection', mainScript('selection'), selectionFlags(plan, join(options.dir, 'search.sqlite')));
     const mutation = await launch('mutation', mainScript('mutation'), []);
-    const datasetDirs = [...(options.fashionMnistDir ? ['--fashion-mnist-dir', options.fashionMnistDir] : []), ...(options.cifar10Dir ? ['--cifar10-dir', options.cifar10Dir] : [])];
+    const { placement } = options;
     const training = await Promise.all(
-      Array.from({ length: options.replicas }, (_, r) =>
+      Array.from({ length: placement.replicas }, (_, r) =>
         launch(`training-${r + 1}`, mainScript('training'), [
           '--max-concurrent',
           '1',
           '--max-queued',
           '256',
           '--threads',
-          String(options.threadsPerReplica),
-          ...(options.ep === 'cuda' ? ['--ep', 'cuda', '--device', String(options.devices?.[r] ?? 0)] : []),
-          ...datasetDirs,
+          String(placement.threadsPerReplica),
+          ...(placement.ep === 'cuda' ? ['--ep', 'cuda', '--device', String(placement.devices?.[r] ?? 0)] : []),
+          ...datasetFlags(options),
         ]),
       ),
     );
@@ -198,7 +204,7 @@ export async function startLocalServices(options: LocalOptions): Promise<LocalSe
       '--dataset',
       plan.dataset === 'synthetic' ? 'synthetic' : 'fashion_mnist',
       '--threads',
-      String(options.rejectionThreads ?? options.threadsPerReplica),
+      String(placement.rejectionThreads),
     ]);
     return {
       addresses: { selection: selection.address, mutation: mutation.address, rejection: rejection.address, training: trainingAddresses },

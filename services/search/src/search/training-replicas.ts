@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, mainScript, stopChild } from './local.js';
+import { datasetFlags, freePort, mainScript, stopChild } from './local.js';
 
 export interface ReplicaOptions {
   /** Logs go to <dir>/logs/<prefix>-<n>.log. */
@@ -46,7 +46,6 @@ function startOne(name: string, args: readonly string[], logPath: string): Promi
 export async function startTrainingReplicas(options: ReplicaOptions): Promise<StartedReplicas> {
   const logs = join(options.dir, 'logs');
   mkdirSync(logs, { recursive: true });
-  const datasetDirs = [...(options.fashionMnistDir ? ['--fashion-mnist-dir', options.fashionMnistDir] : []), ...(options.cifar10Dir ? ['--cifar10-dir', options.cifar10Dir] : [])];
   const settled = await Promise.allSettled(
     Array.from({ length: options.replicas }, async (_, r) => {
       const name = `${options.prefix}-${r + 1}`;
@@ -65,7 +64,7 @@ export async function startTrainingReplicas(options: ReplicaOptions): Promise<St
         '--threads',
         String(options.threadsPerReplica),
         ...(options.ep === 'cuda' ? ['--ep', 'cuda', '--device', String(options.device ?? 0)] : []),
-        ...datasetDirs,
+        ...datasetFlags(options),
       ];
       return startOne(name, args, join(logs, `${name}.log`));
     }),
