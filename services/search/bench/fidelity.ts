@@ -11,6 +11,8 @@
  *   and the mean-accuracy sd), i.e. how far one evaluation is from the next of the same layer;
  * - "fidelity": Spearman's rank correlation between the short budget's mean accuracy (what the
  *   search ranks by) and the long one's, per architecture and for the mean over architectures;
+ * - "quality": each layer's quality test as the search runs it (--quality-steps on each architecture, the
+ *   quality seed, rejected below --min-accuracy), and "rejections": which zoo layers it would reject;
  * - "reference": BN-ReLU's accuracy in this same run, short and long, and the run's wall seconds.
  * --layers 0 --zoo bn-relu,gn-relu --seeds 2 --steps 20 --dataset synthetic shrinks it to a quick check.
  */
@@ -27,6 +29,7 @@ import { FlagError, TrainingPool, defineFlags, parseFlags, trainingTargets, type
 import { PLAN_FLAGS, PlanError, planFrom } from '../src/search/plan.js';
 import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
 import { evaluationSeed } from '../src/search/stage-evaluation.js';
+import { seedFor } from '../src/search/seeds.js';
 import { mean, sd, spearman } from '../src/search/statistics.js';
 import { startTrainingReplicas } from '../src/search/training-replicas.js';
 
@@ -101,11 +104,8 @@ async function main(): Promise<void> {
   const pool = new TrainingPool(trainingTargets(replicas.addresses), { perReplica: 1 });
   const signal = new AbortController().signal;
   setMaxListeners(0, signal); // one listener per training in flight
-  const train = async (graph: LayerGraph, architecture: string, steps: number, j: number): Promise<number> => {
-    const r = await pool.train(
-      { graph: graphToProto(graph), seed: evaluationSeed(plan.seed, j), engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) },
-      signal,
-    );
+  const train = async (graph: LayerGraph, architecture: string, steps: number, j: number, seed = evaluationSeed(plan.seed, j)): Promise<number> => {
+    const r = await pool.train({ graph: graphToProto(graph), seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) }, signal);
     return r.failure !== 0 ? 0 : r.score!.accuracy;
   };
   const print = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));
@@ -116,13 +116,24 @@ async function main(): Promise<void> {
         const perArch = await Promise.all(
           plan.architectures.map(async (architecture) => ({
             architecture,
+            // What stage-rejection asks: the quality seed, --quality-steps, scored like an evaluation.
+            quality: plan.qualitySteps > 0 ? await train(layer.graph, architecture, plan.qualitySteps, 0, seedFor(plan.seed, -1, 'quality')) : null,
             short: await Promise.all(Array.from({ length: values.seeds }, (_, j) => train(layer.graph, architecture, short, j))),
             long: await Promise.all(Array.from({ length: values['long-seeds'] }, (_, j) => train(layer.graph, architecture, long, j))),
           })),
         );
+        const rejectedOn = perArch.find((a) => a.quality !== null && a.quality < plan.minAccuracy)?.architecture ?? null;
+        print({
+          type: 'quality',
+          layer: layer.name,
+          steps: plan.qualitySteps,
+          minAccuracy: plan.minAccuracy,
+          accuracies: Object.fromEntries(perArch.map((a) => [a.architecture, a.quality])),
+          rejectedOn,
+        });
         for (const a of perArch)
           print({ type: 'layer', layer: layer.name, formula: renderFormula(layer.graph, 'text'), architecture: a.architecture, shortSteps: short, short: a.short, longSteps: long, long: a.long });
-        return { layer: layer.name, perArch };
+        return { layer: layer.name, perArch, rejectedOn };
       }),
     );
     const seconds = (performance.now() - started) / 1000;
@@ -156,6 +167,15 @@ async function main(): Promise<void> {
       layers: results.length,
     });
     print({ type: 'fidelity', architecture: 'mean', shortSteps: short, longSteps: long, spearman: spearman(meanShort, meanLong), layers: results.length });
+    const zooNames = new Set<string>(values.zoo);
+    print({
+      type: 'rejections',
+      qualitySteps: plan.qualitySteps,
+      minAccuracy: plan.minAccuracy,
+      zooRejected: results.filter((r) => zooNames.has(r.layer) && r.rejectedOn !== null).map((r) => r.layer),
+      randomRejected: results.filter((r) => !zooNames.has(r.layer) && r.rejectedOn !== null).length,
+      layers: results.length,
+    });
     const bn = results.findIndex((r) => r.layer === 'bn-relu');
     print({
       type: 'reference',
@@ -166,6 +186,8 @@ async function main(): Promise<void> {
         architectures: plan.architectures,
         batchSize: plan.batchSize,
         learningRate: plan.learningRate,
+        qualitySteps: plan.qualitySteps,
+        minAccuracy: plan.minAccuracy,
         width: plan.width,
         depth: plan.depth,
         validationExamples: plan.validationExamples,
