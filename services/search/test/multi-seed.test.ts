@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Candidate } from '@evonorm/contracts';
 import { DEFAULT_PLAN, planFrom, planFromJson } from '../src/search/plan.js';
 import { meanInterval, seedMeans } from '../src/search/outcomes.js';
-import { wantsMoreSeeds } from '../src/search/stage-adaptive.js';
+import { MIN_SEEDS_TO_STOP, wantsMoreSeeds } from '../src/search/stage-adaptive.js';
 import { evaluationSeed, fitnessOf, withMoreSeeds } from '../src/search/stage-evaluation.js';
 import { seedFor } from '../src/search/seeds.js';
 import { meanCurve, searchCurve } from '../src/search/curves.js';
@@ -54,16 +54,18 @@ describe('multi-seed evaluation', () => {
   });
 
   it('adaptive seeds go to contenders only, until the interval is tight or the cap is reached', () => {
-    const plan = planFrom({ candidates: '1', 'adaptive-seeds': '4', 'adaptive-half-width': '0.02' });
+    const plan = planFrom({ candidates: '1', 'adaptive-seeds': '6', 'adaptive-half-width': '0.02' });
     const one = evaluated('c1', { resnet_v2: [0.6] });
     assert.equal(wantsMoreSeeds(plan, one, undefined), true, 'the first evaluated candidate leads');
     assert.equal(wantsMoreSeeds(plan, one, 0.55), true, 'above the best so far');
     assert.equal(wantsMoreSeeds(plan, one, 0.65), false, 'one seed below the best: no contender');
     const wide = evaluated('c2', { resnet_v2: [0.5, 0.7] });
     assert.equal(wantsMoreSeeds(plan, wide, 0.9), true, 'its upper bound reaches the best');
-    const tight = evaluated('c3', { resnet_v2: [0.6, 0.601, 0.6005] });
+    const tight = evaluated('c3', { resnet_v2: [0.6, 0.601, 0.6005, 0.6, 0.601] });
     assert.equal(wantsMoreSeeds(plan, tight, 0.5), false, 'interval tight enough');
-    assert.equal(wantsMoreSeeds(plan, evaluated('c4', { resnet_v2: [0.1, 0.9, 0.2, 0.8] }), 0.5), false, 'at the cap');
+    const luckyPair = evaluated('c5', { resnet_v2: [0.691, 0.691] });
+    assert.equal(wantsMoreSeeds(plan, luckyPair, 0.5), true, `${MIN_SEEDS_TO_STOP - 1} or fewer seeds never count as tight`);
+    assert.equal(wantsMoreSeeds(plan, evaluated('c4', { resnet_v2: [0.1, 0.9, 0.2, 0.8, 0.1, 0.9] }), 0.5), false, 'at the cap');
     assert.equal(wantsMoreSeeds({ ...plan, adaptiveSeeds: 0 }, one, undefined), false, 'off');
     assert.equal(wantsMoreSeeds(plan, { ...one, duplicateOf: 'c0' }, undefined), false, 'duplicates reuse their original');
   });
