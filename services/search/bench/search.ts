@@ -53,6 +53,11 @@ const plan = planFrom({
   dataset,
   'quality-steps': '20',
   'evaluation-steps': '40',
+  // Uniform evaluation at the proxy sizes the README's figures were measured at (before the main
+  // job moved to ResNet width 1, 1,000 validation examples and adaptive seeds).
+  'adaptive-seeds': '0',
+  width: 'resnet_v2=0.5,mobilenet_v2=0.25',
+  'validation-examples': '500',
   seed: '1',
   ...(values.concurrency ? { concurrency: values.concurrency } : {}),
   // --quick: a dry run of the pipeline (tests, CPU-only machines), not a figure to quote.

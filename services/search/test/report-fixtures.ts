@@ -46,6 +46,9 @@ export const TINY_SEARCH = [
   '0',
   '--replicas',
   '2',
+  // The main job's adaptive seeds (8 for contenders) would multiply these tests' trainings.
+  '--adaptive-seeds',
+  '0',
 ];
 
 export function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
