@@ -54,7 +54,7 @@ const plan = planFrom({
   'quality-steps': '20',
   'evaluation-steps': '40',
   // Uniform evaluation at the proxy sizes the README's figures were measured at (before the main
-  // job moved to ResNet width 1, 1,000 validation examples and adaptive seeds).
+  // job moved to ResNet width 1 and 1,000 validation examples).
   'adaptive-seeds': '0',
   width: 'resnet_v2=0.5,mobilenet_v2=0.25',
   'validation-examples': '500',

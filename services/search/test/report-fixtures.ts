@@ -46,7 +46,7 @@ export const TINY_SEARCH = [
   '0',
   '--replicas',
   '2',
-  // The main job's adaptive seeds (8 for contenders) would multiply these tests' trainings.
+  // Uniform evaluation whatever the main job's default (adaptive seeds multiply the trainings).
   '--adaptive-seeds',
   '0',
 ];

@@ -114,10 +114,10 @@ export const DEFAULT_PLAN: SearchPlan = {
   minAccuracy: 0.2,
   evaluationSteps: 80,
   evaluationSeeds: 1,
-  // One seed for every candidate, up to 8 for the few that may lead. A 1.5-point interval takes about
-  // 16 seeds here (one seed's mean varies by 2-3 points), and 16 spend the whole 12 minutes on the
-  // zoo's contenders (README, "Fidelity").
-  adaptiveSeeds: 8,
+  // Off in the 12-minute main job: a 1.5-point interval takes about 16 seeds here (one seed's mean
+  // varies by 2-3 points), and even 8 seeds per contender spent all 12 minutes on the zoo's
+  // contenders (README, "Fidelity"). Turn it on for longer searches.
+  adaptiveSeeds: 0,
   adaptiveHalfWidth: 0.015,
   batchSize: 32,
   // ResNet at width 1 (stages of 16/32/64 channels): at 0.5 the last stage has 32 channels, so
