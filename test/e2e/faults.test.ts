@@ -11,30 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnService, type SpawnedService } from '@evonorm/rpc';
-import { freePort, grpcBackend, mainScript, planFrom, runSearch, type SearchEvent } from '@evonorm/search';
+import { freePort, grpcBackend, mainScript, planFrom, runSearch, selectionFlags, type SearchEvent } from '@evonorm/search';
 import { TINY_FLAGS, decisions, storedHistory } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'evonorm-faults-'));
 const flagValues = Object.fromEntries(TINY_FLAGS.reduce<string[][]>((pairs, x, i) => (i % 2 === 0 ? [...pairs, [x.slice(2), TINY_FLAGS[i + 1]!]] : pairs), []));
 const plan = planFrom({ ...flagValues, seed: '5', candidates: '14' });
 
+/** The flags the embedded search gives its own selection service, on `port`. */
 function selectionArgs(db: string, port: number): string[] {
-  return [
-    '--port',
-    String(port),
-    '--db',
-    db,
-    '--population',
-    String(plan.population),
-    '--tournament-fraction',
-    String(plan.tournamentFraction),
-    '--architectures',
-    plan.architectures.join(','),
-    '--dataset',
-    plan.dataset,
-    '--seed',
-    String(plan.seed),
-  ];
+  return ['--port', String(port), ...selectionFlags(plan, db)];
 }
 
 describe('faults during a search', () => {
