@@ -17,10 +17,8 @@
  * --layers 0 --zoo bn-relu,gn-relu --seeds 2 --steps 20 --dataset synthetic shrinks it to a quick check.
  */
 import { setMaxListeners } from 'node:events';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { graphToProto } from '@evonorm/contracts';
 import { FASHION_MNIST_DIR } from '@evonorm/data';
@@ -29,7 +27,7 @@ import { FlagError, TrainingPool, defineFlags, parseFlags, trainingTargets, type
 import { PLAN_FLAGS, PlanError, planFrom } from '../src/search/plan.js';
 import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
 import { evaluationSeed } from '../src/search/stage-evaluation.js';
-import { seedFor } from '../src/search/seeds.js';
+import { qualitySeed } from '../src/search/stage-rejection.js';
 import { mean, sd, spearman } from '../src/search/statistics.js';
 import { startTrainingReplicas } from '../src/search/training-replicas.js';
 
@@ -104,23 +102,26 @@ async function main(): Promise<void> {
   const pool = new TrainingPool(trainingTargets(replicas.addresses), { perReplica: 1 });
   const signal = new AbortController().signal;
   setMaxListeners(0, signal); // one listener per training in flight
-  const train = async (graph: LayerGraph, architecture: string, steps: number, j: number, seed = evaluationSeed(plan.seed, j)): Promise<number> => {
+  const train = async (graph: LayerGraph, architecture: string, steps: number, seed: bigint): Promise<number> => {
     const r = await pool.train({ graph: graphToProto(graph), seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) }, signal);
     return r.failure !== 0 ? 0 : r.score!.accuracy;
   };
+  const seeds = (n: number): bigint[] => Array.from({ length: n }, (_, j) => evaluationSeed(plan.seed, j));
   const print = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));
   try {
     // Every training in flight at once: the pool keeps each replica busy with one.
     const results = await Promise.all(
       layers.map(async (layer) => {
         const perArch = await Promise.all(
-          plan.architectures.map(async (architecture) => ({
-            architecture,
-            // What stage-rejection asks: the quality seed, --quality-steps, scored like an evaluation.
-            quality: plan.qualitySteps > 0 ? await train(layer.graph, architecture, plan.qualitySteps, 0, seedFor(plan.seed, -1, 'quality')) : null,
-            short: await Promise.all(Array.from({ length: values.seeds }, (_, j) => train(layer.graph, architecture, short, j))),
-            long: await Promise.all(Array.from({ length: values['long-seeds'] }, (_, j) => train(layer.graph, architecture, long, j))),
-          })),
+          plan.architectures.map(async (architecture) => {
+            const [quality, shortScores, longScores] = await Promise.all([
+              // What stage-rejection asks: the quality seed, --quality-steps, scored like an evaluation.
+              plan.qualitySteps > 0 ? train(layer.graph, architecture, plan.qualitySteps, qualitySeed(plan.seed)) : null,
+              Promise.all(seeds(values.seeds).map((seed) => train(layer.graph, architecture, short, seed))),
+              Promise.all(seeds(values['long-seeds']).map((seed) => train(layer.graph, architecture, long, seed))),
+            ]);
+            return { architecture, quality, short: shortScores, long: longScores };
+          }),
         );
         const rejectedOn = perArch.find((a) => a.quality !== null && a.quality < plan.minAccuracy)?.architecture ?? null;
         print({

@@ -13,6 +13,11 @@ import { scaleFor, type SearchPlan } from './plan.js';
 import { engineCode, trainingConfig } from './proxy-config.js';
 import { seedFor } from './seeds.js';
 
+/** The training seed of every quality test in a search: one seed, so candidates compare on equal terms. */
+export function qualitySeed(searchSeed: bigint): bigint {
+  return seedFor(searchSeed, -1, 'quality');
+}
+
 export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, base: Candidate, signal: AbortSignal): Promise<Candidate | undefined> {
   const graph = base.graph!;
   const timings = base.timings!;
@@ -51,7 +56,7 @@ export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, s
         const verdict = await backend.testQuality(
           {
             graph,
-            seed: seedFor(plan.seed, -1, 'quality'),
+            seed: qualitySeed(plan.seed),
             architectures: [architecture],
             dataset: plan.dataset,
             steps: plan.qualitySteps,
