@@ -2,14 +2,17 @@
  * Fitness you can trust, end to end on the synthetic dataset: a tiny search that trains two seeds
  * per evaluation (every seed's score stored, mean ± 95% CI shown), a rerank of its best against one
  * baseline on two seeds (rerank.json, differences paired by seed, a held-out architecture), and a
- * comparison of two 6-candidate searches (compare.json) that a second run continues without redoing.
+ * comparison of two 6-candidate searches (compare.json) that a second run continues without redoing,
+ * and a comparison interrupted with SIGINT that stops its search cleanly and continues it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { TINY_FLAGS, cli, storedHistory } from './helpers.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CLI, TINY_FLAGS, cli, storedHistory } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'evonorm-seeds-'));
 const SEARCH = join(root, 'search');
@@ -201,5 +204,39 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
     const changed = cli(...args.map((a) => (a === '6' ? '7' : a)));
     assert.equal(changed.code, 2);
     assert.match(changed.stderr, /holds a comparison with other settings/);
+  });
+
+  it('passes SIGINT on to its search, which stops cleanly with its events logged, and the same command continues it', { timeout: 240_000 }, async () => {
+    const dir = join(root, 'compare-interrupted');
+    const args = ['compare', '--dir', dir, '--strategies', 'evolve', '--seeds', '1', '--candidates', '12', '--rerank-steps', '0', '--replicas', '2', ...COMPARE_FLAGS];
+    // The signal goes to the compare process alone, as `kill -INT` would send it (a terminal's
+    // Ctrl-C would reach only compare too: its search runs in its own process group).
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const log = join(dir, 'evolve-seed0.log');
+    while (!(existsSync(log) && readFileSync(log, 'utf8').includes('"type":"candidate"'))) await delay(50);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /evolve-seed0 stopped \(exit 130/);
+    const events = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; reason?: string; candidates?: number });
+    const stop = events.find((e) => e.type === 'stop');
+    assert.equal(stop?.reason, 'interrupted', 'the search stopped on the forwarded signal, not killed');
+    const kept = storedHistory(join(dir, 'evolve-seed0', 'search.sqlite')).length;
+    assert.ok(kept < 12, `stopped early (${kept} candidates kept)`);
+
+    const again = cli(...args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /continuing evolve-seed0/);
+    assert.equal(storedHistory(join(dir, 'evolve-seed0', 'search.sqlite')).length, 12);
+    const starts = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((line) => line.includes('"type":"start"'));
+    assert.equal(starts.length, 2, 'the resumed search appends to the log');
   });
 });

@@ -7,9 +7,9 @@
  * seconds, its rejections, the mean curve per strategy over seeds (± 95% CI), and the rerank.
  * Resumable: running it again on the same --dir continues unfinished searches and skips finished ones.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSeed } from '@evonorm/graph';
@@ -76,16 +76,31 @@ export interface CompareResult {
   readonly rerank: RerankResult | null;
 }
 
+/**
+ * Runs one search as a child process. It writes its events straight to the log (appended to when
+ * a search resumes), so they survive whatever happens to this process. It runs in its own process
+ * group, so a terminal's Ctrl-C reaches only this process, which passes each SIGINT or SIGTERM on
+ * once: the search stops as it would on its own (the first signal finishes what is in flight, a
+ * second quits at once), and this resolves with its exit code when it has.
+ */
 function runSearchProcess(args: readonly string[], logPath: string): Promise<number> {
+  const log = openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [CLI, 'search', ...args], { stdio: ['ignore', log, 'inherit'], detached: true });
+  } finally {
+    closeSync(log);
+  }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'search', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const chunks: Buffer[] = [];
-    child.stdout!.on('data', (d: Buffer) => chunks.push(d));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      writeFileSync(logPath, Buffer.concat(chunks));
-      resolve(code ?? (signal ? 128 : 1));
-    });
+    const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    const settle = (): void => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+    };
+    child.once('error', (error) => (settle(), reject(error)));
+    child.once('exit', (code, signal) => (settle(), resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 1))));
   });
 }
 
