@@ -1,54 +1,12 @@
 /** Shared by the cross-service tests: a tiny search plan, the CLI, and what two runs must agree on. */
-import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import type { Candidate } from '@evonorm/contracts';
-import { SearchStore } from '@evonorm/store';
+import { CLI, tinySearchFlags } from '@evonorm/search/testing';
 
-export const CLI = fileURLToPath(new URL('../../../services/search/bin/evonorm.js', import.meta.url));
+export { CLI, cli, storedHistory, type CliResult } from '@evonorm/search/testing';
 
-/** Seconds, not minutes: a synthetic 16×16 dataset, one small proxy, a few steps. */
-export const TINY_FLAGS = [
-  '--dataset',
-  'synthetic',
-  '--architectures',
-  'resnet_v2',
-  '--width',
-  '0.25',
-  '--population',
-  '4',
-  '--tournament-fraction',
-  '0.5',
-  '--concurrency',
-  '3',
-  '--stability-steps',
-  '3',
-  '--quality-steps',
-  '10',
-  '--min-accuracy',
-  '0.12',
-  '--evaluation-steps',
-  '12',
-  '--batch-size',
-  '8',
-  '--validation-examples',
-  '50',
-  '--minutes',
-  '0',
-  // Uniform evaluation whatever the main job's default (adaptive seeds multiply the trainings).
-  '--adaptive-seeds',
-  '0',
-];
-
-export interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export function cli(...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** A tiny search on one architecture (seconds, not minutes). */
+export const TINY_FLAGS = [...tinySearchFlags(), '--minutes', '0'];
 
 /** Starts the CLI and resolves once `ready` matches its stdout (for killing it mid-run). */
 export function cliUntil(args: string[], ready: RegExp): Promise<{ kill: (signal: NodeJS.Signals) => Promise<number | null>; stdout: () => string }> {
@@ -81,13 +39,4 @@ export function decisions(history: readonly Candidate[]): unknown[] {
     scores: c.fitness?.scores.map((s) => [s.architecture, s.accuracy, s.loss, s.steps]),
     rejection: c.rejection ? [c.rejection.reason, c.rejection.detail] : undefined,
   }));
-}
-
-export function storedHistory(path: string): Candidate[] {
-  const store = SearchStore.open(path);
-  try {
-    return store.page(0, 100_000, false).candidates;
-  } finally {
-    store.close();
-  }
 }

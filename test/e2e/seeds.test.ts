@@ -12,12 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { tinySearchFlags } from '@evonorm/search/testing';
 import { CLI, TINY_FLAGS, cli, storedHistory } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'evonorm-seeds-'));
 const SEARCH = join(root, 'search');
 /** compare sets --minutes itself. */
-const COMPARE_FLAGS = TINY_FLAGS.filter((f, i, all) => f !== '--minutes' && all[i - 1] !== '--minutes');
+const COMPARE_FLAGS = tinySearchFlags();
 
 interface IntervalJson {
   n: number;

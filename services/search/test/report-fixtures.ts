@@ -3,58 +3,18 @@
  * data, a few steps: about 30 s here), the CLI, and a real selection service started on a run's
  * SQLite history to ask for GetParetoFront.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { credentials } from '@grpc/grpc-js';
 import { SelectionServiceClient, type Candidate } from '@evonorm/contracts';
 import { unaryCall } from '@evonorm/rpc';
-import { SearchStore } from '@evonorm/store';
 import { freePort, mainScript, selectionFlags } from '../src/search/local.js';
 import type { SearchPlan } from '../src/search/plan.js';
+import { CLI, tinySearchFlags } from './tiny-search.js';
 
-export const CLI = fileURLToPath(new URL('../../bin/evonorm.js', import.meta.url));
+export { CLI, cli, storedHistory } from './tiny-search.js';
 
 /** Two architectures so the per-architecture scatter and a real Pareto front exist. */
-export const TINY_SEARCH = [
-  '--dataset',
-  'synthetic',
-  '--architectures',
-  'resnet_v2,mobilenet_v2',
-  '--width',
-  '0.25',
-  '--depth',
-  '0.25',
-  '--population',
-  '4',
-  '--tournament-fraction',
-  '0.5',
-  '--concurrency',
-  '3',
-  '--stability-steps',
-  '3',
-  '--quality-steps',
-  '10',
-  '--min-accuracy',
-  '0.12',
-  '--evaluation-steps',
-  '12',
-  '--batch-size',
-  '8',
-  '--validation-examples',
-  '50',
-  '--minutes',
-  '0',
-  '--replicas',
-  '2',
-  // Uniform evaluation whatever the main job's default (adaptive seeds multiply the trainings).
-  '--adaptive-seeds',
-  '0',
-];
-
-export function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 240_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+export const TINY_SEARCH = [...tinySearchFlags(['resnet_v2', 'mobilenet_v2'], { depth: 0.25 }), '--minutes', '0', '--replicas', '2'];
 
 /** Starts the CLI in the background; `exited` resolves with its code. */
 export function cliInBackground(...args: string[]): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
@@ -63,15 +23,6 @@ export function cliInBackground(...args: string[]): { child: ChildProcess; exite
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))), output: () => out };
-}
-
-export function storedHistory(path: string): Candidate[] {
-  const store = SearchStore.open(path);
-  try {
-    return store.page(0, 100_000, false).candidates;
-  } finally {
-    store.close();
-  }
 }
 
 /** The ids of GetParetoFront(history: true) from the selection service at `address`. */

@@ -18,6 +18,7 @@ import type { RerankResult } from '../src/search/rerank.js';
 import { readRun } from '../src/search/run-folder.js';
 import { drawn, launchChromium, openPage, textOf, type OpenedPage } from './report-browser.js';
 import { TINY_SEARCH, cli, selectionFront, startSelection, storedHistory } from './report-fixtures.js';
+import { tinySearchFlags } from './tiny-search.js';
 
 const SCREENSHOTS = resolve('tmp', 'screenshots');
 
@@ -157,9 +158,7 @@ describe('evonorm report of an evonorm compare folder (headless Chromium)', () =
 
   before(async () => {
     // A real tiny comparison (about 35 s here): 2 strategies × 2 seeds × 5 candidates, then a rerank on two seeds.
-    const searchFlags = TINY_SEARCH.filter((f, i, all) => !['--minutes', '--replicas'].includes(f) && !['--minutes', '--replicas'].includes(all[i - 1]!)).map((f) =>
-      f === 'resnet_v2,mobilenet_v2' ? 'resnet_v2' : f,
-    );
+    const searchFlags = tinySearchFlags(['resnet_v2'], { depth: 0.25 });
     const r = cli(
       'compare',
       '--dir',
