@@ -3,11 +3,15 @@
  *
  * Mutation (Liu et al. 2020): pick an intermediate node uniformly, replace its op with one drawn
  * uniformly from the primitive table, and draw its new predecessors uniformly among earlier nodes;
- * its successors keep pointing at it. A draw that leaves the node unchanged or gives an invalid
- * child (e.g. an output no longer connected to x) is redrawn, so mutation always returns a valid,
- * different graph: rejection sampling from the paper's distribution conditioned on validity.
+ * its successors keep pointing at it. A draw that gives an invalid child (e.g. an output no longer
+ * connected to x) or one with the parent's canonical form is redrawn, so mutation always returns a
+ * valid graph that computes something else: rejection sampling from the paper's distribution
+ * conditioned on validity and change. Without the second condition a mutation of a dead node (one
+ * the output does not use) returns the parent's layer again: a search from random graphs, whose
+ * survivors carry many dead nodes, then spends most of its candidates on copies of them.
  */
 import { MAX_INTERMEDIATE_NODES, NUM_INITIAL, OP_SPECS, primitiveTable, type GraphNode, type LayerGraph, type Primitive } from './ops.js';
+import { structuralHash } from './canonical.js';
 import type { Rng } from './rng.js';
 import { assertValidGraph, xDependence } from './validate.js';
 
@@ -56,7 +60,7 @@ export interface Mutation {
   readonly child: LayerGraph;
   /** Index (in `nodes`) of the mutated node. */
   readonly index: number;
-  /** Draws needed, 1 when the first draw was valid. */
+  /** Draws needed, 1 when the first draw gave a valid, changed layer. */
   readonly attempts: number;
 }
 
@@ -69,6 +73,7 @@ export function mutate(parent: LayerGraph, rng: Rng, options: GenerationOptions 
   assertValidGraph(parent, { batchIndependent: options.batchIndependent ?? false });
   const table = primitiveTable(options);
   const attempts = options.maxAttempts ?? 10_000;
+  const parentHash = structuralHash(parent);
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const index = rng.int(parent.nodes.length);
     const node = drawNode(rng, table, index + NUM_INITIAL);
@@ -77,7 +82,7 @@ export function mutate(parent: LayerGraph, rng: Rng, options: GenerationOptions 
     nodes[index] = node;
     const child = { nodes };
     // Valid by construction but for the dependence on x (see randomGraph).
-    if (xDependence(child) === 'live') return { child, index, attempts: attempt };
+    if (xDependence(child) === 'live' && structuralHash(child) !== parentHash) return { child, index, attempts: attempt };
   }
   throw new Error(`no valid mutation in ${attempts} draws; is the parent valid?`);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_INTERMEDIATE_NODES, Rng, InvalidGraphError, mutate, primitiveTable, randomGraph, validateGraph, zooLayer } from '../src/index.js';
+import { MAX_INTERMEDIATE_NODES, Rng, InvalidGraphError, mutate, primitiveTable, randomGraph, structuralHash, validateGraph, zooLayer, type LayerGraph } from '../src/index.js';
 
 const SEEDS = 5000;
 
@@ -78,6 +78,34 @@ describe('mutation', () => {
     for (let i = 0; i < draws; i++) counts[mutate(parent, rng).index]!++;
     // Redraws of invalid children skew this a little towards nodes off the x path; stay within 25%.
     for (const c of counts) assert.ok(Math.abs(c - draws / counts.length) < 0.25 * (draws / counts.length), `${counts}`);
+  });
+
+  it("never returns the parent's layer: a mutation of a dead node is redrawn", () => {
+    // tanh(x) after four nodes the output does not use: only a new output node changes the layer.
+    const parent: LayerGraph = {
+      nodes: [
+        { op: 'neg', inputs: [0] },
+        { op: 'sigmoid', inputs: [0] },
+        { op: 'square', inputs: [4] },
+        { op: 'exp', inputs: [5] },
+        { op: 'tanh', inputs: [0] },
+      ],
+    };
+    const parentHash = structuralHash(parent);
+    for (let seed = 0; seed < 500; seed++) {
+      const { child, index, attempts } = mutate(parent, Rng.fromSeed(seed));
+      assert.notEqual(structuralHash(child), parentHash, `seed ${seed}`);
+      assert.equal(index, parent.nodes.length - 1, `seed ${seed}`);
+      assert.ok(attempts >= 1);
+    }
+    // Random parents too: a chain of mutations never repeats its parent's canonical form.
+    const rng = Rng.fromSeed(7);
+    let graph = randomGraph(rng);
+    for (let step = 0; step < 2000; step++) {
+      const child = mutate(graph, rng).child;
+      assert.notEqual(structuralHash(child), structuralHash(graph), `step ${step}`);
+      graph = child;
+    }
   });
 
   it('refuses an invalid parent', () => {
