@@ -12,7 +12,8 @@
  * - "fidelity": Spearman's rank correlation between the short budget's mean accuracy (what the
  *   search ranks by) and the long one's, per architecture and for the mean over architectures;
  * - "quality": each layer's quality test as the search runs it (--quality-steps on each architecture, the
- *   quality seed, rejected below --min-accuracy), and "rejections": which zoo layers it would reject;
+ *   quality seed and, below --min-accuracy, the next up to --quality-tries), and "rejections": which zoo
+ *   layers it would reject;
  * - "reference": BN-ReLU's accuracy in this same run, short and long, and the run's wall seconds.
  * --layers 0 --zoo bn-relu,gn-relu --seeds 2 --steps 20 --dataset synthetic shrinks it to a quick check.
  */
@@ -106,6 +107,16 @@ async function main(): Promise<void> {
     const r = await pool.train({ graph: graphToProto(graph), seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) }, signal);
     return r.failure !== 0 ? 0 : r.score!.accuracy;
   };
+  // What stage-rejection asks: the quality seed, --quality-steps, scored like an evaluation; a
+  // layer that falls short is tried on the next quality seed, up to --quality-tries. Every try's accuracy.
+  const qualityTest = async (graph: LayerGraph, architecture: string): Promise<number[]> => {
+    const tries: number[] = [];
+    for (let attempt = 0; attempt < plan.qualityTries; attempt++) {
+      tries.push(await train(graph, architecture, plan.qualitySteps, qualitySeed(plan.seed, attempt)));
+      if (tries.at(-1)! >= plan.minAccuracy) break;
+    }
+    return tries;
+  };
   const seeds = (n: number): bigint[] => Array.from({ length: n }, (_, j) => evaluationSeed(plan.seed, j));
   const print = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));
   try {
@@ -115,20 +126,20 @@ async function main(): Promise<void> {
         const perArch = await Promise.all(
           plan.architectures.map(async (architecture) => {
             const [quality, shortScores, longScores] = await Promise.all([
-              // What stage-rejection asks: the quality seed, --quality-steps, scored like an evaluation.
-              plan.qualitySteps > 0 ? train(layer.graph, architecture, plan.qualitySteps, qualitySeed(plan.seed)) : null,
+              plan.qualitySteps > 0 ? qualityTest(layer.graph, architecture) : null,
               Promise.all(seeds(values.seeds).map((seed) => train(layer.graph, architecture, short, seed))),
               Promise.all(seeds(values['long-seeds']).map((seed) => train(layer.graph, architecture, long, seed))),
             ]);
             return { architecture, quality, short: shortScores, long: longScores };
           }),
         );
-        const rejectedOn = perArch.find((a) => a.quality !== null && a.quality < plan.minAccuracy)?.architecture ?? null;
+        const rejectedOn = perArch.find((a) => a.quality !== null && Math.max(...a.quality) < plan.minAccuracy)?.architecture ?? null;
         print({
           type: 'quality',
           layer: layer.name,
           steps: plan.qualitySteps,
           minAccuracy: plan.minAccuracy,
+          tries: plan.qualityTries,
           accuracies: Object.fromEntries(perArch.map((a) => [a.architecture, a.quality])),
           rejectedOn,
         });
@@ -173,6 +184,7 @@ async function main(): Promise<void> {
       type: 'rejections',
       qualitySteps: plan.qualitySteps,
       minAccuracy: plan.minAccuracy,
+      qualityTries: plan.qualityTries,
       zooRejected: results.filter((r) => zooNames.has(r.layer) && r.rejectedOn !== null).map((r) => r.layer),
       randomRejected: results.filter((r) => !zooNames.has(r.layer) && r.rejectedOn !== null).length,
       layers: results.length,
@@ -189,6 +201,7 @@ async function main(): Promise<void> {
         learningRate: plan.learningRate,
         qualitySteps: plan.qualitySteps,
         minAccuracy: plan.minAccuracy,
+        qualityTries: plan.qualityTries,
         width: plan.width,
         depth: plan.depth,
         validationExamples: plan.validationExamples,
