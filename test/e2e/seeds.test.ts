@@ -189,6 +189,8 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
     assert.deepEqual(Object.keys(result.summary).sort(), ['evolve', 'random']);
     assert.equal(result.rerank.reference, 'bn-relu');
     assert.ok(result.rerank.layers.some((l) => l.name === 'bn-relu'));
+    const reranked = result.rerank.layers.filter((l) => l.name !== 'bn-relu').flatMap((l) => l.name.split('/')[0]!.split('+'));
+    assert.deepEqual(reranked.sort(), ['evolve-seed5', 'random-seed5'], "each search's best is re-ranked once; a best two searches share is one row");
     const random = storedHistory(join(dir, 'random-seed5', 'search.sqlite'));
     assert.ok(
       random.every((c) => c.parentId === ''),

@@ -222,7 +222,7 @@ describe('evonorm report of an evonorm compare folder (headless Chromium)', () =
     );
     assert.ok(rows.includes('bn-relu'));
     const answerText = await textOf(opened.page, '#answer');
-    assert.match(answerText, new RegExp(`Best layer after re-ranking: ${compare.rerank!.layers[0]!.name.replace('/', '\\/')}`));
+    assert.ok(answerText.includes(`Best layer after re-ranking: ${compare.rerank!.layers[0]!.name}`), answerText);
     assert.equal(await opened.page.$('#progress'), null, 'a comparison folder has no history of its own to plot');
     const d = await drawn(opened.page);
     assert.equal(d.katexErrors, 0);

@@ -12,13 +12,13 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSeed } from '@evonorm/graph';
+import { parseSeed, structuralHash } from '@evonorm/graph';
 import { FlagError, defineFlags, flagUsage, parseFlags, type FlagSpec } from '@evonorm/rpc';
 import { meanCurve, searchCurve, type SearchCurve } from '../search/curves.js';
 import { readHistory } from '../search/history.js';
 import { PLAN_FLAGS, STRATEGIES } from '../search/plan.js';
 import { topCandidates } from '../search/ranking.js';
-import type { RerankResult } from '../search/rerank.js';
+import type { RerankLayer, RerankResult } from '../search/rerank.js';
 import { recordPath } from '../search/run-folder.js';
 import { rerankLayers, rerankTable, runRerank } from './rerank.js';
 
@@ -171,13 +171,20 @@ export async function compareCommand(argv: string[]): Promise<number> {
   let rerankResult: RerankResult | null = null;
   if (values['rerank-steps'] > 0) {
     const { record } = await readHistory(entries[0]!.dir);
-    const layers = [];
+    // One row per distinct layer (by canonical form): searches that start from the zoo often share
+    // their best, and training it again would only add seeds to the same layer.
+    const byHash = new Map<string, { layer: RerankLayer; searches: string[] }>();
     for (const entry of entries) {
-      const best = topCandidates((await readHistory(entry.dir)).history, 1);
-      layers.push(...rerankLayers(best, []).map((l) => ({ ...l, name: `${entry.name}/${l.name}` })));
+      for (const layer of rerankLayers(topCandidates((await readHistory(entry.dir)).history, 1), [])) {
+        const hash = structuralHash(layer.graph);
+        const known = byHash.get(hash);
+        if (known) known.searches.push(entry.name);
+        else byHash.set(hash, { layer, searches: [entry.name] });
+      }
     }
+    const layers = [...byHash.values()].map(({ layer, searches }) => ({ ...layer, name: `${searches.join('+')}/${layer.name}` }));
     layers.push(...rerankLayers([], ['bn-relu']));
-    console.error(`re-ranking the ${layers.length - 1} searches' best layers against BN-ReLU (${values['rerank-seeds']} seeds, ${values['rerank-steps']} steps)`);
+    console.error(`re-ranking the searches' ${layers.length - 1} distinct best layer(s) against BN-ReLU (${values['rerank-seeds']} seeds, ${values['rerank-steps']} steps)`);
     rerankResult = await runRerank(
       { plan: { ...record.plan, seed: firstSeed }, layers, architectures: record.plan.architectures, seeds: values['rerank-seeds'], steps: values['rerank-steps'] },
       { flags: { replicas: values.replicas, 'threads-per-replica': values['threads-per-replica'], 'fashion-mnist-dir': values['fashion-mnist-dir'], 'cifar10-dir': values['cifar10-dir'] }, dir },
