@@ -129,39 +129,41 @@ export class TrainingPool {
   }
 
   /**
-   * The least loaded replica that is up and under its cap (round-robin among equals); waits while
-   * there is none. With several addresses, load is what each replica reports (running + queued,
-   * every client's calls: the rejection service and a search share the replicas); a replica that
-   * does not answer at once counts by this pool's own calls. With a cap, a replica the others keep
+   * The least loaded replica that is up and under its cap (round-robin among equals), with one
+   * call reserved on it (trainOn releases it); waits while there is none. With several addresses,
+   * load is what each replica reports (running + queued, every client's calls: the rejection
+   * service and a search share the replicas) plus this pool's calls placed there since it asked; a
+   * replica that does not answer at once counts by this pool's own calls. With a cap, a replica the others keep
    * that busy is skipped too, and the call waits here, to go to whichever replica frees first,
    * instead of queueing behind one.
    */
   private async pick(signal?: AbortSignal): Promise<Replica> {
     const cap = this.options.perReplica ?? Infinity;
     for (;;) {
+      const eligible = this.replicas.filter((r) => r.downUntil <= Date.now() && (!r.addressed || r.active < cap));
+      const activeWhenAsked = eligible.map((r) => r.active);
+      const reported = await this.loads(eligible, cap);
+      // Decide and reserve with no await in between: calls that placed themselves while this one
+      // waited for the loads count here (a burst of calls would otherwise all see the same idle
+      // replica and queue behind it while the others stay idle).
       const now = Date.now();
-      const eligible: Array<{ replica: Replica; at: number }> = [];
-      for (let i = 0; i < this.replicas.length; i++) {
-        const at = (this.next + i) % this.replicas.length;
-        const r = this.replicas[at]!;
-        if (r.downUntil <= now && (!r.addressed || r.active < cap)) eligible.push({ replica: r, at });
-      }
-      const loads = await this.loads(
-        eligible.map((e) => e.replica),
-        cap,
-      );
       let best: { replica: Replica; at: number; load: number } | undefined;
       let busyElsewhere = false;
-      eligible.forEach((e, i) => {
-        const load = loads[i] ?? e.replica.active;
-        if (e.replica.addressed && load >= cap) {
+      for (let i = 0; i < this.replicas.length; i++) {
+        const at = (this.next + i) % this.replicas.length;
+        const replica = this.replicas[at]!;
+        const k = eligible.indexOf(replica);
+        if (k < 0 || replica.downUntil > now) continue;
+        const load = reported[k] === undefined ? replica.active : reported[k] + Math.max(0, replica.active - activeWhenAsked[k]!);
+        if (replica.addressed && load >= cap) {
           busyElsewhere = true;
-          return;
+          continue;
         }
-        if (!best || load < best.load) best = { ...e, load };
-      });
+        if (!best || load < best.load) best = { replica, at, load };
+      }
       if (best) {
         this.next = (best.at + 1) % this.replicas.length;
+        best.replica.active++;
         return best.replica;
       }
       const downs = this.replicas.filter((r) => r.downUntil > now).map((r) => r.downUntil - now);
@@ -210,7 +212,7 @@ export class TrainingPool {
   private trainOn(replica: Replica, request: TrainRequest, signal?: AbortSignal, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
     return new Promise((resolve, reject) => {
       let result: TrainResult | undefined;
-      replica.active++;
+      // pick() reserved this call's place on the replica (replica.active); done() releases it.
       const call = replica.client.train(request, { deadline: new Date(Date.now() + (this.options.deadlineMs ?? 3_600_000)) });
       const onAbort = (): void => call.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });

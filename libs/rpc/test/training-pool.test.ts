@@ -13,18 +13,22 @@ interface FakeReplica {
   readonly address: string;
   /** Trainings other clients run there, as GetWorkerInfo reports them. */
   othersLoad: number;
+  /** How long each training takes here. */
+  trainMs: number;
   readonly trained: string[];
   readonly stop: () => Promise<void>;
 }
 
 async function fakeReplica(name: string): Promise<FakeReplica> {
   const server = new Server();
-  const replica = { othersLoad: 0, trained: [] as string[] };
+  const replica = { othersLoad: 0, trainMs: 0, trained: [] as string[] };
   server.addService(TrainingServiceService, {
     train: (call: ServerWritableStream<TrainRequest, TrainResponse>) => {
       replica.trained.push(`${name}:${call.request.seed}`);
-      call.write({ result: { score: undefined, lossCurve: [1], seconds: 0.01, failure: 0, failureDetail: '', engine: 'fake' } });
-      call.end();
+      setTimeout(() => {
+        call.write({ result: { score: undefined, lossCurve: [1], seconds: 0.01, failure: 0, failureDetail: '', engine: 'fake' } });
+        call.end();
+      }, replica.trainMs);
     },
     getWorkerInfo: (_call: ServerUnaryCall<GetWorkerInfoRequest, GetWorkerInfoResponse>, callback: sendUnaryData<GetWorkerInfoResponse>) =>
       callback(null, {
@@ -82,6 +86,26 @@ describe('training pool placement', async () => {
     assert.ok(b.trained.includes('b:6'), `went to the replica that freed: ${b.trained}`);
     assert.ok(!a.trained.includes('a:6'));
     pool.close();
+  });
+
+  it('spreads calls started together over idle replicas, with a cap and without', async () => {
+    a.othersLoad = 0;
+    b.othersLoad = 0;
+    a.trainMs = 200;
+    b.trainMs = 200;
+    for (const options of [{ perReplica: 1 }, {}]) {
+      const pool = new TrainingPool([a.address, b.address], options);
+      a.trained.length = 0;
+      b.trained.length = 0;
+      const started = performance.now();
+      await Promise.all([11n, 12n, 13n, 14n].map((seed) => pool.train(request(seed))));
+      // Before the fix every call of a burst saw both replicas idle and went to the same one.
+      assert.deepEqual([a.trained.length, b.trained.length], [2, 2], `${JSON.stringify(options)}: ${a.trained} | ${b.trained}`);
+      if (options.perReplica === 1) assert.ok(performance.now() - started >= 390, 'with a cap of 1, two rounds of 200 ms');
+      pool.close();
+    }
+    a.trainMs = 0;
+    b.trainMs = 0;
   });
 
   it('counts only its own calls when asked not to query the replicas', async () => {
