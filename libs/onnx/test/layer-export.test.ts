@@ -89,6 +89,8 @@ function fromHalf(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 describe('layer export: ONNX Runtime CPU vs the float64 interpreter', () => {
   for (const layer of zooLayers()) {
     it(`${layer.name}: float64 ≤ 1e-9 elementwise, float32 ≤ 1e-5 normwise, naive and optimized`, async () => {
@@ -102,7 +104,7 @@ describe('layer export: ONNX Runtime CPU vs the float64 interpreter', () => {
     });
   }
 
-  it('1,000 random valid graphs (NaN-producing ones excluded by the probe): float64 ≤ 1e-9 naive and optimized, float32 ≤ 1e-2', async () => {
+  it('1,000 random valid graphs (NaN-producing ones excluded by the probe): float64 ≤ 1e-9 naive and optimized, float32 ≤ 1e-2 where the output fits float32', async () => {
     const rng = Rng.fromSeed(2024);
     const probe = new FunctionalProbe();
     let checked = 0;
@@ -115,9 +117,13 @@ describe('layer export: ONNX Runtime CPU vs the float64 interpreter', () => {
       const naive = scaledError(await runExport(c, 'float64', false), c.reference);
       const optimized = scaledError(await runExport(c, 'float64', true), c.reference);
       assert.ok(naive <= 1e-9 && optimized <= 1e-9, `${JSON.stringify(graph)}: ${naive}, ${optimized}`);
-      const e32 = scaledError(await runExport(c, 'float32', false), c.reference);
-      assert.ok(e32 <= 1e-2, `${JSON.stringify(graph)} float32: ${e32}`);
-      worst32 = Math.max(worst32, e32);
+      // float32 is held to the reference only where the output fits in float32 (exp of a large
+      // value is finite in float64 and Infinity in float32: a range limit, not an export error).
+      if (c.reference.every((v) => Math.abs(v) <= FLOAT32_MAX)) {
+        const e32 = scaledError(await runExport(c, 'float32', false), c.reference);
+        assert.ok(e32 <= 1e-2, `${JSON.stringify(graph)} float32: ${e32}`);
+        worst32 = Math.max(worst32, e32);
+      }
       checked++;
     }
     assert.equal(checked, 1000);
