@@ -3,7 +3,7 @@
  * per evaluation (every seed's score stored, mean ± 95% CI shown), a rerank of its best against one
  * baseline on two seeds (rerank.json, differences paired by seed, a held-out architecture), and a
  * comparison of two 6-candidate searches (compare.json) that a second run continues without redoing,
- * and a comparison interrupted with SIGINT that stops its search cleanly and continues it.
+ * a comparison of two values of one search flag (--vary), and a comparison interrupted with SIGINT that stops its search cleanly and continues it.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -207,6 +207,47 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
     const changed = cli(...args.map((a) => (a === '6' ? '7' : a)));
     assert.equal(changed.code, 2);
     assert.match(changed.stderr, /holds a comparison with other settings/);
+  });
+
+  it('compares settings of one search flag (--vary): a search per value, each with its value, summed up per arm', () => {
+    const dir = join(root, 'compare-vary');
+    const args = ['compare', '--dir', dir, '--strategies', 'evolve', '--vary', 'evaluation-seeds=1,2', '--seeds', '1', '--seed', '5', '--candidates', '4', '--rerank-steps', '0', '--replicas', '2'];
+    const bad = cli(...args.map((a) => (a === 'evaluation-seeds=1,2' ? 'evaluation-seeds=1,99' : a)), ...COMPARE_FLAGS);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--vary evaluation-seeds=99: --evaluation-seeds must be an integer in 1\.\.64/);
+    assert.ok(!existsSync(dir), 'a bad value fails before anything is written');
+
+    const r = cli(...args, ...COMPARE_FLAGS);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as {
+      vary: string;
+      arms: Array<{ name: string; flags: string[] }>;
+      searches: Array<{ name: string; arm: string; strategy: string; trainingSeconds: number }>;
+      summary: Record<string, unknown[]>;
+      summaryBySeconds: Record<string, Array<{ seconds: number; n: number }>>;
+    };
+    assert.equal(result.vary, 'evaluation-seeds=1,2');
+    assert.deepEqual(
+      result.searches.map((s) => [s.name, s.arm, s.strategy]),
+      [
+        ['evolve-evaluation-seeds1-seed5', 'evolve-evaluation-seeds1', 'evolve'],
+        ['evolve-evaluation-seeds2-seed5', 'evolve-evaluation-seeds2', 'evolve'],
+      ],
+    );
+    for (const [k, name] of [
+      [1, 'evolve-evaluation-seeds1-seed5'],
+      [2, 'evolve-evaluation-seeds2-seed5'],
+    ] as const) {
+      const evaluated = storedHistory(join(dir, name, 'search.sqlite')).filter((c) => c.fitness && !c.duplicateOf);
+      assert.ok(evaluated.length >= 1, `${name} evaluated a layer`);
+      assert.ok(
+        evaluated.every((c) => c.fitness!.scores.every((s) => s.seedAccuracies.length === k)),
+        `${name} trained ${k} seed(s) per evaluation`,
+      );
+    }
+    assert.deepEqual(Object.keys(result.summary), ['evolve-evaluation-seeds1', 'evolve-evaluation-seeds2']);
+    const least = Math.min(...result.searches.map((s) => s.trainingSeconds));
+    for (const curve of Object.values(result.summaryBySeconds)) assert.ok(curve.length > 0 && curve.every((p) => p.seconds <= least + 1e-9 && p.n === 1));
   });
 
   it('passes SIGINT on to its search, which stops cleanly with its events logged, and the same command continues it', { timeout: 240_000 }, async () => {

@@ -6,7 +6,7 @@ import { meanInterval, seedMeans } from '../src/search/outcomes.js';
 import { MIN_SEEDS_TO_STOP, wantsMoreSeeds } from '../src/search/stage-adaptive.js';
 import { evaluationSeed, fitnessOf, withMoreSeeds } from '../src/search/stage-evaluation.js';
 import { seedFor } from '../src/search/seeds.js';
-import { meanCurve, searchCurve } from '../src/search/curves.js';
+import { SECONDS_GRID, meanCurve, meanCurveBySeconds, searchCurve } from '../src/search/curves.js';
 import { rerankSeed } from '../src/search/rerank.js';
 
 const score = (architecture: string, seedAccuracies: number[], seconds = 1) => ({
@@ -106,5 +106,29 @@ describe('comparison curves', () => {
         [5, 0.65, 2],
       ],
     );
+  });
+
+  it('compare searches at equal training seconds, each at its best within the budget', () => {
+    // Search a reaches 0.6 after 10 s and 0.8 after 40 s; search b reaches 0.5 after 20 s only.
+    const a = [
+      { seconds: 10, best: 0.6 },
+      { seconds: 40, best: 0.8 },
+    ];
+    const b = [
+      { seconds: 5, best: null },
+      { seconds: 20, best: 0.5 },
+    ];
+    const curve = meanCurveBySeconds([a, b], 40);
+    assert.equal(curve.at(-1)!.seconds, 40);
+    // Before 20 s search b has no evaluated layer: those points are left out.
+    assert.equal(curve[0]!.seconds, 20);
+    assert.equal(curve.length, SECONDS_GRID / 2 + 1);
+    const at = (t: number) => curve.find((p) => Math.abs(p.seconds - t) < 1e-9)!;
+    assert.equal(at(20).mean, (0.6 + 0.5) / 2);
+    assert.equal(at(38).mean, (0.6 + 0.5) / 2, 'a search counts a layer only once its seconds are spent');
+    assert.equal(at(40).mean, (0.8 + 0.5) / 2);
+    assert.equal(at(40).n, 2);
+    assert.deepEqual(meanCurveBySeconds([a, b], 0), []);
+    assert.deepEqual(meanCurveBySeconds([], 40), []);
   });
 });

@@ -69,12 +69,17 @@ export function rerankSection(rerank: RerankView, lookup?: LayerLookup): HTMLEle
   return h('section', { id: 'rerank' }, h('h2', {}, 'Re-ranking (test split)'), h('p', { class: 'note' }, rerankNote(rerank)), rerankTable(rerank, 'rerank-table', lookup));
 }
 
-/** Best-so-far mean validation accuracy by candidate count: each strategy's mean over seeds with its 95% band, and each search's own curve. */
+/** The arms compared: the strategies, or (compare --vary) each strategy under each value. Files from before --vary have no arms. */
+function armNames(compare: CompareView): readonly string[] {
+  return compare.arms?.map((a) => a.name) ?? compare.strategies;
+}
+
+/** Best-so-far mean validation accuracy by candidate count: each arm's mean over seeds with its 95% band, and each search's own curve. */
 function curvesPlot(compare: CompareView): HTMLElement {
-  const mean = Object.entries(compare.summary).flatMap(([strategy, points]) => points.map((p) => ({ strategy, ...p })));
+  const mean = Object.entries(compare.summary).flatMap(([arm, points]) => points.map((p) => ({ arm, ...p })));
   // A band over two seeds can pass 0% or 100%; accuracy cannot, so it is drawn clipped to [0, 1].
   const bands = mean.filter((p) => p.low !== null && p.high !== null).map((p) => ({ ...p, low: Math.max(0, p.low!), high: Math.min(1, p.high!) }));
-  const own = compare.searches.flatMap((s) => s.byCandidates.flatMap((best, i) => (best === null ? [] : [{ strategy: s.strategy, search: s.name, candidates: i + 1, best }])));
+  const own = compare.searches.flatMap((s) => s.byCandidates.flatMap((best, i) => (best === null ? [] : [{ arm: s.arm ?? s.strategy, search: s.name, candidates: i + 1, best }])));
   const plot = Plot.plot({
     width: 720,
     height: 320,
@@ -82,11 +87,11 @@ function curvesPlot(compare: CompareView): HTMLElement {
     grid: true,
     x: { label: 'candidates →' },
     y: { label: '↑ best-so-far mean validation accuracy', domain: [0, 1], tickFormat: '%' },
-    color: { legend: true, domain: [...compare.strategies] },
+    color: { legend: true, domain: [...armNames(compare)] },
     marks: [
-      Plot.areaY(bands, { x: 'candidates', y1: 'low', y2: 'high', fill: 'strategy', fillOpacity: 0.2, curve: 'step-after' }),
-      Plot.line(own, { x: 'candidates', y: 'best', z: 'search', stroke: 'strategy', strokeOpacity: 0.35, strokeDasharray: '3,3', curve: 'step-after' }),
-      Plot.line(mean, { x: 'candidates', y: 'mean', stroke: 'strategy', strokeWidth: 2, curve: 'step-after' }),
+      Plot.areaY(bands, { x: 'candidates', y1: 'low', y2: 'high', fill: 'arm', fillOpacity: 0.2, curve: 'step-after' }),
+      Plot.line(own, { x: 'candidates', y: 'best', z: 'search', stroke: 'arm', strokeOpacity: 0.35, strokeDasharray: '3,3', curve: 'step-after' }),
+      Plot.line(mean, { x: 'candidates', y: 'mean', stroke: 'arm', strokeWidth: 2, curve: 'step-after' }),
     ],
   });
   const fig = h('figure', { 'data-plot': 'compare-curves' }, h('h3', {}, 'Best so far by candidate count'), plot);
@@ -94,7 +99,7 @@ function curvesPlot(compare: CompareView): HTMLElement {
     h(
       'figcaption',
       {},
-      'Solid: the mean over seeds of each strategy; band: its 95% CI over seeds (Student t, clipped to 0–100%; none with one seed); dashed: each search. Validation accuracy, as the searches scored it.',
+      'Solid: the mean over seeds of each arm; band: its 95% CI over seeds (Student t, clipped to 0–100%; none with one seed); dashed: each search. Validation accuracy, as the searches scored it.',
     ),
   );
   return fig;
@@ -106,7 +111,7 @@ export function compareSection(compare: CompareView): HTMLElement {
       'tr',
       { 'data-search': s.name },
       h('td', {}, s.name),
-      h('td', {}, s.strategy),
+      h('td', {}, s.arm ?? s.strategy),
       h('td', { class: 'num' }, String(s.candidates)),
       h('td', { class: 'num' }, String(s.evaluated)),
       h('td', { class: 'num' }, String(Math.round(s.trainingSeconds))),
@@ -114,20 +119,30 @@ export function compareSection(compare: CompareView): HTMLElement {
       h('td', { class: 'formula-text' }, s.best ? `${s.best.id}: ${s.best.formula}` : ''),
     ),
   );
-  const last = Object.entries(compare.summary).map(([strategy, points]) => {
+  const last = Object.entries(compare.summary).map(([arm, points]) => {
     const p = points.at(-1);
-    return p ? `${strategy}: ${intervalText(p)} after ${p.candidates} candidates (${p.n} seed(s))` : `${strategy}: no evaluated layer`;
+    return p ? `${arm}: ${intervalText(p)} after ${p.candidates} candidates (${p.n} seed(s))` : `${arm}: no evaluated layer`;
   });
+  // Every arm's curve by seconds runs up to the least training seconds any search spent.
+  const even = Object.entries(compare.summaryBySeconds ?? {}).flatMap(([arm, points]) => {
+    const p = points.at(-1);
+    return p ? [{ arm, p }] : [];
+  });
+  const evenText = even.length ? ` At equal compute: ${even.map(({ arm, p }) => `${arm}: ${intervalText(p)} after ${Math.round(p.seconds)} training s`).join('; ')}.` : '';
   return h(
     'section',
     { id: 'compare' },
-    h('h2', {}, `Evolution versus random search (${compare.strategies.join(' vs ')})`),
-    h('p', { class: 'note' }, `${compare.seeds.length} seed(s) per strategy, ${compare.candidates} candidates per search. Mean best so far at the end: ${last.join('; ')}.`),
+    h('h2', {}, `Evolution versus random search (${armNames(compare).join(' vs ')})`),
+    h(
+      'p',
+      { class: 'note' },
+      `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}`,
+    ),
     curvesPlot(compare),
     h(
       'table',
       { class: 'top', id: 'compare-searches' },
-      h('thead', {}, h('tr', {}, ...['search', 'strategy', 'candidates', 'evaluated', 'training s', 'best (validation)', 'best layer'].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ...['search', 'arm', 'candidates', 'evaluated', 'training s', 'best (validation)', 'best layer'].map((t) => h('th', {}, t)))),
       h('tbody', {}, ...rows),
     ),
     ...(compare.rerank

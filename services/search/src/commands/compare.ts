@@ -1,10 +1,11 @@
 /**
  * `evonorm compare`: the paper's central experiment, evolution against random search. One search
- * per strategy × seed (sub-folders <strategy>-seed<seed> of --dir), each `evonorm search` with the
- * same --candidates budget and the same search flags, run one after another so each has the
- * replicas to itself; then a rerank of every search's best against BN-ReLU on the test split.
+ * per arm × seed (sub-folders <arm>-seed<seed> of --dir), each `evonorm search` with the same
+ * --candidates budget and the same search flags, run one after another so each has the replicas
+ * to itself; then a rerank of every search's best against BN-ReLU on the test split. An arm is a
+ * strategy, or with --vary a strategy under one value of a search flag (compare-arms.ts).
  * Writes <dir>/compare.json: each search's best-so-far curve by candidate count and by training
- * seconds, its rejections, the mean curve per strategy over seeds (± 95% CI), and the rerank.
+ * seconds, its rejections, the mean curves per arm over seeds (± 95% CI), and the rerank.
  * Resumable: running it again on the same --dir continues unfinished searches and skips finished ones.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,9 +15,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSeed, structuralHash } from '@evonorm/graph';
 import { FlagError, defineFlags, flagUsage, parseFlags, type FlagSpec } from '@evonorm/rpc';
-import { meanCurve, searchCurve, type SearchCurve } from '../search/curves.js';
+import { compareArms, parseVary, type Arm } from '../search/compare-arms.js';
+import { meanCurve, meanCurveBySeconds, searchCurve, type SearchCurve } from '../search/curves.js';
 import { readHistory } from '../search/history.js';
-import { PLAN_FLAGS, STRATEGIES } from '../search/plan.js';
+import { PLAN_FLAGS, PlanError, STRATEGIES } from '../search/plan.js';
 import { topCandidates } from '../search/ranking.js';
 import type { RerankLayer, RerankResult } from '../search/rerank.js';
 import { recordPath } from '../search/run-folder.js';
@@ -28,7 +30,13 @@ const OWN_FLAGS = defineFlags({
   help: { type: 'boolean', env: false, description: 'print the flags and exit' },
   dir: { type: 'string', env: false, placeholder: 'dir', description: 'folder of the comparison (default runs/compare-<time>); again to continue it' },
   strategies: { type: 'list', values: STRATEGIES, default: ['evolve', 'random'], env: false, description: 'search strategies compared' },
-  seeds: { type: 'int', min: 1, max: 100, default: 3, env: false, description: 'searches per strategy (search seeds --seed, --seed + 1, ...)' },
+  vary: {
+    type: 'string',
+    env: false,
+    placeholder: 'flag=a,b',
+    description: 'also compare values of one search flag: each strategy runs once per value (e.g. adaptive-seeds=0,5)',
+  },
+  seeds: { type: 'int', min: 1, max: 100, default: 3, env: false, description: 'searches per arm (search seeds --seed, --seed + 1, ...)' },
   seed: { type: 'string', default: '0', env: false, description: 'the first search seed' },
   candidates: { type: 'int', min: 1, max: 1_000_000, env: false, description: 'candidates per search (required)' },
   'rerank-seeds': { type: 'int', min: 1, max: 64, default: 3, env: false, description: "training seeds of the final rerank of each search's best against BN-ReLU" },
@@ -49,15 +57,16 @@ const COMPARE_FLAGS: typeof OWN_FLAGS & Record<string, FlagSpec> = {
 };
 
 export const COMPARE_USAGE = flagUsage(
-  `usage: evonorm compare --candidates N [--strategies evolve,random] [--seeds 3] [--dir D] [search flags]
-  runs one search per strategy and seed with equal budgets, one after another, then re-ranks each search's best
-  against BN-ReLU; writes <dir>/compare.json. Search flags (--population, --evaluation-seeds, --dataset, ...) go to
-  every search. Run it again with the same --dir to continue.`,
+  `usage: evonorm compare --candidates N [--strategies evolve,random] [--vary flag=a,b] [--seeds 3] [--dir D] [search flags]
+  runs one search per arm (a strategy, or a strategy under one --vary value) and seed with equal budgets, one after
+  another, then re-ranks each search's best against BN-ReLU; writes <dir>/compare.json. Search flags (--population,
+  --evaluation-seeds, --dataset, ...) go to every search. Run it again with the same --dir to continue.`,
   OWN_FLAGS,
 );
 
 export interface SearchEntry extends SearchCurve {
   readonly name: string;
+  readonly arm: string;
   readonly strategy: string;
   readonly seed: string;
   readonly dir: string;
@@ -68,11 +77,16 @@ export interface CompareResult {
   readonly version: 1;
   readonly candidates: number;
   readonly strategies: readonly string[];
+  /** --vary as given, when it was. */
+  readonly vary?: string;
+  readonly arms: readonly Arm[];
   readonly seeds: readonly string[];
   readonly searchFlags: readonly string[];
   readonly searches: readonly SearchEntry[];
-  /** Per strategy: mean best-so-far over its seeds after each candidate count, ± 95% CI. */
+  /** Per arm: mean best-so-far over its seeds after each candidate count, ± 95% CI. */
   readonly summary: Readonly<Record<string, ReturnType<typeof meanCurve>>>;
+  /** Per arm: the same at equal training seconds (the same compute), up to the least any search of the comparison spent. */
+  readonly summaryBySeconds: Readonly<Record<string, ReturnType<typeof meanCurveBySeconds>>>;
   readonly rerank: RerankResult | null;
 }
 
@@ -123,12 +137,21 @@ export async function compareCommand(argv: string[]): Promise<number> {
   }
   const dir = values.dir ?? join('runs', `compare-${timestamp()}`);
   const searchFlags: string[] = [];
+  const shared: Record<string, string> = {};
   for (const flag of FORWARDED) {
     if (!given.has(flag)) continue;
     const v = (values as Record<string, unknown>)[flag];
     if (BOOLEAN_FORWARDED.has(flag)) {
       if (v === true) searchFlags.push(`--${flag}`);
     } else searchFlags.push(`--${flag}`, String(v));
+    shared[flag] = String(v);
+  }
+  let arms: Arm[];
+  try {
+    arms = compareArms(values.strategies, values.vary === undefined ? undefined : parseVary(values.vary), shared);
+  } catch (error) {
+    if (error instanceof PlanError) throw new FlagError(error.message);
+    throw error;
   }
   const serviceFlags = ['--replicas', String(values.replicas), '--threads-per-replica', String(values['threads-per-replica'])];
   if (values['fashion-mnist-dir']) serviceFlags.push('--fashion-mnist-dir', values['fashion-mnist-dir']);
@@ -137,7 +160,8 @@ export async function compareCommand(argv: string[]): Promise<number> {
 
   // The comparison's identity: a later run must ask for the same searches.
   mkdirSync(dir, { recursive: true });
-  const identity = { candidates: values.candidates, strategies: values.strategies, seeds: seeds.map(String), searchFlags };
+  // (Without --vary the identity is what it was before --vary existed, so older comparisons continue.)
+  const identity = { candidates: values.candidates, strategies: values.strategies, ...(values.vary === undefined ? {} : { vary: values.vary }), seeds: seeds.map(String), searchFlags };
   const identityPath = join(dir, 'compare-plan.json');
   if (existsSync(identityPath)) {
     const before = readFileSync(identityPath, 'utf8').trim();
@@ -145,9 +169,9 @@ export async function compareCommand(argv: string[]): Promise<number> {
   } else writeFileSync(identityPath, `${JSON.stringify(identity)}\n`);
 
   const entries: SearchEntry[] = [];
-  for (const strategy of values.strategies) {
+  for (const arm of arms) {
     for (const seed of seeds) {
-      const name = `${strategy}-seed${seed}`;
+      const name = `${arm.name}-seed${seed}`;
       const sub = join(dir, name);
       const started = existsSync(recordPath(sub));
       const done = started ? (await readHistory(sub)).history.length >= values.candidates : false;
@@ -155,7 +179,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
         console.error(`${started ? 'continuing' : 'running'} ${name} (${values.candidates} candidates)`);
         const args = started
           ? ['--resume', sub, '--json', ...serviceFlags]
-          : ['--dir', sub, '--strategy', strategy, '--seed', String(seed), '--candidates', String(values.candidates), '--minutes', '0', '--json', ...searchFlags, ...serviceFlags];
+          : ['--dir', sub, '--strategy', arm.strategy, '--seed', String(seed), '--candidates', String(values.candidates), '--minutes', '0', '--json', ...arm.flags, ...searchFlags, ...serviceFlags];
         const code = await runSearchProcess(args, join(dir, `${name}.log`));
         if (code !== 0) {
           console.error(`${name} stopped (exit ${code}; its events are in ${join(dir, `${name}.log`)}); run the same command again to continue`);
@@ -163,11 +187,22 @@ export async function compareCommand(argv: string[]): Promise<number> {
         }
       }
       const { history } = await readHistory(sub);
-      entries.push({ name, strategy, seed: String(seed), dir: sub, candidates: history.length, ...searchCurve(history) });
+      entries.push({ name, arm: arm.name, strategy: arm.strategy, seed: String(seed), dir: sub, candidates: history.length, ...searchCurve(history) });
     }
   }
 
-  const summary = Object.fromEntries(values.strategies.map((s) => [s, meanCurve(entries.filter((e) => e.strategy === s).map((e) => e.byCandidates))]));
+  const ofArm = (arm: Arm): SearchEntry[] => entries.filter((e) => e.arm === arm.name);
+  const summary = Object.fromEntries(arms.map((arm) => [arm.name, meanCurve(ofArm(arm).map((e) => e.byCandidates))]));
+  const leastSeconds = Math.min(...entries.map((e) => e.trainingSeconds));
+  const summaryBySeconds = Object.fromEntries(
+    arms.map((arm) => [
+      arm.name,
+      meanCurveBySeconds(
+        ofArm(arm).map((e) => e.bySeconds),
+        leastSeconds,
+      ),
+    ]),
+  );
   let rerankResult: RerankResult | null = null;
   if (values['rerank-steps'] > 0) {
     const { record } = await readHistory(entries[0]!.dir);
@@ -190,25 +225,29 @@ export async function compareCommand(argv: string[]): Promise<number> {
       { flags: { replicas: values.replicas, 'threads-per-replica': values['threads-per-replica'], 'fashion-mnist-dir': values['fashion-mnist-dir'], 'cifar10-dir': values['cifar10-dir'] }, dir },
     );
   }
-  const result: CompareResult = { version: 1, ...identity, searches: entries, summary, rerank: rerankResult };
+  const result: CompareResult = { version: 1, ...identity, arms, searches: entries, summary, summaryBySeconds, rerank: rerankResult };
   writeFileSync(join(dir, 'compare.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (values.json) {
     console.log(JSON.stringify(result));
     return 0;
   }
   const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
-  console.log(`\n${dir}: ${values.strategies.join(' vs ')}, ${seeds.length} seed(s), ${values.candidates} candidates each`);
+  console.log(`\n${dir}: ${arms.map((a) => a.name).join(' vs ')}, ${seeds.length} seed(s), ${values.candidates} candidates each`);
+  const width = Math.max(...entries.map((e) => e.name.length)) + 2;
   for (const e of entries)
     console.log(
-      `  ${e.name.padEnd(24)} best ${pct(e.best?.meanAccuracy)}  ${e.evaluated} evaluated, ${Math.round(e.trainingSeconds)} training s, rejections ${
+      `  ${e.name.padEnd(width)} best ${pct(e.best?.meanAccuracy)}  ${e.evaluated} evaluated, ${Math.round(e.trainingSeconds)} training s, rejections ${
         Object.entries(e.rejections)
           .map(([r, n]) => `${r} ${n}`)
           .join(' · ') || '—'
       }`,
     );
-  for (const [strategy, curve] of Object.entries(summary)) {
-    const last = curve.at(-1);
-    if (last) console.log(`  ${strategy}: mean best after ${last.candidates} candidates ${pct(last.mean)}${last.halfWidth === null ? '' : ` ± ${(100 * last.halfWidth).toFixed(1)}`}`);
+  const pm = (halfWidth: number | null): string => (halfWidth === null ? '' : ` ± ${(100 * halfWidth).toFixed(1)}`);
+  for (const arm of arms) {
+    const last = summary[arm.name]!.at(-1);
+    const even = summaryBySeconds[arm.name]!.at(-1);
+    if (last) console.log(`  ${arm.name}: mean best after ${last.candidates} candidates ${pct(last.mean)}${pm(last.halfWidth)}`);
+    if (even) console.log(`  ${arm.name}: mean best after ${Math.round(even.seconds)} training s ${pct(even.mean)}${pm(even.halfWidth)}`);
   }
   if (rerankResult) console.log(`\nrerank against BN-ReLU (test split):\n${rerankTable(rerankResult)}`);
   console.log(`\nwritten to ${join(dir, 'compare.json')}`);

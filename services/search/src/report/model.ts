@@ -106,10 +106,15 @@ export interface RerankView {
 export interface CompareView {
   readonly candidates: number;
   readonly strategies: readonly string[];
+  /** compare --vary as given; absent without it. */
+  readonly vary?: string;
+  /** The arms (absent in files from before --vary: then the strategies). */
+  readonly arms?: ReadonlyArray<{ readonly name: string; readonly strategy: string }>;
   readonly seeds: readonly string[];
   readonly searchFlags: readonly string[];
   readonly searches: ReadonlyArray<{
     readonly name: string;
+    readonly arm?: string;
     readonly strategy: string;
     readonly seed: string;
     readonly candidates: number;
@@ -118,7 +123,9 @@ export interface CompareView {
     readonly best: { readonly id: string; readonly meanAccuracy: number; readonly formula: string } | null;
     readonly byCandidates: ReadonlyArray<number | null>;
   }>;
-  /** Per strategy: mean best-so-far over seeds after each candidate count, ± 95% CI. */
+  /** Per arm: mean best-so-far over seeds after each candidate count, ± 95% CI. */
   readonly summary: Readonly<Record<string, ReadonlyArray<IntervalView & { readonly candidates: number }>>>;
+  /** Per arm: the same at equal training seconds (absent in older files). */
+  readonly summaryBySeconds?: Readonly<Record<string, ReadonlyArray<IntervalView & { readonly seconds: number }>>>;
   readonly rerank: RerankView | null;
 }

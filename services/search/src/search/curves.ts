@@ -72,3 +72,30 @@ export function meanCurve(curves: ReadonlyArray<ReadonlyArray<number | null>>): 
   }
   return out;
 }
+
+/** Points of meanCurveBySeconds: the budget split in this many equal steps. */
+export const SECONDS_GRID = 20;
+
+/**
+ * The mean best-so-far of several searches at equal training seconds, with its 95% interval over
+ * seeds: at `upTo` × k / SECONDS_GRID for k = 1..SECONDS_GRID, each search's best among the
+ * candidates it had finished within that many seconds. A point where some search had no evaluated
+ * layer yet is left out, as in meanCurve. `upTo` should be at most the least any search spent:
+ * beyond a search's own total it would not show the same compute.
+ */
+export function meanCurveBySeconds(curves: ReadonlyArray<ReadonlyArray<{ readonly seconds: number; readonly best: number | null }>>, upTo: number): Array<Interval & { readonly seconds: number }> {
+  if (curves.length === 0 || !(upTo > 0) || !Number.isFinite(upTo)) return [];
+  const out: Array<Interval & { seconds: number }> = [];
+  for (let k = 1; k <= SECONDS_GRID; k++) {
+    const seconds = (upTo * k) / SECONDS_GRID;
+    const values = curves.map((curve) => {
+      let best: number | null = null;
+      // Seconds only grow along a curve; a tiny tolerance keeps the last grid point on a total that rounding moved.
+      for (const p of curve) if (p.seconds <= seconds * (1 + 1e-12)) best = p.best;
+      return best;
+    });
+    if (values.some((v) => v === null)) continue;
+    out.push({ seconds, ...confidenceInterval(values as number[]) });
+  }
+  return out;
+}
