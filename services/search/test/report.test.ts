@@ -212,6 +212,14 @@ describe('evonorm report of an evonorm compare folder (headless Chromium)', () =
       assert.equal(last.n, 2);
       assert.ok(text.includes(`${strategy}: ${(100 * last.mean).toFixed(1)}% ± ${(100 * last.halfWidth!).toFixed(1)} after ${last.candidates} candidates`), `${strategy}'s last point in ${text}`);
     }
+    // The same compute: the mean by training seconds, with each search's own line.
+    const bySeconds = Object.entries(compare.summaryBySeconds).filter(([, points]) => points.length > 0);
+    const secondsPaths = await opened.page.$$eval('[data-plot="compare-curves-seconds"] svg path', (paths) => paths.length);
+    assert.ok(secondsPaths >= bySeconds.length + compare.searches.length, `${secondsPaths} paths`);
+    for (const [arm, points] of bySeconds) {
+      const last = points.at(-1)!;
+      assert.ok(text.includes(`${arm}: ${(100 * last.mean).toFixed(1)}%`) && text.includes(`after ${Math.round(last.seconds)} training s`), `${arm} at equal compute in ${text}`);
+    }
   });
 
   it("ranks each search's best against BN-ReLU and answers from that rerank", async () => {

@@ -74,34 +74,56 @@ function armNames(compare: CompareView): readonly string[] {
   return compare.arms?.map((a) => a.name) ?? compare.strategies;
 }
 
-/** Best-so-far mean validation accuracy by candidate count: each arm's mean over seeds with its 95% band, and each search's own curve. */
-function curvesPlot(compare: CompareView): HTMLElement {
-  const mean = Object.entries(compare.summary).flatMap(([arm, points]) => points.map((p) => ({ arm, ...p })));
+type Axis = 'candidates' | 'seconds';
+
+/** Mean curves per arm and each search's own points, along one axis: candidate count or training seconds. */
+function curveData(
+  compare: CompareView,
+  axis: Axis,
+): { mean: Array<{ arm: string; x: number; mean: number; low: number | null; high: number | null }>; own: Array<{ arm: string; search: string; x: number; best: number }> } {
+  const point = (arm: string, x: number, p: IntervalView) => ({ arm, x, mean: p.mean, low: p.low, high: p.high });
+  const mean =
+    axis === 'candidates'
+      ? Object.entries(compare.summary).flatMap(([arm, points]) => points.map((p) => point(arm, p.candidates, p)))
+      : Object.entries(compare.summaryBySeconds ?? {}).flatMap(([arm, points]) => points.map((p) => point(arm, p.seconds, p)));
+  const own = compare.searches.flatMap((s) => {
+    const arm = s.arm ?? s.strategy;
+    const points = axis === 'candidates' ? s.byCandidates.map((best, i) => ({ x: i + 1, best })) : (s.bySeconds ?? []).map((p) => ({ x: p.seconds, best: p.best }));
+    return points.flatMap((p) => (p.best === null ? [] : [{ arm, search: s.name, x: p.x, best: p.best }]));
+  });
+  return { mean, own };
+}
+
+/** Best-so-far mean validation accuracy by candidate count or by training seconds: each arm's mean over seeds with its 95% band, and each search's own curve. */
+function curvesPlot(compare: CompareView, axis: Axis): HTMLElement {
+  const { mean, own } = curveData(compare, axis);
   // A band over two seeds can pass 0% or 100%; accuracy cannot, so it is drawn clipped to [0, 1].
   const bands = mean.filter((p) => p.low !== null && p.high !== null).map((p) => ({ ...p, low: Math.max(0, p.low!), high: Math.min(1, p.high!) }));
-  const own = compare.searches.flatMap((s) => s.byCandidates.flatMap((best, i) => (best === null ? [] : [{ arm: s.arm ?? s.strategy, search: s.name, candidates: i + 1, best }])));
   const plot = Plot.plot({
     width: 720,
     height: 320,
     marginLeft: 48,
     grid: true,
-    x: { label: 'candidates →' },
+    x: { label: axis === 'candidates' ? 'candidates →' : 'training seconds →' },
     y: { label: '↑ best-so-far mean validation accuracy', domain: [0, 1], tickFormat: '%' },
     color: { legend: true, domain: [...armNames(compare)] },
     marks: [
-      Plot.areaY(bands, { x: 'candidates', y1: 'low', y2: 'high', fill: 'arm', fillOpacity: 0.2, curve: 'step-after' }),
-      Plot.line(own, { x: 'candidates', y: 'best', z: 'search', stroke: 'arm', strokeOpacity: 0.35, strokeDasharray: '3,3', curve: 'step-after' }),
-      Plot.line(mean, { x: 'candidates', y: 'mean', stroke: 'arm', strokeWidth: 2, curve: 'step-after' }),
+      Plot.areaY(bands, { x: 'x', y1: 'low', y2: 'high', fill: 'arm', fillOpacity: 0.2, curve: 'step-after' }),
+      Plot.line(own, { x: 'x', y: 'best', z: 'search', stroke: 'arm', strokeOpacity: 0.35, strokeDasharray: '3,3', curve: 'step-after' }),
+      Plot.line(mean, { x: 'x', y: 'mean', stroke: 'arm', strokeWidth: 2, curve: 'step-after' }),
     ],
   });
-  const fig = h('figure', { 'data-plot': 'compare-curves' }, h('h3', {}, 'Best so far by candidate count'), plot);
-  fig.append(
-    h(
-      'figcaption',
-      {},
-      'Solid: the mean over seeds of each arm; band: its 95% CI over seeds (Student t, clipped to 0–100%; none with one seed); dashed: each search. Validation accuracy, as the searches scored it.',
-    ),
+  const fig = h(
+    'figure',
+    { 'data-plot': axis === 'candidates' ? 'compare-curves' : 'compare-curves-seconds' },
+    h('h3', {}, axis === 'candidates' ? 'Best so far by candidate count' : 'Best so far by training seconds (the same compute)'),
+    plot,
   );
+  const means =
+    axis === 'candidates'
+      ? 'Solid: the mean over seeds of each arm'
+      : 'Solid: the mean over seeds of each arm, up to the least training seconds any search spent (replica-reported, every seed and quality test)';
+  fig.append(h('figcaption', {}, `${means}; band: its 95% CI over seeds (Student t, clipped to 0–100%; none with one seed); dashed: each search. Validation accuracy, as the searches scored it.`));
   return fig;
 }
 
@@ -132,13 +154,14 @@ export function compareSection(compare: CompareView): HTMLElement {
   return h(
     'section',
     { id: 'compare' },
-    h('h2', {}, `Evolution versus random search (${armNames(compare).join(' vs ')})`),
+    h('h2', {}, `${compare.vary ? `Comparison of --vary ${compare.vary}` : 'Evolution versus random search'} (${armNames(compare).join(' vs ')})`),
     h(
       'p',
       { class: 'note' },
       `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}`,
     ),
-    curvesPlot(compare),
+    curvesPlot(compare, 'candidates'),
+    ...(compare.summaryBySeconds ? [curvesPlot(compare, 'seconds')] : []),
     h(
       'table',
       { class: 'top', id: 'compare-searches' },

@@ -39,7 +39,13 @@ export async function reportCommand(argv: string[]): Promise<string> {
     const title = `evonorm compare ${dir}`;
     const data = buildReportData({
       title,
-      plan: { candidates: String(compare.candidates), strategies: compare.strategies.join(','), seeds: compare.seeds.join(','), 'search flags': compare.searchFlags.join(' ') },
+      plan: {
+        candidates: String(compare.candidates),
+        strategies: compare.strategies.join(','),
+        ...(compare.vary ? { vary: compare.vary } : {}),
+        seeds: compare.seeds.join(','),
+        'search flags': compare.searchFlags.join(' '),
+      },
       environment: {},
       history: [],
       frontIds: [],

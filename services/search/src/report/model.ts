@@ -122,6 +122,8 @@ export interface CompareView {
     readonly trainingSeconds: number;
     readonly best: { readonly id: string; readonly meanAccuracy: number; readonly formula: string } | null;
     readonly byCandidates: ReadonlyArray<number | null>;
+    /** Absent in hand-made files; compare.json always has it. */
+    readonly bySeconds?: ReadonlyArray<{ readonly seconds: number; readonly best: number | null }>;
   }>;
   /** Per arm: mean best-so-far over seeds after each candidate count, ± 95% CI. */
   readonly summary: Readonly<Record<string, ReadonlyArray<IntervalView & { readonly candidates: number }>>>;
