@@ -28,7 +28,7 @@ import { FlagError, TrainingPool, defineFlags, parseFlags, trainingTargets, type
 import { PLAN_FLAGS, PlanError, planFrom } from '../src/search/plan.js';
 import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
 import { evaluationSeed } from '../src/search/stage-evaluation.js';
-import { qualitySeed } from '../src/search/stage-rejection.js';
+import { runQualityTries } from '../src/search/stage-rejection.js';
 import { mean, sd, spearman } from '../src/search/statistics.js';
 import { startTrainingReplicas } from '../src/search/training-replicas.js';
 
@@ -107,16 +107,13 @@ async function main(): Promise<void> {
     const r = await pool.train({ graph: graphToProto(graph), seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) }, signal);
     return r.failure !== 0 ? 0 : r.score!.accuracy;
   };
-  // What stage-rejection asks: the quality seed, --quality-steps, scored like an evaluation; a
-  // layer that falls short is tried on the next quality seed, up to --quality-tries. Every try's accuracy.
-  const qualityTest = async (graph: LayerGraph, architecture: string): Promise<number[]> => {
-    const tries: number[] = [];
-    for (let attempt = 0; attempt < plan.qualityTries; attempt++) {
-      tries.push(await train(graph, architecture, plan.qualitySteps, qualitySeed(plan.seed, attempt)));
-      if (tries.at(-1)! >= plan.minAccuracy) break;
-    }
-    return tries;
-  };
+  // What stage-rejection asks: --quality-steps on the quality seeds, scored like an evaluation. Every try's accuracy.
+  const qualityTest = (graph: LayerGraph, architecture: string): Promise<number[]> =>
+    runQualityTries(
+      plan,
+      (seed) => train(graph, architecture, plan.qualitySteps, seed),
+      (accuracy) => accuracy >= plan.minAccuracy,
+    );
   const seeds = (n: number): bigint[] => Array.from({ length: n }, (_, j) => evaluationSeed(plan.seed, j));
   const print = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));
   try {

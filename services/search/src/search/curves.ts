@@ -91,7 +91,10 @@ export function meanCurveBySeconds(curves: ReadonlyArray<ReadonlyArray<{ readonl
     const values = curves.map((curve) => {
       let best: number | null = null;
       // Seconds only grow along a curve; a tiny tolerance keeps the last grid point on a total that rounding moved.
-      for (const p of curve) if (p.seconds <= seconds * (1 + 1e-12)) best = p.best;
+      for (const p of curve) {
+        if (p.seconds > seconds * (1 + 1e-12)) break;
+        best = p.best;
+      }
       return best;
     });
     if (values.some((v) => v === null)) continue;
