@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs, when missing, the Debian packages the tests use (run as root or with sudo): Fashion-MNIST for the
-# dataset and training tests; Python's gRPC, protoc and its gRPC Python plugin for the interop test; Chromium
-# for the report and dashboard browser tests (puppeteer-core never downloads one); openssl for the mutual TLS
-# test's certificates. Called by .ci/run; the README's test command runs it first.
+# Installs, when missing, the Debian packages the tests use: Fashion-MNIST for the dataset and training
+# tests; Python's gRPC, protoc and its gRPC Python plugin for the interop test; Chromium for the report
+# and dashboard browser tests (puppeteer-core never downloads one); openssl for the mutual TLS test's
+# certificates. Root runs apt-get itself; a user goes through sudo (tools/lib/apt.sh). Called by
+# .ci/run; the README's test command runs it first.
 set -euo pipefail
+source "$(dirname "$0")/lib/apt.sh"
 missing=()
 [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
 command -v protoc > /dev/null || missing+=(protobuf-compiler)
@@ -12,6 +14,5 @@ command -v protoc > /dev/null || missing+=(protobuf-compiler)
 command -v chromium > /dev/null || missing+=(chromium)
 command -v openssl > /dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing Debian packages for the tests: ${missing[*]}" >&2
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}" > /dev/null
+  apt_install "for the tests" "${missing[@]}"
 fi
