@@ -42,8 +42,16 @@ ${EXPORT_USAGE}
 
 ${BENCH_USAGE}`;
 
+/** Usage of the commands without a --help flag of their own (search and compare print every flag themselves). */
+const COMMAND_USAGE: Readonly<Record<string, string>> = { top: TOP_USAGE, report: REPORT_USAGE, dashboard: DASHBOARD_USAGE, rerank: RERANK_USAGE, export: EXPORT_USAGE, bench: BENCH_USAGE };
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const usage = command !== undefined && Object.hasOwn(COMMAND_USAGE, command) ? COMMAND_USAGE[command] : undefined;
+  if (usage !== undefined && rest.includes('--help')) {
+    console.log(usage);
+    return 0;
+  }
   switch (command) {
     case 'search':
       return searchCommand(rest);
