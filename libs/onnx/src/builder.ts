@@ -89,6 +89,11 @@ export class GraphBuilder {
   private readonly used = new Set<string>();
   private readonly domains = new Map<string, number>();
   private counter = 0;
+  /**
+   * Prefix of the names of nodes added from now on ("scope/n_Op"), so that ONNX Runtime's
+   * profiler can attribute time to the part of a graph a node belongs to; empty: no prefix.
+   */
+  scope = '';
 
   constructor(readonly name: string) {}
 
@@ -119,13 +124,15 @@ export class GraphBuilder {
   /** Adds a node and returns its (first) output name. */
   node(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}, options: { output?: string; outputs?: number; domain?: string } = {}): string {
     const count = options.outputs ?? 1;
-    const outputs = Array.from({ length: count }, (_, k) => (k === 0 && options.output ? this.claim(options.output) : this.fresh(`${opType.toLowerCase()}${k ? `_${k}` : ''}`)));
+    // Output names carry the scope too: ORT names the nodes it rewrites (NCHWc convolutions) after their outputs.
+    const stem = this.scope ? `${this.scope}/${opType.toLowerCase()}` : opType.toLowerCase();
+    const outputs = Array.from({ length: count }, (_, k) => (k === 0 && options.output ? this.claim(options.output) : this.fresh(`${stem}${k ? `_${k}` : ''}`)));
     if (options.domain) this.domains.set(options.domain, 1);
     this.nodes.push({
       opType,
       input: [...inputs],
       output: outputs,
-      name: this.fresh(`n_${opType}`),
+      name: this.fresh(this.scope ? `${this.scope}/n_${opType}` : `n_${opType}`),
       domain: options.domain ?? '',
       attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)),
     });

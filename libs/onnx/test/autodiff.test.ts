@@ -93,6 +93,12 @@ const CHECKS: readonly Check[] = [
   { name: 'ReduceMean (b,w,h)', inputs: [{ shape: X }], build: (g, [a]) => g.mul(g.reduce('ReduceMean', a!, [0, 2, 3]), a!) },
   { name: 'ReduceSum (c)', inputs: [{ shape: X }], build: (g, [a]) => g.reduce('ReduceSum', a!, [1]) },
   { name: 'ReduceSumSquare (w,h,c)', inputs: [{ shape: X }], build: (g, [a]) => g.reduce('ReduceSumSquare', a!, [1, 2, 3]) },
+  { name: 'mean square (w,h,c), a composite op', inputs: [{ shape: X }], build: (g, [a]) => g.mul(g.meanSquare(a!, [1, 2, 3]), a!) },
+  {
+    name: 'variance (b,w,h): the mean square of the centered value',
+    inputs: [{ shape: X }],
+    build: (g, [a]) => g.mul(g.meanSquare(g.sub(a!, g.reduce('ReduceMean', a!, [0, 2, 3])), [0, 2, 3]), a!),
+  },
   {
     name: 'group statistics through Reshape',
     inputs: [{ shape: [2, 4, 3, 3] }],
@@ -115,9 +121,11 @@ const CHECKS: readonly Check[] = [
       ['3×3, stride 2, pad 1, odd size', [2, 3, 7, 7], [4, 3, 3, 3], 2, 1, 1],
       ['3×3, stride 2, pad 1, even size', [2, 3, 8, 8], [5, 3, 3, 3], 2, 1, 1],
       ['1×1, stride 2 (projection shortcut)', [2, 4, 6, 6], [6, 4, 1, 1], 2, 0, 1],
+      ['3×3, stride 1, 12×12 (a weight-gradient product per example)', [2, 2, 12, 12], [3, 2, 3, 3], 1, 1, 1],
       ['depthwise 3×3, stride 1', [2, 4, 5, 5], [4, 1, 3, 3], 1, 1, 4],
       ['depthwise 3×3, stride 2', [2, 4, 7, 7], [4, 1, 3, 3], 2, 1, 4],
       ['depthwise 5×5, stride 2', [2, 3, 8, 8], [3, 1, 5, 5], 2, 2, 3],
+      ['depthwise 5×5, stride 1', [2, 3, 6, 6], [3, 1, 5, 5], 1, 2, 3],
     ] as const
   ).map(([label, xs, ws, stride, pad, group]): Check => ({
     name: `Conv ${label}`,
@@ -150,6 +158,17 @@ describe('reverse-mode autodiff against central finite differences', () => {
     const out = await session.run({ a: feed([1, -2, 0.5]), b: feed([0, 0, 0]) });
     assert.deepEqual(Array.from(out.ga!.data as Float64Array), [5, -1, 4]);
     assert.deepEqual(Array.from(out.gb!.data as Float64Array), [0, 0, 0]);
+  });
+
+  it('emits an op computed before once (common subexpressions), so a shared statistic costs one pass', () => {
+    const g = new TensorGraph('cse', 'float64');
+    const a = g.input('a', [2, 3, 4, 5]);
+    const b = g.input('b', [1, 3, 1, 1]);
+    assert.equal(g.add(a, b), g.add(a, b));
+    assert.equal(g.reduce('ReduceMean', a, [0, 2, 3]), g.reduce('ReduceMean', a, [0, 2, 3]));
+    assert.equal(g.meanSquare(a, [2, 3]), g.meanSquare(a, [2, 3]));
+    assert.notEqual(g.add(a, b), g.add(b, a));
+    assert.notEqual(g.reduce('ReduceMean', a, [2, 3]), g.reduce('ReduceMean', a, [0, 2, 3]));
   });
 
   it('refuses a non-scalar loss and ops without a rule', () => {

@@ -14,6 +14,8 @@ export interface RecordedOp {
   readonly output: string;
   readonly attributes: Readonly<Record<string, AttributeValue>>;
   readonly domain?: string;
+  /** The builder's scope when the op was recorded (see GraphBuilder.scope). */
+  readonly scope: string;
 }
 
 export interface ConvAttributes {
@@ -39,6 +41,9 @@ export class TensorGraph {
   readonly ops: RecordedOp[] = [];
   private readonly shapes = new Map<string, Shape>();
   private readonly constants = new Map<string, string>();
+  /** Output of every recorded op by (type, inputs, attributes), for common-subexpression reuse. */
+  private readonly computed = new Map<string, string>();
+  private readonly int64Constants = new Map<string, string>();
 
   constructor(
     name: string,
@@ -47,16 +52,46 @@ export class TensorGraph {
     this.builder = new GraphBuilder(name);
   }
 
+  /** Runs `emit` with the builder's scope set to `scope` (nodes named "scope/n_Op"), then restores it. */
+  scoped<T>(scope: string, emit: () => T): T {
+    const previous = this.builder.scope;
+    this.builder.scope = scope;
+    try {
+      return emit();
+    } finally {
+      this.builder.scope = previous;
+    }
+  }
+
   shape(value: string): Shape {
     const s = this.shapes.get(value);
     if (!s) throw new Error(`unknown value ${value}`);
     return s;
   }
 
+  /**
+   * Emits and records an op, or returns the value an identical earlier op computed (every op here
+   * is a pure function of its inputs): a layer's aggregates that share a statistic, and gradient
+   * rules that rebuild a forward value, cost one pass over memory instead of two.
+   */
   private record(opType: string, inputs: string[], shape: Shape, attributes: Record<string, AttributeValue> = {}, domain?: string): string {
+    const key = JSON.stringify([opType, inputs, attributes, domain ?? '']);
+    const known = this.computed.get(key);
+    if (known) return known;
     const output = this.builder.node(opType, inputs, attributes, domain ? { domain } : {});
     this.shapes.set(output, [...shape]);
-    this.ops.push({ opType, inputs, output, attributes, ...(domain ? { domain } : {}) });
+    this.ops.push({ opType, inputs, output, attributes, scope: this.builder.scope, ...(domain ? { domain } : {}) });
+    this.computed.set(key, output);
+    return output;
+  }
+
+  /**
+   * Records a composite op: `output` was emitted by the caller as several nodes that the autodiff
+   * treats as one, with a rule of its own (fewer passes over memory than the nodes' rules).
+   */
+  private recordComposite(opType: string, inputs: string[], output: string, shape: Shape, attributes: Record<string, AttributeValue>): string {
+    this.shapes.set(output, [...shape]);
+    this.ops.push({ opType, inputs, output, attributes, scope: this.builder.scope });
     return output;
   }
 
@@ -90,8 +125,15 @@ export class TensorGraph {
     return name;
   }
 
+  /** An int64 vector initializer (axes, shapes), shared per values so that equal ops are recognized. */
   private int64s(stem: string, values: readonly number[]): string {
-    return this.builder.initializer(stem, values, [values.length], 'int64');
+    const key = `${stem}:${values.join(',')}`;
+    let name = this.int64Constants.get(key);
+    if (!name) {
+      name = this.builder.initializer(stem, values, [values.length], 'int64');
+      this.int64Constants.set(key, name);
+    }
+    return name;
   }
 
   // Element-wise, with broadcasting between equal-rank operands.
@@ -113,11 +155,34 @@ export class TensorGraph {
   unary(opType: 'Neg' | 'Sigmoid' | 'Tanh' | 'Exp' | 'Abs' | 'Sign' | 'Log' | 'Sqrt' | 'Relu' | 'Reciprocal' | 'Identity', a: string): string {
     return this.record(opType, [a], this.shape(a));
   }
-  /** 1 where a ≥ b (ties to a), else 0, in the graph's dtype. */
-  greaterOrEqual(a: string, b: string): string {
-    const shape = broadcastShapes(this.shape(a), this.shape(b));
-    const ge = this.builder.node('Not', [this.builder.node('Less', [a, b])]);
-    return this.record('Cast', [ge], shape, { to: this.dtype === 'float64' ? 11 : 1 });
+  /** `ifLess` where a < b, else `otherwise` (one Less and one Where; used by gradient rules). */
+  whereLess(a: string, b: string, ifLess: string, otherwise: string): string {
+    const shape = [this.shape(a), this.shape(b), this.shape(ifLess), this.shape(otherwise)].reduce((x, y) => broadcastShapes(x, y));
+    const less = this.builder.node('Less', [a, b]);
+    return this.record('Where', [less, ifLess, otherwise], shape);
+  }
+
+  /**
+   * mean(a²) over `axes` (kept), as one ReduceSumSquare and a scaling of the small result, with a
+   * gradient rule of its own: ∂/∂a = a · (2/n)·d, one pass over memory (the rules of the ops it
+   * stands for take four).
+   */
+  meanSquare(a: string, axes: readonly number[]): string {
+    const shape = this.shape(a).map((d, i) => (axes.includes(i) ? 1 : d));
+    const n = this.shape(a).reduce((acc, d, i) => acc * (axes.includes(i) ? d : 1), 1);
+    const key = JSON.stringify(['MeanSquare', a, axes]);
+    const known = this.computed.get(key);
+    if (known) return known;
+    const sum = this.builder.node('ReduceSumSquare', [a], { axes: [...axes], keepdims: 1 });
+    const output = this.builder.node('Mul', [
+      sum,
+      this.constant(
+        1 / n,
+        shape.map(() => 1),
+      ),
+    ]);
+    this.computed.set(key, output);
+    return this.recordComposite('MeanSquare', [a], output, shape, { count: n });
   }
 
   /** Reductions keep dims (keepdims = 1). Opset 17: ReduceSum takes its axes as an input, the others as an attribute. */
@@ -152,6 +217,24 @@ export class TensorGraph {
     return this.record('Slice', [a, this.int64s('starts', [start]), this.int64s('ends', [end]), this.int64s('axes', [axis])], shape);
   }
 
+  /** The kernel reversed along both spatial axes (a Slice with step −1). */
+  flip2d(a: string): string {
+    const [, , kh, kw] = this.shape(a) as [number, number, number, number];
+    return this.record('Slice', [a, this.int64s('starts', [kh - 1, kw - 1]), this.int64s('ends', [-kh - 1, -kw - 1]), this.int64s('axes', [2, 3]), this.int64s('steps', [-1, -1])], this.shape(a));
+  }
+
+  /** A [M, K] times B [N, K] transposed: one Gemm (transB = 1), no bias. */
+  matmulTransposed(a: string, b: string): string {
+    return this.record('Gemm', [a, b], [this.shape(a)[0]!, this.shape(b)[0]!], { transB: 1 });
+  }
+
+  /** MatMul over the last two axes, batched over the leading ones (equal, no broadcasting). */
+  batchedMatmul(a: string, b: string): string {
+    const sa = this.shape(a);
+    const sb = this.shape(b);
+    return this.record('MatMul', [a, b], [...sa.slice(0, -1), sb[sb.length - 1]!]);
+  }
+
   conv(x: string, w: string, bias: string | undefined, attrs: ConvAttributes): string {
     const [n, , h, wd] = this.shape(x);
     const [out, , kh, kw] = this.shape(w);
@@ -178,20 +261,6 @@ export class TensorGraph {
       pads: [...attrs.pads],
       group: attrs.group,
       output_padding: padding,
-    });
-  }
-
-  /** Conv with dilation, used to compute weight gradients. */
-  dilatedConv(x: string, w: string, dilations: readonly [number, number], pads: readonly [number, number, number, number], group: number): string {
-    const [n, , h, wd] = this.shape(x);
-    const [out, , kh, kw] = this.shape(w);
-    const oh = h! + pads[0] + pads[2] - dilations[0] * (kh! - 1);
-    const ow = wd! + pads[1] + pads[3] - dilations[1] * (kw! - 1);
-    return this.record('Conv', [x, w], [n!, out!, oh, ow], {
-      kernel_shape: [kh!, kw!],
-      dilations: [...dilations],
-      pads: [...pads],
-      group,
     });
   }
 

@@ -36,9 +36,8 @@ type Statistic = 'mean' | 'meansq' | 'var';
 
 function moments(g: TensorGraph, v: string, axes: readonly number[], kind: Statistic): string {
   if (kind === 'mean') return g.reduce('ReduceMean', v, axes);
-  if (kind === 'meansq') return g.reduce('ReduceMean', g.mul(v, v), axes);
-  const centered = g.sub(v, g.reduce('ReduceMean', v, axes));
-  return g.reduce('ReduceMean', g.mul(centered, centered), axes);
+  if (kind === 'meansq') return g.meanSquare(v, axes);
+  return g.meanSquare(g.sub(v, g.reduce('ReduceMean', v, axes)), axes);
 }
 
 export function emitLayerTensors(g: TensorGraph, graph: LayerGraph, x: string, params: LayerTensors, options: LayerTensorOptions): LayerTensorResult {

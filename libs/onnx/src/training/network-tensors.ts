@@ -72,6 +72,14 @@ export function emitNetworkTensors(g: TensorGraph, spec: NetworkSpec, layer: Lay
   const stateOut = new Map<string, string>();
   const get = (name: string): string => values.get(name)!;
   for (const node of spec.nodes) {
+    values.set(
+      node.name,
+      g.scoped(scopeOf(node), () => emitNode(node)),
+    );
+  }
+  return { logits: get(spec.nodes[spec.nodes.length - 1]!.name), state: stateOut };
+
+  function emitNode(node: NetworkSpec['nodes'][number]): string {
     let out: string;
     switch (node.op) {
       case 'input':
@@ -110,7 +118,7 @@ export function emitNetworkTensors(g: TensorGraph, spec: NetworkSpec, layer: Lay
           const count = n * h * w;
           mean = g.reduce('ReduceMean', x, [0, 2, 3]);
           const centered = g.sub(x, mean);
-          variance = g.reduce('ReduceMean', g.mul(centered, centered), [0, 2, 3]);
+          variance = g.meanSquare(centered, [0, 2, 3]);
           const d = MOVING_AVERAGE_DECAY;
           stateOut.set(`${node.name}.mean`, g.add(g.mul(meanIn, g.constant(d)), g.mul(mean, g.constant(1 - d))));
           stateOut.set(`${node.name}.var`, g.add(g.mul(varIn, g.constant(d)), g.mul(variance, g.constant((1 - d) * (count / Math.max(1, count - 1))))));
@@ -147,7 +155,12 @@ export function emitNetworkTensors(g: TensorGraph, spec: NetworkSpec, layer: Lay
       case 'maxPool':
         throw new Error('training graphs do not support maxPool (only the full-size ResNet stem uses it)');
     }
-    values.set(node.name, out);
+    return out;
   }
-  return { logits: get(spec.nodes[spec.nodes.length - 1]!.name), state: stateOut };
+}
+
+/** Profiler scope of a network node's ops: convolutions, depthwise convolutions, the candidate layer, the rest. */
+function scopeOf(node: NetworkSpec['nodes'][number]): string {
+  if (node.op === 'conv') return node.groups === 1 ? 'conv' : 'dwconv';
+  return node.op === 'normAct' ? 'layer' : 'net';
 }
