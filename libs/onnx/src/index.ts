@@ -6,3 +6,4 @@ export * from './bench.js';
 export * from './autodiff/index.js';
 export * from './training/index.js';
 export * from './bench-conv.js';
+export * from './profile.js';

@@ -24,6 +24,8 @@ export interface SessionOptions {
    * varies 2-4x; benchmarks turn it off.
    */
   readonly spinning?: boolean;
+  /** Turns ORT's profiler on, writing `<prefix>_<time>.json` (see profile.ts); `session.endProfiling()` ends it. */
+  readonly profilePrefix?: string;
 }
 
 export class ExecutionProviderError extends Error {
@@ -43,6 +45,10 @@ export async function createSession(model: Uint8Array, options: SessionOptions =
   };
   // ORT's own default picked one thread on the 2-core machines here (2.5x slower training steps).
   sessionOptions.intraOpNumThreads = options.threads || availableParallelism();
+  if (options.profilePrefix) {
+    sessionOptions.enableProfiling = true;
+    sessionOptions.profileFilePrefix = options.profilePrefix;
+  }
   if (options.spinning === false) sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
   try {
     return await ort.InferenceSession.create(model, sessionOptions);

@@ -52,8 +52,8 @@ export function buildTrainStep(spec: NetworkSpec, layer: LayerGraph, layout: Net
   const { g, images, labels, input } = networkGraph(`${spec.name}_train_step`, spec, layout, options.batch);
   const lr = g.input('lr', [1]);
   const net = emitNetworkTensors(g, spec, layer, images, 'train', input);
-  const { lossSum, correct } = lossAndCorrect(g, net.logits, labels);
-  const loss = g.mul(lossSum, g.constant(1 / options.batch, [1, 1]));
+  const { lossSum, correct } = g.scoped('loss', () => lossAndCorrect(g, net.logits, labels));
+  const loss = g.scoped('loss', () => g.mul(lossSum, g.constant(1 / options.batch, [1, 1])));
   const grads = gradients(
     g,
     loss,
@@ -61,6 +61,7 @@ export function buildTrainStep(spec: NetworkSpec, layer: LayerGraph, layout: Net
   );
 
   const b = g.builder;
+  b.scope = 'optimizer';
   const mu = b.initializer('momentum_coefficient', [options.momentum ?? 0.9], [], 'float32');
   const wd = b.initializer('weight_decay', [options.weightDecay ?? 5e-4], [], 'float32');
   for (const p of layout.params) {
