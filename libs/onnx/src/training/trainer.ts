@@ -2,10 +2,15 @@
  * Runs training-step and evaluation graphs with ONNX Runtime. Parameters, momentum buffers and
  * moving averages stay in memory between steps; one session per (network, layer, batch shape).
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LayerGraph, Seed } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
+import { summarizeProfile, type ProfileSummary } from '../profile.js';
 import { createSession, ort, type ExecutionProvider, type SessionOptions } from '../session.js';
 import { networkLayout, type NetworkLayout } from './network-tensors.js';
+import { sharedSessionCache, type SessionCache } from './session-cache.js';
 import { buildEvaluation, buildGradient, buildTrainStep, momentumInput, paramInput, stateInput, updated } from './train-step.js';
 
 export interface OnnxTrainerOptions {
@@ -19,6 +24,21 @@ export interface OnnxTrainerOptions {
   readonly threads?: number;
   readonly momentum?: number;
   readonly weightDecay?: number;
+  /**
+   * Where idle sessions wait for the next trainer of the same network, layer and batch (default the
+   * process's shared cache; `new SessionCache(0)` keeps none).
+   */
+  readonly sessions?: SessionCache;
+  /** ONNX Runtime's graph optimization level (default "extended", see sessionOptions). */
+  readonly graphOptimization?: SessionOptions['graphOptimization'];
+  /** Profile the training-step session with ORT's profiler (never cached); see endProfiling. */
+  readonly profile?: boolean;
+}
+
+/** Seconds a trainer spent before its first step: building graphs and creating sessions (0 when reused). */
+export interface SetupSeconds {
+  build: number;
+  session: number;
 }
 
 export interface StepResult {
@@ -26,9 +46,20 @@ export interface StepResult {
   readonly correct: number;
 }
 
-/** Provider, GPU and threads of every session a trainer creates. */
+/**
+ * Provider, GPU, threads and optimization level of every session a trainer creates. Training
+ * graphs default to "extended": "all" adds ORT's blocked-layout (NCHWc) convolutions, and in a
+ * training graph, where a convolution's output feeds reductions and reshapes, the layout
+ * conversions around them cost more than they save (a step 10-13% slower on both proxies at the
+ * main job's sizes, one thread, interleaved runs).
+ */
 function sessionOptions(options: OnnxTrainerOptions): SessionOptions {
-  return { ep: options.ep ?? 'cpu', threads: options.threads ?? 0, ...(options.device !== undefined ? { device: options.device } : {}) };
+  return {
+    ep: options.ep ?? 'cpu',
+    threads: options.threads ?? 0,
+    graphOptimization: options.graphOptimization ?? 'extended',
+    ...(options.device !== undefined ? { device: options.device } : {}),
+  };
 }
 
 function oneHot(labels: Uint8Array, classes: number): Float32Array {
@@ -37,9 +68,16 @@ function oneHot(labels: Uint8Array, classes: number): Float32Array {
   return out;
 }
 
+/** What a session's graph depends on: the kind of graph, the network, the layer, the batch and the optimizer's constants. */
+function graphKey(kind: string, spec: NetworkSpec, layer: LayerGraph, batch: number, options: OnnxTrainerOptions = { batch, seed: 0 }): string {
+  return JSON.stringify([kind, spec, layer, batch, options.momentum ?? null, options.weightDecay ?? null]);
+}
+
 export class OnnxTrainer {
-  private evalSession?: ort.InferenceSession;
-  private gradientSession?: { batch: number; session: ort.InferenceSession };
+  private evalSession?: { key: string; session: ort.InferenceSession };
+  private gradientSession?: { key: string; batch: number; session: ort.InferenceSession };
+  /** Graph building and session creation so far (the evaluation's and gradient's sessions included). */
+  readonly setupSeconds: SetupSeconds;
 
   private constructor(
     readonly spec: NetworkSpec,
@@ -47,21 +85,66 @@ export class OnnxTrainer {
     readonly layout: NetworkLayout,
     private readonly options: OnnxTrainerOptions,
     private readonly session: ort.InferenceSession,
+    private readonly sessionKey: string,
     /** Current values by input name: params, momenta and state. */
     private readonly tensors: Map<string, ort.Tensor>,
-  ) {}
+    setup: SetupSeconds,
+    private readonly profileDir?: string,
+  ) {
+    this.setupSeconds = setup;
+  }
+
+  private get cache(): SessionCache {
+    return this.options.sessions ?? sharedSessionCache();
+  }
 
   static async create(spec: NetworkSpec, layer: LayerGraph, options: OnnxTrainerOptions): Promise<OnnxTrainer> {
     const layout = networkLayout(spec, layer, options.seed);
-    const model = buildTrainStep(spec, layer, layout, options);
-    const session = await createSession(model, sessionOptions(options));
+    const key = graphKey('train', spec, layer, options.batch, options);
+    const build = (): Uint8Array => buildTrainStep(spec, layer, layout, options);
+    let session: ort.InferenceSession;
+    let setup: SetupSeconds;
+    let profileDir: string | undefined;
+    if (options.profile) {
+      profileDir = mkdtempSync(join(tmpdir(), 'evonorm-profile-'));
+      let started = performance.now();
+      const model = build();
+      const buildSeconds = (performance.now() - started) / 1000;
+      started = performance.now();
+      session = await createSession(model, { ...sessionOptions(options), profilePrefix: join(profileDir, 'train_step') });
+      setup = { build: buildSeconds, session: (performance.now() - started) / 1000 };
+    } else {
+      const lent = await (options.sessions ?? sharedSessionCache()).acquire(key, build, sessionOptions(options));
+      session = lent.session;
+      setup = { build: lent.buildSeconds, session: lent.sessionSeconds };
+    }
     const tensors = new Map<string, ort.Tensor>();
     for (const p of layout.params) {
       tensors.set(paramInput(p.name), new ort.Tensor('float32', Float32Array.from(p.init), [...p.shape]));
       tensors.set(momentumInput(p.name), new ort.Tensor('float32', new Float32Array(p.init.length), [...p.shape]));
     }
     for (const s of layout.state) tensors.set(stateInput(s.name), new ort.Tensor('float32', Float32Array.from(s.init), [...s.shape]));
-    return new OnnxTrainer(spec, layer, layout, options, session, tensors);
+    return new OnnxTrainer(spec, layer, layout, options, session, key, tensors, setup, profileDir);
+  }
+
+  /**
+   * Ends the profile of a trainer made with `profile: true` and sums its kernel times by scope and
+   * op, leaving out the first `warmup` steps (profile.ts).
+   */
+  endProfiling(warmup = 0): ProfileSummary {
+    if (!this.profileDir) throw new Error('this trainer was not made with profile: true');
+    this.session.endProfiling();
+    const file = readdirSync(this.profileDir).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error(`ONNX Runtime wrote no profile in ${this.profileDir}`);
+    return summarizeProfile(join(this.profileDir, file), warmup);
+  }
+
+  /** A session from the cache, its setup seconds added to this trainer's. */
+  private async lend(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
+    const lent = await this.cache.acquire(key, build, sessionOptions(this.options));
+    this.setupSeconds.build += lent.buildSeconds;
+    this.setupSeconds.session += lent.sessionSeconds;
+    return lent.session;
   }
 
   get parameterCount(): number {
@@ -86,8 +169,8 @@ export class OnnxTrainer {
   async evaluate(images: Float32Array, labels: Uint8Array): Promise<{ loss: number; accuracy: number; examples: number }> {
     const batch = this.options.evalBatch ?? 250;
     if (!this.evalSession) {
-      const model = buildEvaluation(this.spec, this.layer, this.layout, batch);
-      this.evalSession = await createSession(model, sessionOptions(this.options));
+      const key = graphKey('evaluation', this.spec, this.layer, batch);
+      this.evalSession = { key, session: await this.lend(key, () => buildEvaluation(this.spec, this.layer, this.layout, batch)) };
     }
     const size = this.spec.input.reduce((a, b) => a * b, 1);
     const batches = Math.floor(labels.length / batch);
@@ -100,7 +183,7 @@ export class OnnxTrainer {
         labels: new ort.Tensor('float32', oneHot(labels.subarray(k * batch, (k + 1) * batch), this.spec.classes), [batch, this.spec.classes]),
       };
       for (const [name, t] of this.tensors) if (!name.startsWith('momentum.')) feeds[name] = t;
-      const out = await this.evalSession.run(feeds);
+      const out = await this.evalSession.session.run(feeds);
       loss += (out.loss_sum!.data as Float32Array)[0]!;
       correct += (out.correct!.data as Float32Array)[0]!;
     }
@@ -115,9 +198,9 @@ export class OnnxTrainer {
   async gradients(images: Float32Array, labels: Uint8Array, at?: ReadonlyMap<string, Float32Array>): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
     const batch = labels.length;
     if (this.gradientSession?.batch !== batch) {
-      await this.gradientSession?.session.release();
-      const model = buildGradient(this.spec, this.layer, this.layout, batch);
-      this.gradientSession = { batch, session: await createSession(model, sessionOptions(this.options)) };
+      if (this.gradientSession) await this.cache.giveBack(this.gradientSession.key, sessionOptions(this.options), this.gradientSession.session);
+      const key = graphKey('gradient', this.spec, this.layer, batch);
+      this.gradientSession = { key, batch, session: await this.lend(key, () => buildGradient(this.spec, this.layer, this.layout, batch)) };
     }
     const feeds: Record<string, ort.Tensor> = {
       images: new ort.Tensor('float32', images, [batch, ...this.spec.input]),
@@ -142,9 +225,14 @@ export class OnnxTrainer {
     return t.data as Float32Array;
   }
 
+  /** Hands the sessions back to the cache for the next trainer (a profiled session is released). */
   async release(): Promise<void> {
-    await this.session.release();
-    await this.evalSession?.release();
-    await this.gradientSession?.session.release();
+    const options = sessionOptions(this.options);
+    if (this.profileDir) {
+      await this.session.release();
+      rmSync(this.profileDir, { recursive: true, force: true });
+    } else await this.cache.giveBack(this.sessionKey, options, this.session);
+    if (this.evalSession) await this.cache.giveBack(this.evalSession.key, options, this.evalSession.session);
+    if (this.gradientSession) await this.cache.giveBack(this.gradientSession.key, options, this.gradientSession.session);
   }
 }
