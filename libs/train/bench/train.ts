@@ -16,7 +16,7 @@ import { Rng, zooLayer } from '@evonorm/graph';
 import { ARCHITECTURES, architecture, isArchitecture } from '@evonorm/nets';
 import { benchConv, checkExecutionProvider, type ExecutionProvider } from '@evonorm/onnx';
 import { createTrainer, qualityTest, stabilityTest } from '../src/index.js';
-import { trainingFlops } from './flops.js';
+import { trainingFlops } from '../src/flops.js';
 
 const { values } = parseArgs({
   options: {

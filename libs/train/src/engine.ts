@@ -17,6 +17,8 @@ export interface Trainer {
   evaluate(images: Float32Array, labels: Uint8Array): Promise<{ loss: number; accuracy: number; examples: number }>;
   gradients(images: Float32Array, labels: Uint8Array, at?: ReadonlyMap<string, Float32Array>): Promise<{ loss: number; grads: Map<string, Float32Array> }>;
   parameters(): Map<string, Float32Array>;
+  /** Graph building and session creation so far, in seconds (engines that compile graphs ahead: onnx). */
+  setupSeconds?(): { build: number; session: number };
   release(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function createTrainer(engine: EngineName, spec: NetworkSpec, layer
     evaluate: (images, labels) => trainer.evaluate(images, labels),
     gradients: (images, labels, at) => trainer.gradients(images, labels, at),
     parameters: () => trainer.parameters(),
+    setupSeconds: () => ({ ...trainer.setupSeconds }),
     release: () => trainer.release(),
   };
 }

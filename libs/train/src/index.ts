@@ -4,3 +4,4 @@ export * from './train.js';
 export * from './quality.js';
 export * from './stability.js';
 export * from './provider.js';
+export * from './flops.js';

@@ -53,7 +53,22 @@ export interface TrainResult {
   readonly seconds: number;
   readonly imagesPerSecond: number;
   readonly evaluatedExamples: number;
+  /** Where the seconds went (their sum is `seconds` up to bookkeeping). */
+  readonly phases: TrainingPhases;
   readonly failure?: TrainingFailure;
+}
+
+/** Seconds of one training by phase. */
+export interface TrainingPhases {
+  /** Building the training graphs and creating their sessions (0 when a cached session was reused). */
+  readonly build: number;
+  readonly session: number;
+  /** Drawing and augmenting batches, and assembling the evaluation split. */
+  readonly data: number;
+  /** The training steps themselves. */
+  readonly steps: number;
+  /** Evaluation passes over the evaluation split (their sessions' setup counted above). */
+  readonly evaluation: number;
 }
 
 export class TrainingCancelledError extends Error {
@@ -76,6 +91,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const rng = Rng.fromSeed(options.seed);
   const { train: trainSplit, evaluation } = evaluationSplit(options, rng);
   const evalBatch = Math.min(250, evaluation.count);
+  const created = performance.now();
   const trainer = await createTrainer(options.engine ?? 'auto', spec, options.layer, {
     batch,
     evalBatch,
@@ -93,14 +109,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const every = options.progressEvery ?? 10;
   const lossCurve: number[] = [];
   const start = performance.now();
+  const createSeconds = (start - created) / 1000;
+  const setupAtStart = trainer.setupSeconds?.();
+  let dataSeconds = 0;
+  let stepSeconds = 0;
+  let evaluationSeconds = 0;
   let failure: TrainingFailure | undefined;
   try {
     const stream = batches(options.dataset, trainSplit, batch, rng, augment);
     for (let step = 0; step < options.steps; step++) {
       if (options.signal?.aborted) throw new TrainingCancelledError();
       const lr = learningRate(step, options.steps, peak, warmup);
+      let mark = performance.now();
       const b = stream.next().value;
+      dataSeconds += (performance.now() - mark) / 1000;
+      mark = performance.now();
       const { loss } = await trainer.step(b.images, b.labels, lr);
+      stepSeconds += (performance.now() - mark) / 1000;
       lossCurve.push(loss);
       if (!Number.isFinite(loss)) {
         failure = { kind: 'non_finite_loss', step, detail: `loss is ${loss} at step ${step}` };
@@ -120,12 +145,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let evalLoss = Number.NaN;
     let evaluated = 0;
     if (!failure) {
+      let mark = performance.now();
       const all = makeBatch(
         options.dataset,
         evaluation,
         Array.from({ length: evaluation.count }, (_, i) => i),
       );
+      dataSeconds += (performance.now() - mark) / 1000;
+      mark = performance.now();
       const result = await trainer.evaluate(all.images, all.labels);
+      evaluationSeconds = (performance.now() - mark) / 1000;
       accuracy = result.accuracy;
       evalLoss = result.loss;
       evaluated = result.examples;
@@ -144,9 +173,28 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       seconds: (performance.now() - start) / 1000,
       imagesPerSecond: (lossCurve.length * batch) / trainSeconds,
       evaluatedExamples: evaluated,
+      phases: trainingPhases(setupAtStart, trainer.setupSeconds?.(), createSeconds, dataSeconds, stepSeconds, evaluationSeconds),
       ...(failure ? { failure } : {}),
     };
   } finally {
     await trainer.release();
   }
+}
+
+/**
+ * Phases from the measured spans. The evaluation's session is made inside its first pass: that
+ * setup (the engine's total at the end less its total at the start) moves from the evaluation
+ * span to build and session. Without an engine's own figures, trainer creation counts as session.
+ */
+function trainingPhases(
+  atStart: { build: number; session: number } | undefined,
+  atEnd: { build: number; session: number } | undefined,
+  create: number,
+  data: number,
+  steps: number,
+  evaluation: number,
+): TrainingPhases {
+  if (!atStart || !atEnd) return { build: 0, session: create, data, steps, evaluation };
+  const later = atEnd.build + atEnd.session - (atStart.build + atStart.session);
+  return { build: atEnd.build, session: atEnd.session, data, steps, evaluation: Math.max(0, evaluation - later) };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { architecture, type NetworkSpec } from '@evonorm/nets';
-import { forwardFlops, trainingFlops } from '../bench/flops.js';
+import { forwardFlops, trainingFlops } from '../src/flops.js';
 
 describe('training FLOPs per image', () => {
   it('counts 2 per multiply-add of convolutions (grouped too) and dense layers, and 3× forward for training', () => {
