@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every GPU figure of the project in one command, as JSON lines in OUT.jsonl (stderr in OUT.log):
 #   bash tools/gpu-bench.sh OUT.jsonl [--ep cuda|cpu] [--run DIR] [--device N] [--quick]
-# On a CUDA machine where the project is built (tools/setup-cuda.sh done; see README "CUDA"), in at
+# On a CUDA machine where the project is built (tools/setup-cuda.sh done; see docs/training.md#cuda), in at
 # at most 8 minutes (each step has a time limit, 480 s in all; a step that runs out keeps the lines it
 # printed and writes an error line, and the rest go on):
 #   machine     date, CPU cores, GPU and driver (nvidia-smi), node and ORT versions

@@ -1,5 +1,5 @@
 /**
- * The layer JSON, the one documented file form of a graph (README "The layer IR"):
+ * The layer JSON, the one documented file form of a graph (docs/layers.md, "The layer IR"):
  * {"nodes": [{"op": "mul", "inputs": [3, 0]}, {"op": "std", "inputs": [0], "axes": "whcg"}, ...]}.
  * `parseLayerGraph` (validate.ts) reads it, as `--layer file.json` does; `layerJson` writes it,
  * for every graph the CLI prints or saves, so what one command writes another reads.

@@ -91,7 +91,7 @@ export function cudaHelp(error: unknown): string {
   } else {
     lines.push(`the provider libraries are in ${dir}; the CUDA 13 runtime, cuBLAS or cuDNN 9 libraries they need are probably not on LD_LIBRARY_PATH (eval "$(bash tools/setup-cuda.sh --env)")`);
   }
-  lines.push('Run tools/setup-cuda.sh once on the GPU machine to install them (see README, "CUDA").');
+  lines.push('Run tools/setup-cuda.sh once on the GPU machine to install them (see docs/training.md#cuda).');
   return lines.join('\n');
 }
 

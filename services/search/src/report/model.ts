@@ -83,7 +83,7 @@ export interface ReportData {
 /** A mean over seeds with its 95% t-interval (halfWidth, low, high null below two seeds), as statistics.ts computes it. */
 export type IntervalView = Interval;
 
-/** rerank.json (README, "Re-ranking"): the fields the page draws. */
+/** rerank.json (docs/search.md, "Re-ranking"): the fields the page draws. */
 export interface RerankView {
   readonly split: string;
   readonly steps: number;
@@ -102,7 +102,7 @@ export interface RerankView {
   }>;
 }
 
-/** compare.json (README, "Evolution versus random search"): the fields the page draws. */
+/** compare.json (docs/experiments.md, "Evolution versus random search"): the fields the page draws. */
 export interface CompareView {
   readonly candidates: number;
   readonly strategies: readonly string[];

@@ -115,19 +115,19 @@ export const DEFAULT_PLAN: SearchPlan = {
   qualitySteps: 40,
   minAccuracy: 0.2,
   // 2, not 1: one 40-step seed is noisy near the threshold. With search seed 2 BN-ReLU scored 19.4%
-  // on MobileNetV2 and was rejected (README, "Evolution versus random search").
+  // on MobileNetV2 and was rejected (docs/experiments.md, "Evolution versus random search").
   qualityTries: 2,
   evaluationSteps: 80,
   evaluationSeeds: 1,
   // Off in the 12-minute main job: a 1.5-point interval takes about 16 seeds here (one seed's mean
   // varies by 2-3 points), and even 8 seeds per contender spent all 12 minutes on the zoo's
-  // contenders (README, "Fidelity"). Turn it on for longer searches.
+  // contenders (docs/experiments.md, "Fidelity"). Turn it on for longer searches.
   adaptiveSeeds: 0,
   adaptiveHalfWidth: 0.015,
   batchSize: 32,
   // ResNet at width 1 (stages of 16/32/64 channels): at 0.5 the last stage has 32 channels, so
   // GroupNorm's 32 groups are single channels. It then normalizes each channel's mean away right
-  // before global average pooling and GN-ReLU stays at chance for 160 steps (README, "Fidelity").
+  // before global average pooling and GN-ReLU stays at chance for 160 steps (docs/experiments.md, "Fidelity").
   width: { resnet_v2: 1, mobilenet_v2: 0.25, efficientnet_b0: 0.25 },
   depth: { resnet_v2: 0.34, mobilenet_v2: 0.25, efficientnet_b0: 0.25 },
   learningRate: 0.1,
