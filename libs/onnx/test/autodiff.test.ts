@@ -109,6 +109,15 @@ const CHECKS: readonly Check[] = [
       return g.reshape(g.div(centered, std), [2, 4, 3, 3]);
     },
   },
+  {
+    name: 'rewritten forms: a + (−m), (x / s) · p, (x · p) · q, (x + p) + q',
+    inputs: [{ shape: X }, { shape: C }, { shape: C, domain: 'positive' }, { shape: C }],
+    build: (g, [x, p, s, q]) => {
+      const centred = g.add(x!, g.unary('Neg', g.reduce('ReduceMean', x!, [0, 2, 3])));
+      const scaled = g.mul(g.div(centred, s!), p!);
+      return g.add(g.add(g.mul(g.mul(scaled, q!), p!), q!), p!);
+    },
+  },
   { name: 'Transpose', inputs: [{ shape: X }], build: (g, [a]) => g.transpose(a!, [1, 0, 3, 2]) },
   { name: 'Expand', inputs: [{ shape: C }], build: (g, [a]) => g.expand(a!, X) },
   { name: 'Gemm', inputs: [{ shape: [4, 6] }, { shape: [3, 6] }, { shape: [3] }], build: (g, [x, w, b]) => g.gemm(x!, w!, b!) },
@@ -169,6 +178,25 @@ describe('reverse-mode autodiff against central finite differences', () => {
     assert.equal(g.meanSquare(a, [2, 3]), g.meanSquare(a, [2, 3]));
     assert.notEqual(g.add(a, b), g.add(b, a));
     assert.notEqual(g.reduce('ReduceMean', a, [2, 3]), g.reduce('ReduceMean', a, [0, 2, 3]));
+  });
+
+  it('rewrites a + (−b), (x / s) · p, (x · p) · q and (x + p) + q into one op on the large operand', () => {
+    const g = new TensorGraph('rewrites', 'float64');
+    const x = g.input('x', [2, 3, 4, 5]);
+    const s = g.input('s', [1, 3, 1, 1]);
+    const p = g.input('p', [1, 3, 1, 1]);
+    const q = g.input('q', [1, 3, 1, 1]);
+    const opOf = (value: string) => g.ops.find((op) => op.output === value)!;
+    assert.equal(opOf(g.add(x, g.unary('Neg', p))).opType, 'Sub');
+    assert.equal(g.add(x, g.unary('Neg', p)), g.sub(x, p));
+    for (const value of [g.mul(g.div(x, s), p), g.mul(g.mul(x, p), q), g.mul(q, g.mul(p, x)), g.add(g.add(x, p), q)]) {
+      const op = opOf(value);
+      assert.equal(op.inputs[0], x, `${op.opType} reads x itself`);
+      assert.deepEqual(g.shape(op.inputs[1]!), [1, 3, 1, 1], `${op.opType}: the other operand is per-channel`);
+    }
+    // Both operands large: nothing to fold.
+    const y = g.input('y', [2, 3, 4, 5]);
+    assert.deepEqual(opOf(g.mul(g.div(x, y), p)).inputs, [g.div(x, y), p]);
   });
 
   it('refuses a non-scalar loss and ops without a rule', () => {

@@ -44,6 +44,8 @@ export class TensorGraph {
   /** Output of every recorded op by (type, inputs, attributes), for common-subexpression reuse. */
   private readonly computed = new Map<string, string>();
   private readonly int64Constants = new Map<string, string>();
+  /** The recorded op that computed each value, for the algebraic rewrites in add and mul. */
+  private readonly producers = new Map<string, RecordedOp>();
 
   constructor(
     name: string,
@@ -80,7 +82,9 @@ export class TensorGraph {
     if (known) return known;
     const output = this.builder.node(opType, inputs, attributes, domain ? { domain } : {});
     this.shapes.set(output, [...shape]);
-    this.ops.push({ opType, inputs, output, attributes, scope: this.builder.scope, ...(domain ? { domain } : {}) });
+    const op: RecordedOp = { opType, inputs, output, attributes, scope: this.builder.scope, ...(domain ? { domain } : {}) };
+    this.ops.push(op);
+    this.producers.set(output, op);
     this.computed.set(key, output);
     return output;
   }
@@ -136,15 +140,57 @@ export class TensorGraph {
     return name;
   }
 
-  // Element-wise, with broadcasting between equal-rank operands.
+  /** The op that computed `value` when it is of type `opType`. */
+  private producedBy(value: string, opType: string): RecordedOp | undefined {
+    const op = this.producers.get(value);
+    return op?.opType === opType ? op : undefined;
+  }
+
+  /** Whether `small` has fewer elements than `large` (a per-channel or per-example value against a map). */
+  private smaller(small: Shape, large: Shape): boolean {
+    return size(small) < size(large);
+  }
+
+  // Element-wise, with broadcasting between equal-rank operands. add and mul rewrite a few forms
+  // that are exact in real arithmetic into fewer passes over a large operand (float32 results move
+  // by rounding only): a + (−b) → a − b (the layer IR has no subtraction, and a centred value
+  // then meets the one its own variance computed); (a ∘ p) ∘ q → a ∘ (p ∘ q) and (a / s) · p →
+  // a · (p / s) when p, q and s are smaller than a (per-channel statistics and parameters).
   add(a: string, b: string): string {
+    const negB = this.producedBy(b, 'Neg');
+    if (negB) return this.sub(a, negB.inputs[0]!);
+    const negA = this.producedBy(a, 'Neg');
+    if (negA) return this.sub(b, negA.inputs[0]!);
+    const inner = this.smallOperandOf(a, b, 'Add');
+    if (inner) return this.record('Add', [inner.large, this.add(inner.small, b)], broadcastShapes(this.shape(a), this.shape(b)));
     return this.record('Add', [a, b], broadcastShapes(this.shape(a), this.shape(b)));
   }
   sub(a: string, b: string): string {
     return this.record('Sub', [a, b], broadcastShapes(this.shape(a), this.shape(b)));
   }
   mul(a: string, b: string): string {
-    return this.record('Mul', [a, b], broadcastShapes(this.shape(a), this.shape(b)));
+    const shape = broadcastShapes(this.shape(a), this.shape(b));
+    if (this.smaller(this.shape(a), this.shape(b))) [a, b] = [b, a];
+    const inner = this.smallOperandOf(a, b, 'Mul');
+    if (inner) return this.record('Mul', [inner.large, this.mul(inner.small, b)], shape);
+    const quotient = this.producedBy(a, 'Div');
+    if (quotient && this.smaller(broadcastShapes(this.shape(quotient.inputs[1]!), this.shape(b)), this.shape(quotient.inputs[0]!))) {
+      return this.record('Mul', [quotient.inputs[0]!, this.div(b, quotient.inputs[1]!)], shape);
+    }
+    return this.record('Mul', [a, b], shape);
+  }
+
+  /**
+   * When `a` = large ∘ small (op `opType`) and `b` and `small` together are smaller than `large`:
+   * the two operands, so that a ∘ b can be emitted as large ∘ (small ∘ b).
+   */
+  private smallOperandOf(a: string, b: string, opType: 'Add' | 'Mul'): { large: string; small: string } | undefined {
+    const op = this.producedBy(a, opType);
+    if (!op) return undefined;
+    for (const [large, small] of [op.inputs, [...op.inputs].reverse()] as [string, string][]) {
+      if (this.smaller(broadcastShapes(this.shape(small), this.shape(b)), this.shape(large))) return { large, small };
+    }
+    return undefined;
   }
   div(a: string, b: string): string {
     return this.record('Div', [a, b], broadcastShapes(this.shape(a), this.shape(b)));
