@@ -35,10 +35,18 @@ async function lossCurve(arch: string, layerName: string): Promise<number[]> {
   try {
     const losses: number[] = [];
     for (let step = 0; step < 8; step++) {
-      const b = makeBatch(data, data.train, Array.from({ length: 8 }, (_, i) => 8 * step + i));
+      const b = makeBatch(
+        data,
+        data.train,
+        Array.from({ length: 8 }, (_, i) => 8 * step + i),
+      );
       losses.push((await trainer.step(b.images, b.labels, 0.02)).loss);
     }
-    const test = makeBatch(data, data.test, Array.from({ length: 16 }, (_, i) => i));
+    const test = makeBatch(
+      data,
+      data.test,
+      Array.from({ length: 16 }, (_, i) => i),
+    );
     losses.push((await trainer.evaluate(test.images, test.labels)).loss);
     return losses;
   } finally {

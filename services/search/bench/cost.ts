@@ -10,18 +10,19 @@
  *   evaluation finds the sessions the quality test left (as on a replica that ran both);
  * - "training": one training's phases (graph building, session creation, data, steps,
  *   evaluation passes), its images/s, GFLOP/s and fraction of the same run's Conv reference;
- * - "profile": one steady-state training step by ONNX Runtime's profiler, its kernel time grouped
- *   into convolutions (forward, input gradient, weight gradient), the layer (forward, backward),
- *   the optimizer and the rest;
+ * - "profile" (unless --profile-steps 0): one steady-state training step by ONNX Runtime's
+ *   profiler, its kernel time grouped into convolutions (forward, input gradient, weight
+ *   gradient), the layer (forward, backward), the optimizer and the rest. The profiler itself
+ *   slows a step (by 20-50% here), so read its figures as shares, and "step ms" from the trainings;
  * - "candidate": the stages' sum, and candidates per core-hour at that price.
- * The first line is the Conv reference (conv_reference) on the same threads. A Markdown table of
- * the same figures goes to stderr at the end.
+ * The first lines are the Conv reference (conv_reference) and ORT's cost per node (dispatch), on
+ * the same threads. A Markdown table of the same figures goes to stderr at the end.
  */
 import { existsSync } from 'node:fs';
 import { FASHION_MNIST_DIR, batches, readFashionMnist, syntheticDataset, trainValidationSplit, type Dataset } from '@evonorm/data';
 import { FunctionalProbe, Rng, ZOO_NAMES, canonicalize, parseLayerGraph, zooLayer, type LayerGraph } from '@evonorm/graph';
 import { architecture as buildArchitecture, type NetworkSpec } from '@evonorm/nets';
-import { OnnxTrainer, benchConv, type ProfileSummary } from '@evonorm/onnx';
+import { OnnxTrainer, TensorGraph, benchConv, createSession, ort, type ProfileSummary } from '@evonorm/onnx';
 import { FlagError, defineFlags, parseFlags, type FlagSpec } from '@evonorm/rpc';
 import { stabilityTest, train, trainingFlops, type TrainResult } from '@evonorm/train';
 import { PLAN_FLAGS, PlanError, planFrom, scaleFor, type SearchPlan } from '../src/search/plan.js';
@@ -29,7 +30,7 @@ import { PLAN_FLAGS, PlanError, planFrom, scaleFor, type SearchPlan } from '../s
 const OWN = defineFlags({
   layers: { type: 'list', values: ZOO_NAMES, default: ['bn-relu', 'evonorm-b0', 'evonorm-s0'], env: false, description: 'zoo layers measured' },
   threads: { type: 'int', min: 1, max: 256, default: 1, env: false, description: "ONNX Runtime threads (the main job's replicas have 1)" },
-  'profile-steps': { type: 'int', min: 3, max: 1000, default: 12, env: false, description: 'steps of the profiled training (the first 2 are warm-up)' },
+  'profile-steps': { type: 'int', min: 0, max: 1000, default: 12, env: false, description: 'steps of the profiled training (the first 2 are warm-up; 0: no profile)' },
   'fashion-mnist-dir': { type: 'string', env: false, description: 'Fashion-MNIST folder' },
 });
 const PLAN_SPECS: Record<string, FlagSpec> = Object.fromEntries(Object.keys(PLAN_FLAGS).map((f) => [f, f === 'batch-independent' ? { type: 'boolean', env: false } : { type: 'string', env: false }]));
@@ -93,6 +94,30 @@ async function profileStep(spec: NetworkSpec, layer: LayerGraph, plan: SearchPla
   }
 }
 
+/**
+ * ORT's own cost of running one node, apart from its kernel's work: a chain of 1,000 Add/Sub nodes
+ * on a 16-element tensor, in µs per node. Multiplied by a step's node count it bounds what running
+ * several trainings as one graph (fewer, larger nodes) could save on this machine.
+ */
+async function dispatchMicros(threads: number): Promise<number> {
+  const g = new TensorGraph('dispatch');
+  const c = g.input('c', [1, 16, 1, 1]);
+  let v = g.input('x', [1, 16, 1, 1]);
+  for (let i = 0; i < 1000; i++) v = i % 2 ? g.sub(v, c) : g.add(v, c);
+  g.output(v, 'y');
+  const session = await createSession(g.model(), { threads, graphOptimization: 'extended' });
+  try {
+    const feeds = { x: new ort.Tensor('float32', new Float32Array(16), [1, 16, 1, 1]), c: new ort.Tensor('float32', new Float32Array(16).fill(1), [1, 16, 1, 1]) };
+    for (let i = 0; i < 5; i++) await session.run(feeds);
+    const runs = 50;
+    const started = performance.now();
+    for (let i = 0; i < runs; i++) await session.run(feeds);
+    return ((performance.now() - started) * 1000) / runs / 1000;
+  } finally {
+    await session.release();
+  }
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
@@ -116,10 +141,13 @@ async function main(): Promise<void> {
   const started = performance.now();
   const conv = await benchConv({ threads });
   print({ type: 'conv_reference', threads, gflop_per_s: round(conv.gflop_per_s, 1), shape: conv.shape });
+  const usPerNode = await dispatchMicros(threads);
+  print({ type: 'dispatch', threads, us_per_node: round(usPerNode, 2) });
   const specs = new Map(
     plan.architectures.map((name) => [name, buildArchitecture(name, { input: dataset.shape, classes: dataset.classes, width: scaleFor(plan.width, name), depth: scaleFor(plan.depth, name) })]),
   );
-  const rows: string[] = [];
+  const stageRows: string[] = [];
+  const trainingRows: string[] = [];
   const fraction = (spec: NetworkSpec, imagesPerS: number): number => (imagesPerS * trainingFlops(spec)) / 1e9 / conv.gflop_per_s;
 
   for (const name of values.layers) {
@@ -167,18 +195,41 @@ async function main(): Promise<void> {
       });
       return result;
     };
-    if (plan.qualitySteps > 0) for (const arch of plan.architectures) await runTraining('quality', arch, plan.qualitySteps);
+    const qualities: TrainResult[] = [];
+    if (plan.qualitySteps > 0) for (const arch of plan.architectures) qualities.push(await runTraining('quality', arch, plan.qualitySteps));
     const evaluations = [];
     for (const arch of plan.architectures) evaluations.push(await runTraining('evaluation', arch, plan.evaluationSteps));
 
     for (const stage of stages) print({ type: 'stage', layer: name, ...stage, seconds: round(stage.seconds) });
     const total = stages.reduce((sum, s) => sum + s.seconds, 0);
     print({ type: 'candidate', layer: name, threads, seconds: round(total), candidates_per_core_hour: round((3600 / total) * (1 / threads), 1) });
+    const secondsOf = (stage: string): string =>
+      stages
+        .filter((s) => s.stage === stage)
+        .map((s) => s.seconds.toFixed(1))
+        .join(' / ') || '–';
+    stageRows.push(`| ${name} | ${secondsOf('stability')} | ${secondsOf('quality')} | ${secondsOf('evaluation')} | ${total.toFixed(1)} | ${Math.round(3600 / total / threads)} |`);
 
     for (const arch of plan.architectures) {
       const spec = specs.get(arch)!;
+      const evaluation = evaluations[plan.architectures.indexOf(arch)]!;
+      const quality = qualities[plan.architectures.indexOf(arch)];
+      const first = quality ?? evaluation;
+      const cells = [
+        name,
+        arch,
+        `${first.phases.build.toFixed(2)} + ${first.phases.session.toFixed(2)}`,
+        ((1000 * evaluation.phases.steps) / evaluation.steps).toFixed(0),
+        fraction(spec, (evaluation.steps * plan.batchSize) / evaluation.phases.steps).toFixed(3),
+        evaluation.phases.evaluation.toFixed(2),
+      ];
+      if (values['profile-steps'] === 0) {
+        trainingRows.push(`| ${cells.join(' | ')} | – | – | – | – |`);
+        continue;
+      }
       const profile = await profileStep(spec, layer, plan, dataset, threads, values['profile-steps']);
       const kinds = byKind(profile);
+      const nodes = Object.values(profile.byOp).reduce((sum, op) => sum + op.nodes, 0);
       const top = Object.entries(profile.byOp)
         .sort((a, b) => b[1].ms - a[1].ms)
         .slice(0, 8)
@@ -192,24 +243,29 @@ async function main(): Promise<void> {
         by_kind_ms: kinds,
         by_scope_ms: Object.fromEntries(Object.entries(profile.byScope).map(([k, v]) => [k, round(v, 2)])),
         fraction_of_conv: round(fraction(spec, (1000 * plan.batchSize) / profile.runMs)),
+        nodes: Math.round(nodes),
+        dispatch_ms: round((nodes * usPerNode) / 1000, 2),
         top_ops: top,
       });
-      const evaluation = evaluations[plan.architectures.indexOf(arch)]!;
       const share = (k: string): string => `${Math.round((100 * kinds[k]!) / profile.runMs)}%`;
-      rows.push(
-        `| ${name} | ${arch} | ${total.toFixed(1)} | ${evaluation.phases.build.toFixed(2)} + ${evaluation.phases.session.toFixed(2)} | ${((1000 * evaluation.phases.steps) / evaluation.steps).toFixed(
-          0,
-        )} | ${fraction(spec, (evaluation.steps * plan.batchSize) / evaluation.phases.steps).toFixed(3)} | ${share('conv_forward')} / ${share('conv_grad_input')} / ${share('conv_grad_weight')} | ${share('layer_forward')} / ${share('layer_backward')} | ${share('optimizer')} | ${share('other')} + ${share('outside_kernels')} |`,
+      trainingRows.push(
+        `| ${cells.join(' | ')} | ${share('conv_forward')} / ${share('conv_grad_input')} / ${share('conv_grad_weight')} | ${share('layer_forward')} / ${share('layer_backward')} | ${share('optimizer')} | ${share('other')} + ${share('outside_kernels')} |`,
       );
     }
   }
   print({ type: 'run', seconds: round((performance.now() - started) / 1000, 1), conv_gflop_per_s: round(conv.gflop_per_s, 1), threads });
+  const archs = plan.architectures.join(' / ');
   console.error(
     [
-      `Conv reference ${conv.gflop_per_s.toFixed(0)} GFLOP/s on ${threads} thread(s); batch ${plan.batchSize}; quality ${plan.qualitySteps}, evaluation ${plan.evaluationSteps} steps`,
-      '| layer | architecture | candidate s | evaluation build + session s | step ms | fraction of Conv | conv fwd / dx / dW | layer fwd / bwd | optimizer | other + outside kernels |',
+      `Conv reference ${conv.gflop_per_s.toFixed(0)} GFLOP/s on ${threads} thread(s); ORT runs a node in ${usPerNode.toFixed(2)} µs apart from its kernel; batch ${plan.batchSize}; quality ${plan.qualitySteps}, evaluation ${plan.evaluationSteps} steps`,
+      '',
+      `| layer | stability s | quality s (${archs}) | evaluation s (${archs}) | candidate s | candidates per core-hour |`,
+      '| --- | --- | --- | --- | --- | --- |',
+      ...stageRows,
+      '',
+      '| layer | architecture | first training: build + session s | step ms | fraction of Conv | evaluation pass s | profiled step: conv fwd / dx / dW | layer fwd / bwd | optimizer | other + outside kernels |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      ...rows,
+      ...trainingRows,
     ].join('\n'),
   );
 }
