@@ -10,3 +10,4 @@ export * from './evolve.js';
 export * from './render.js';
 export * from './zoo.js';
 export * from './layer-json.js';
+export * from './export-torch.js';
