@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { layerJson, renderFormula, zooLayer } from '@evonorm/graph';
 import { ort } from '@evonorm/onnx';
 
 const CLI = fileURLToPath(new URL('../../bin/evonorm.js', import.meta.url));
@@ -45,6 +46,27 @@ describe('evonorm export', () => {
       const session = await ort.InferenceSession.create(out);
       assert.ok(session.inputNames.length === 1);
     }
+  });
+
+  it('writes a layer to take home: a PyTorch module, its layer JSON, its formula in LaTeX', () => {
+    const written: Record<string, string> = {};
+    for (const [format, ext] of [
+      ['torch', 'py'],
+      ['json', 'json'],
+      ['latex', 'tex'],
+    ] as const) {
+      const out = join(dir, `b0.${ext}`);
+      const r = run('export', '--layer', 'evonorm-b0', '--format', format, '--out', out);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`wrote .*b0\\.${ext} \\(evonorm-b0, ${format}\\)`));
+      written[format] = readFileSync(out, 'utf8');
+    }
+    assert.match(written.torch!, /class EvonormB0\(nn\.Module\):/);
+    assert.deepEqual(JSON.parse(written.json!), layerJson(zooLayer('evonorm-b0').graph));
+    assert.equal(written.latex!.trim(), renderFormula(zooLayer('evonorm-b0').graph, 'latex'));
+    const mixed = run('export', '--layer', 'evonorm-b0', '--format', 'torch', '--network', 'resnet_v2', '--out', join(dir, 'x.py'));
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /--network exports an ONNX model/);
   });
 
   it('explains bad input with exit code 2', () => {

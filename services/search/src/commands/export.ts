@@ -1,16 +1,24 @@
-/** `evonorm export`: a layer (zoo name or JSON graph) to an ONNX model, alone or in a network. */
+/**
+ * `evonorm export`: a layer (zoo name or JSON graph) as an ONNX model (alone or in a network), a
+ * PyTorch module, its layer JSON or its formula in LaTeX.
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHITECTURES, architecture } from '@evonorm/nets';
 import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags } from '@evonorm/rpc';
-import { layerJson } from '@evonorm/graph';
+import { layerJson, renderFormula, torchModuleSource } from '@evonorm/graph';
 import { exportLayer, exportNetwork } from '@evonorm/onnx';
 import { parseShape, resolveLayer, type NamedLayer } from '../layers.js';
 import { bestLayers } from '../search/best-layers.js';
 
+const FORMATS = ['onnx', 'torch', 'json', 'latex'] as const;
+type Format = (typeof FORMATS)[number];
+const EXTENSION: Record<Format, string> = { onnx: 'onnx', torch: 'py', json: 'json', latex: 'tex' };
+
 const EXPORT_FLAGS = defineFlags({
+  format: { type: 'enum', values: FORMATS, default: 'onnx', env: false, description: 'onnx model, torch (a Python file with an nn.Module), json (the layer JSON) or latex (the formula)' },
   layer: { type: 'string', env: false, placeholder: 'zoo-name|graph.json', description: 'the layer to export' },
-  out: { type: 'string', env: false, placeholder: 'file.onnx', description: 'where to write it' },
+  out: { type: 'string', env: false, placeholder: 'file', description: 'where to write it (.onnx, .py, .json or .tex by --format)' },
   from: { type: 'string', env: false, placeholder: 'search dir', description: "export a search's best layers instead" },
   top: { type: 'int', min: 1, default: 3, env: false, description: 'how many, with --from' },
   'out-dir': { type: 'string', env: false, placeholder: 'dir', description: 'folder for --from (default <dir>/export)' },
@@ -24,8 +32,8 @@ const EXPORT_FLAGS = defineFlags({
 });
 
 export const EXPORT_USAGE = flagUsage(
-  `usage: evonorm export --layer <zoo-name|graph.json> --out <file.onnx>
-       evonorm export --from <search dir> [--top 3] [--out-dir <dir>/export]   [flags]`,
+  `usage: evonorm export --layer <zoo-name|graph.json> --out <file> [--format onnx|torch|json|latex]
+       evonorm export --from <search dir> [--top 3] [--out-dir <dir>/export] [--format ...]   [flags]`,
   EXPORT_FLAGS,
 );
 
@@ -34,7 +42,8 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const { dtype } = values;
   const optimize = values.optimize === true;
   const full = values.full === true;
-  const writeOne = (layer: NamedLayer, out: string): void => {
+  const format = values.format as Format;
+  const writeOnnx = (layer: NamedLayer, out: string): void => {
     let model: Uint8Array;
     if (values.network) {
       const input = values.input ? (parseShape(values.input, 3) as [number, number, number]) : undefined;
@@ -46,6 +55,18 @@ export async function exportCommand(argv: string[]): Promise<void> {
     writeFileSync(out, model);
     console.log(`wrote ${out} (${layer.name}${values.network ? ` in ${values.network}` : ''}, ${dtype}${optimize ? ', optimized' : ''}, ${model.length} bytes)`);
   };
+  const writeOne = (layer: NamedLayer, out: string): void => {
+    if (format === 'onnx') return writeOnnx(layer, out);
+    if (values.network) throw new FlagError(`--network exports an ONNX model; --format ${format} writes the layer alone`);
+    const text =
+      format === 'torch'
+        ? torchModuleSource(layer.graph, { className: className(layer.name), source: layer.name })
+        : format === 'json'
+          ? `${JSON.stringify(layerJson(layer.graph), null, 2)}\n`
+          : `${renderFormula(layer.graph, 'latex')}\n`;
+    writeFileSync(out, text);
+    console.log(`wrote ${out} (${layer.name}, ${format})`);
+  };
   if (values.from) {
     const best = await bestLayers(values.from, values.top, channelCredentials(clientTlsOf(values)));
     const outDir = values['out-dir'] ?? join(values.from, 'export');
@@ -53,11 +74,18 @@ export async function exportCommand(argv: string[]): Promise<void> {
     for (const layer of best) {
       const stem = join(outDir, layer.name);
       writeFileSync(`${stem}.json`, `${JSON.stringify(layerJson(layer.graph), null, 2)}\n`);
-      writeOne({ name: layer.candidate.id, graph: layer.graph }, `${stem}.onnx`);
+      if (format !== 'json') writeOne({ name: layer.candidate.id, graph: layer.graph }, `${stem}.${EXTENSION[format]}`);
       console.log(`   mean accuracy ${(100 * layer.candidate.fitness!.meanAccuracy).toFixed(1)}%  ${layer.candidate.formula?.text ?? ''}  (graph: ${stem}.json)`);
     }
     return;
   }
   if (!values.layer || !values.out) throw new FlagError(`--layer and --out are required\n${EXPORT_USAGE}`);
   writeOne(resolveLayer(values.layer), values.out);
+}
+
+/** A Python class name for a layer: "evonorm-b0" -> EvonormB0, "c000017" -> C000017. */
+export function className(name: string): string {
+  const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const joined = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return /^[A-Za-z_]/.test(joined) ? joined : `Layer${joined}`;
 }
