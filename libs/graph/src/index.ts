@@ -11,3 +11,4 @@ export * from './render.js';
 export * from './zoo.js';
 export * from './layer-json.js';
 export * from './export-torch.js';
+export * from './export-tfjs.js';
