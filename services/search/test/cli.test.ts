@@ -48,10 +48,11 @@ describe('evonorm export', () => {
     }
   });
 
-  it('writes a layer to take home: a PyTorch module, its layer JSON, its formula in LaTeX', () => {
+  it('writes a layer to take home: a PyTorch module, a TF.js layer, its layer JSON, its formula in LaTeX', () => {
     const written: Record<string, string> = {};
     for (const [format, ext] of [
       ['torch', 'py'],
+      ['tfjs', 'mjs'],
       ['json', 'json'],
       ['latex', 'tex'],
     ] as const) {
@@ -62,6 +63,7 @@ describe('evonorm export', () => {
       written[format] = readFileSync(out, 'utf8');
     }
     assert.match(written.torch!, /class EvonormB0\(nn\.Module\):/);
+    assert.match(written.tfjs!, /export class EvonormB0 extends tf\.layers\.Layer \{/);
     assert.deepEqual(JSON.parse(written.json!), layerJson(zooLayer('evonorm-b0').graph));
     assert.equal(written.latex!.trim(), renderFormula(zooLayer('evonorm-b0').graph, 'latex'));
     const mixed = run('export', '--layer', 'evonorm-b0', '--format', 'torch', '--network', 'resnet_v2', '--out', join(dir, 'x.py'));

@@ -6,19 +6,25 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHITECTURES, architecture } from '@evonorm/nets';
 import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags } from '@evonorm/rpc';
-import { layerJson, renderFormula, torchModuleSource } from '@evonorm/graph';
+import { layerJson, renderFormula, tfjsLayerSource, torchModuleSource } from '@evonorm/graph';
 import { exportLayer, exportNetwork } from '@evonorm/onnx';
 import { parseShape, resolveLayer, type NamedLayer } from '../layers.js';
 import { bestLayers } from '../search/best-layers.js';
 
-const FORMATS = ['onnx', 'torch', 'json', 'latex'] as const;
+const FORMATS = ['onnx', 'torch', 'tfjs', 'json', 'latex'] as const;
 type Format = (typeof FORMATS)[number];
-const EXTENSION: Record<Format, string> = { onnx: 'onnx', torch: 'py', json: 'json', latex: 'tex' };
+const EXTENSION: Record<Format, string> = { onnx: 'onnx', torch: 'py', tfjs: 'mjs', json: 'json', latex: 'tex' };
 
 const EXPORT_FLAGS = defineFlags({
-  format: { type: 'enum', values: FORMATS, default: 'onnx', env: false, description: 'onnx model, torch (a Python file with an nn.Module), json (the layer JSON) or latex (the formula)' },
+  format: {
+    type: 'enum',
+    values: FORMATS,
+    default: 'onnx',
+    env: false,
+    description: 'onnx model, torch (a Python file with an nn.Module), tfjs (an ES module with a tf.layers.Layer), json (the layer JSON) or latex (the formula)',
+  },
   layer: { type: 'string', env: false, placeholder: 'zoo-name|graph.json', description: 'the layer to export' },
-  out: { type: 'string', env: false, placeholder: 'file', description: 'where to write it (.onnx, .py, .json or .tex by --format)' },
+  out: { type: 'string', env: false, placeholder: 'file', description: 'where to write it (.onnx, .py, .mjs, .json or .tex by --format)' },
   from: { type: 'string', env: false, placeholder: 'search dir', description: "export a search's best layers instead" },
   top: { type: 'int', min: 1, default: 3, env: false, description: 'how many, with --from' },
   'out-dir': { type: 'string', env: false, placeholder: 'dir', description: 'folder for --from (default <dir>/export)' },
@@ -32,7 +38,7 @@ const EXPORT_FLAGS = defineFlags({
 });
 
 export const EXPORT_USAGE = flagUsage(
-  `usage: evonorm export --layer <zoo-name|graph.json> --out <file> [--format onnx|torch|json|latex]
+  `usage: evonorm export --layer <zoo-name|graph.json> --out <file> [--format onnx|torch|tfjs|json|latex]
        evonorm export --from <search dir> [--top 3] [--out-dir <dir>/export] [--format ...]   [flags]`,
   EXPORT_FLAGS,
 );
@@ -58,12 +64,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const writeOne = (layer: NamedLayer, out: string): void => {
     if (format === 'onnx') return writeOnnx(layer, out);
     if (values.network) throw new FlagError(`--network exports an ONNX model; --format ${format} writes the layer alone`);
-    const text =
-      format === 'torch'
-        ? torchModuleSource(layer.graph, { className: className(layer.name), source: layer.name })
-        : format === 'json'
-          ? `${JSON.stringify(layerJson(layer.graph), null, 2)}\n`
-          : `${renderFormula(layer.graph, 'latex')}\n`;
+    const text = takeHome(format, layer);
     writeFileSync(out, text);
     console.log(`wrote ${out} (${layer.name}, ${format})`);
   };
@@ -83,7 +84,16 @@ export async function exportCommand(argv: string[]): Promise<void> {
   writeOne(resolveLayer(values.layer), values.out);
 }
 
-/** A Python class name for a layer: "evonorm-b0" -> EvonormB0, "c000017" -> C000017. */
+/** The text of a layer in a format other than ONNX. */
+function takeHome(format: Exclude<Format, 'onnx'>, layer: NamedLayer): string {
+  const options = { className: className(layer.name), source: layer.name };
+  if (format === 'torch') return torchModuleSource(layer.graph, options);
+  if (format === 'tfjs') return tfjsLayerSource(layer.graph, options);
+  if (format === 'json') return `${JSON.stringify(layerJson(layer.graph), null, 2)}\n`;
+  return `${renderFormula(layer.graph, 'latex')}\n`;
+}
+
+/** A Python or JavaScript class name for a layer: "evonorm-b0" -> EvonormB0, "c000017" -> C000017. */
 export function className(name: string): string {
   const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
   const joined = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
