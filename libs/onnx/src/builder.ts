@@ -88,6 +88,9 @@ export class GraphBuilder {
   private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly used = new Set<string>();
   private readonly domains = new Map<string, number>();
+  /** Initializers that are a layer's weights (become inputs when the graph becomes a function). */
+  private readonly weights = new Set<string>();
+  private readonly functions: onnxProto.onnx.IFunctionProto[] = [];
   private counter = 0;
   /**
    * Prefix of the names of nodes added from now on ("scope/n_Op"), so that ONNX Runtime's
@@ -119,6 +122,52 @@ export class GraphBuilder {
     const name = this.fresh(stem);
     this.initializers.push({ name, dims: [...dims], dataType: ONNX_TYPE[dtype], rawData: encodeValues(values, dtype) });
     return name;
+  }
+
+  /** An initializer with the type and bytes of `tensor` (a function's weights, asFunction), named after `stem`. */
+  initializerLike(stem: string, tensor: onnxProto.onnx.ITensorProto): string {
+    const name = this.fresh(stem);
+    this.initializers.push({ ...tensor, name });
+    return name;
+  }
+
+  /** An initializer holding weights: the same as `initializer`, but an input of the graph as a function (asFunction). */
+  weight(stem: string, values: ArrayLike<number>, dims: readonly number[], dtype: DType): string {
+    const name = this.initializer(stem, values, dims, dtype);
+    this.weights.add(name);
+    return name;
+  }
+
+  /** Adds a model-local function (its domain is imported at version 1). */
+  addFunction(fn: onnxProto.onnx.IFunctionProto): void {
+    if (this.functions.some((f) => f.name === fn.name && f.domain === fn.domain)) return;
+    this.functions.push(fn);
+    this.domains.set(fn.domain!, 1);
+  }
+
+  /**
+   * This graph as a model-local function `domain.name`: its graph inputs, then its weights in the
+   * order they were made (returned with their values, for the caller to pass), as the function's
+   * inputs; its graph outputs as outputs; other initializers as Constant nodes.
+   */
+  asFunction(name: string, domain: string): { proto: onnxProto.onnx.IFunctionProto; weights: onnxProto.onnx.ITensorProto[] } {
+    const { nodes, initializers } = this.prune();
+    const weights = initializers.filter((t) => this.weights.has(t.name!));
+    const constants: onnxProto.onnx.INodeProto[] = initializers
+      .filter((t) => !this.weights.has(t.name!))
+      .map((t) => ({ opType: 'Constant', input: [], output: [t.name!], name: `const_${t.name!}`, domain: '', attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t }] }));
+    const opsetImport = [{ domain: '', version: DEFAULT_OPSET }, ...[...this.domains].map(([d, version]) => ({ domain: d, version }))];
+    return {
+      proto: {
+        name,
+        domain,
+        input: [...this.inputs.map((i) => i.name!), ...weights.map((w) => w.name!)],
+        output: this.outputs.map((o) => o.name!),
+        node: [...constants, ...nodes],
+        opsetImport,
+      },
+      weights,
+    };
   }
 
   /** Adds a node and returns its (first) output name. */
@@ -169,6 +218,7 @@ export class GraphBuilder {
       producerName: options.producer ?? 'evonorm',
       docString: options.docString ?? '',
       opsetImport,
+      functions: this.functions,
       graph: {
         name: this.name,
         node: nodes,

@@ -29,7 +29,15 @@ export interface LayerExportOptions {
   readonly optimize?: boolean;
   readonly groups?: number;
   readonly epsilon?: number;
+  /**
+   * Export the layer as one call of a model-local ONNX function (domain "evonorm"), so that a
+   * network viewer shows one node per layer; ORT inlines it when it loads the model.
+   */
+  readonly asFunction?: boolean;
 }
+
+/** Domain of the model-local functions evonorm writes. */
+export const FUNCTION_DOMAIN = 'evonorm';
 
 /** Which of the dims (n, c, h, w) have full size; false means size 1 (broadcast). */
 type Extent = readonly [boolean, boolean, boolean, boolean];
@@ -72,7 +80,7 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
   if (optimize && canonicalize(graph).hash === bnReluHash()) {
     return emitStockBnRelu(b, graph, x, { C, dtype, eps, params, state, name });
   }
-  const channelInit = (stem: string, values: Float64Array, type: DType = dtype): string => b.initializer(name(stem), values, [1, C, 1, 1], type);
+  const channelInit = (stem: string, values: Float64Array, type: DType = dtype): string => b.weight(name(stem), values, [1, C, 1, 1], type);
   const scalar = (stem: string, value: number, type: DType): string => b.initializer(name(stem), [value], [], type);
   const cast = (v: string, to: DType): string => (to === 'float32' ? b.node('Cast', [v], { to: 1 }) : to === 'float16' ? b.node('Cast', [v], { to: 10 }) : v);
   const epsStat = scalar('eps', eps, statType);
@@ -222,14 +230,14 @@ function emitStockBnRelu(b: GraphBuilder, graph: LayerGraph, x: string, o: { C: 
   };
   const { v0, v1, gamma, beta } = o.params;
   const foldGamma = gamma.every((g) => g >= 0);
-  const vec = (stem: string, values: Float64Array): string => b.initializer(o.name(stem), values, [o.C], o.dtype);
+  const vec = (stem: string, values: Float64Array): string => b.weight(o.name(stem), values, [o.C], o.dtype);
   const scale = foldGamma ? v1.map((v, c) => v * gamma[c]!) : v1;
   const bias = foldGamma ? v0.map((v, c) => v * gamma[c]!) : v0;
   const bn = b.node('BatchNormalization', [x, vec('bn_scale', scale), vec('bn_bias', bias), vec('bn_mean', find('mean')), vec('bn_var', find('std'))], {
     epsilon: { float: o.eps },
   });
   let y = b.node('Relu', [bn]);
-  const channel = (stem: string, values: Float64Array): string => b.initializer(o.name(stem), values, [1, o.C, 1, 1], o.dtype);
+  const channel = (stem: string, values: Float64Array): string => b.weight(o.name(stem), values, [1, o.C, 1, 1], o.dtype);
   if (!foldGamma) y = b.node('Mul', [y, channel('gamma', gamma)]);
   return beta.every((v) => v === 0) ? y : b.node('Add', [y, channel('beta', beta)]);
 }
@@ -250,13 +258,45 @@ function quickGeluAlpha(graph: LayerGraph, index: number, v1: Float64Array, unif
   return isVx ? v1[0]! : undefined;
 }
 
+/**
+ * The layer for `options.channels` channels as a model-local function: inputs x and then its
+ * weights (v0, v1, moving averages, γ, β, as emitLayer makes them), output y. Returns the function
+ * and the weights, which a call passes after x.
+ */
+export function layerFunction(graph: LayerGraph, options: LayerExportOptions, name: string): ReturnType<GraphBuilder['asFunction']> {
+  const fb = new GraphBuilder(name);
+  const dtype = options.dtype ?? 'float32';
+  const dims = ['N', options.channels, 'H', 'W'];
+  const y = emitLayer(fb, graph, fb.input('x', dtype, dims), { ...options, asFunction: false });
+  fb.output(fb.node('Identity', [y], {}, { output: 'y' }), dtype, dims);
+  return fb.asFunction(name, FUNCTION_DOMAIN);
+}
+
+/**
+ * Emits the layer into `b` as a call of a model-local function, adding the function to `b` under
+ * a name that `names` keeps distinct per function body; returns y.
+ */
+export function emitLayerCall(b: GraphBuilder, graph: LayerGraph, x: string, options: LayerExportOptions, prefix: string, names: Map<string, string>): string {
+  const draft = layerFunction(graph, options, 'EvoLayer');
+  const key = JSON.stringify([draft.proto.input, draft.proto.node]);
+  let name = names.get(key);
+  if (!name) {
+    // One function per distinct body: slots whose channel count changes no constant share one.
+    name = names.size === 0 ? 'EvoLayer' : `EvoLayer_${names.size + 1}`;
+    names.set(key, name);
+  }
+  b.addFunction({ ...draft.proto, name });
+  const weights = draft.weights.map((w) => b.initializerLike(`${prefix}${w.name!}`, w));
+  return b.node(name, [x, ...weights], {}, { domain: FUNCTION_DOMAIN });
+}
+
 /** A model with input `x` [N, C, H, W] and output `y` of the same shape. */
 export function exportLayer(graph: LayerGraph, options: LayerExportOptions): Uint8Array {
   const b = new GraphBuilder('evonorm_layer');
   const dtype = options.dtype ?? 'float32';
   const dims = ['N', options.channels, 'H', 'W'];
   const x = b.input('x', dtype, dims);
-  const y = emitLayer(b, graph, x, options);
+  const y = options.asFunction ? emitLayerCall(b, graph, x, options, '', new Map()) : emitLayer(b, graph, x, options);
   const out = b.node('Identity', [y], {}, { output: 'y' });
   b.output(out, dtype, dims);
   return b.model({ docString: options.optimize ? 'evonorm layer (optimized export)' : 'evonorm layer' });

@@ -5,7 +5,7 @@
 import { DEFAULT_GROUPS, EPSILON, Rng, type LayerGraph, type LayerParams, type LayerState, type Seed } from '@evonorm/graph';
 import { inferShapes, inputChannels, initWeights, type NetworkSpec, type NetworkWeights } from '@evonorm/nets';
 import { GraphBuilder, type Dim, type DType } from './builder.js';
-import { emitLayer } from './layer.js';
+import { emitLayer, emitLayerCall } from './layer.js';
 
 export interface SlotWeights {
   readonly params?: LayerParams;
@@ -28,6 +28,8 @@ export interface NetworkExportOptions {
    */
   readonly slotImpl?: 'layer' | 'stock-bn-relu';
   readonly groups?: number;
+  /** Each slot as one call of a model-local ONNX function (see LayerExportOptions.asFunction). */
+  readonly functions?: boolean;
 }
 
 /** Emits the network into `b` reading `images` ([N, C, H, W]); returns the logits' name. */
@@ -42,6 +44,7 @@ export function emitNetwork(b: GraphBuilder, spec: NetworkSpec, layer: LayerGrap
   };
   const values = new Map<string, string>();
   const get = (name: string): string => values.get(name)!;
+  const functionNames = new Map<string, string>();
   for (const node of spec.nodes) {
     let out: string;
     switch (node.op) {
@@ -67,7 +70,9 @@ export function emitNetwork(b: GraphBuilder, spec: NetworkSpec, layer: LayerGrap
           out = stockBnRelu(b, get(node.input), channels, dtype, node.name, slot);
         } else {
           const layerOptions = { channels, dtype: options.dtype ?? 'float32', optimize: options.optimize ?? false, groups: options.groups ?? DEFAULT_GROUPS };
-          out = emitLayer(b, layer, get(node.input), { ...layerOptions, ...slot }, `${node.name}/`);
+          out = options.functions
+            ? emitLayerCall(b, layer, get(node.input), { ...layerOptions, ...slot }, `${node.name}/`, functionNames)
+            : emitLayer(b, layer, get(node.input), { ...layerOptions, ...slot }, `${node.name}/`);
         }
         break;
       }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Rng, evaluateLayer, randomTensor, zooLayer } from '@evonorm/graph';
-import { ARCHITECTURES, architecture, initWeights, type NetworkSpec } from '@evonorm/nets';
-import { createSession, exportNetwork, runFloat, type SlotWeights } from '../src/index.js';
+import { Rng, evaluateLayer, randomTensor, zooLayer, zooLayers } from '@evonorm/graph';
+import { ARCHITECTURES, architecture, inferShapes, initWeights, type NetworkSpec } from '@evonorm/nets';
+import { FUNCTION_DOMAIN, createSession, exportNetwork, onnx, runFloat, type SlotWeights } from '../src/index.js';
 
 const BN_RELU = zooLayer('bn-relu').graph;
 
@@ -58,6 +58,37 @@ describe('network export', () => {
         const out = await runFloat(await createSession(model), { name: 'images', data: images, dims: [2, 1, 28, 28] }, 'logits');
         assert.equal(out.length, 20);
         assert.ok(out.every(Number.isFinite), name);
+      }
+    }
+  });
+
+  it('writes each slot as one call of a model-local function, with the same logits (every zoo layer, naive and optimized, with trained-looking weights)', async () => {
+    const spec = architecture('mobilenet_v2', { input: [3, 16, 16], width: 0.25, depth: 0.25 });
+    const rng = Rng.fromSeed(11);
+    const slotCount = spec.nodes.filter((n) => n.op === 'normAct').length;
+    const images = Float32Array.from(randomTensor([2, 3, 16, 16], rng).data);
+    for (const { name, graph } of zooLayers()) {
+      const shapes = inferShapes(spec);
+      const slots = new Map<string, SlotWeights>();
+      for (const node of spec.nodes) {
+        if (node.op !== 'normAct') continue;
+        const c = shapes.get(node.input)![0]!;
+        const vector = (mean: number, spread: number): Float64Array => Float64Array.from({ length: c }, () => mean + spread * rng.normal());
+        const params = { v0: vector(0, 0.3), v1: vector(1, 0.3), gamma: vector(1, 0.2), beta: vector(0, 0.2) };
+        slots.set(node.name, { params, state: evaluateLayer(graph, randomTensor([4, c, 2, 2], rng, 2, 1), { mode: 'train', params }).state });
+      }
+      for (const optimize of [false, true]) {
+        const label = `${name}${optimize ? ' (optimized)' : ''}`;
+        const plain = exportNetwork(spec, graph, { slots, optimize });
+        const withFunctions = exportNetwork(spec, graph, { slots, optimize, functions: true });
+        const model = onnx.ModelProto.decode(withFunctions);
+        assert.equal(model.graph!.node!.filter((n) => n.domain === FUNCTION_DOMAIN).length, slotCount, `${label}: one node per slot`);
+        assert.ok(model.functions!.length >= 1, `${label}: the layer's functions`);
+        assert.ok(!model.graph!.node!.some((n) => ['ReduceMean', 'Sqrt', 'Div'].includes(n.opType!)), `${label}: no layer op left in the main graph`);
+        const run = async (bytes: Uint8Array): Promise<Float32Array> => runFloat(await createSession(bytes), { name: 'images', data: images, dims: [2, 3, 16, 16] }, 'logits') as Promise<Float32Array>;
+        const [a, b] = [await run(plain), await run(withFunctions)];
+        const scale = Math.max(...a.map(Math.abs));
+        a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= 1e-6 * scale, `${label}: logit ${i} ${v} vs ${b[i]}`));
       }
     }
   });
