@@ -39,8 +39,8 @@ describe('evonorm export', () => {
         ],
       }),
     );
-    for (const extra of [['--optimize'], ['--network', 'resnet_v2', '--input', '1x28x28']]) {
-      const out = join(dir, `mine-${extra.length}.onnx`);
+    for (const extra of [['--optimize'], ['--network', 'resnet_v2', '--input', '1x28x28'], ['--network', 'resnet_v2', '--input', '1x28x28', '--functions']]) {
+      const out = join(dir, `mine-${extra.join('')}.onnx`);
       const r = run('export', '--layer', graph, '--out', out, ...extra);
       assert.equal(r.code, 0, r.stderr);
       const session = await ort.InferenceSession.create(out);
@@ -68,7 +68,7 @@ describe('evonorm export', () => {
     assert.equal(written.latex!.trim(), renderFormula(zooLayer('evonorm-b0').graph, 'latex'));
     const mixed = run('export', '--layer', 'evonorm-b0', '--format', 'torch', '--network', 'resnet_v2', '--out', join(dir, 'x.py'));
     assert.equal(mixed.code, 2);
-    assert.match(mixed.stderr, /--network exports an ONNX model/);
+    assert.match(mixed.stderr, /--network and --functions export an ONNX model/);
   });
 
   it('explains bad input with exit code 2', () => {

@@ -30,6 +30,7 @@ const EXPORT_FLAGS = defineFlags({
   'out-dir': { type: 'string', env: false, placeholder: 'dir', description: 'folder for --from (default <dir>/export)' },
   channels: { type: 'int', min: 1, default: 64, env: false, description: 'channels of a layer exported alone' },
   optimize: { type: 'boolean', env: false, description: 'fuse and simplify the exported graph' },
+  functions: { type: 'boolean', env: false, description: 'each layer as one call of a model-local ONNX function (one node per slot in a viewer)' },
   dtype: { type: 'enum', values: ['float32', 'float16', 'float64'], default: 'float32', env: false, description: 'element type' },
   network: { type: 'enum', values: ARCHITECTURES, env: false, description: 'export the layer inside this proxy network' },
   input: { type: 'string', env: false, placeholder: 'CxHxW', description: 'input shape of --network (e.g. 3x32x32)' },
@@ -48,22 +49,23 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const { dtype } = values;
   const optimize = values.optimize === true;
   const full = values.full === true;
+  const functions = values.functions === true;
   const format = values.format as Format;
   const writeOnnx = (layer: NamedLayer, out: string): void => {
     let model: Uint8Array;
     if (values.network) {
       const input = values.input ? (parseShape(values.input, 3) as [number, number, number]) : undefined;
       const spec = architecture(values.network, { full, ...(input ? { input } : {}) });
-      model = exportNetwork(spec, layer.graph, { dtype, optimize });
+      model = exportNetwork(spec, layer.graph, { dtype, optimize, functions });
     } else {
-      model = exportLayer(layer.graph, { channels: values.channels, dtype, optimize });
+      model = exportLayer(layer.graph, { channels: values.channels, dtype, optimize, asFunction: functions });
     }
     writeFileSync(out, model);
-    console.log(`wrote ${out} (${layer.name}${values.network ? ` in ${values.network}` : ''}, ${dtype}${optimize ? ', optimized' : ''}, ${model.length} bytes)`);
+    console.log(`wrote ${out} (${layer.name}${values.network ? ` in ${values.network}` : ''}, ${dtype}${optimize ? ', optimized' : ''}${functions ? ', as functions' : ''}, ${model.length} bytes)`);
   };
   const writeOne = (layer: NamedLayer, out: string): void => {
     if (format === 'onnx') return writeOnnx(layer, out);
-    if (values.network) throw new FlagError(`--network exports an ONNX model; --format ${format} writes the layer alone`);
+    if (values.network || functions) throw new FlagError(`--network and --functions export an ONNX model; --format ${format} writes the layer alone`);
     const text = takeHome(format, layer);
     writeFileSync(out, text);
     console.log(`wrote ${out} (${layer.name}, ${format})`);
