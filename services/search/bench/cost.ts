@@ -23,9 +23,10 @@ import { FASHION_MNIST_DIR, batches, readFashionMnist, syntheticDataset, trainVa
 import { FunctionalProbe, Rng, ZOO_NAMES, canonicalize, parseLayerGraph, zooLayer, type LayerGraph } from '@evonorm/graph';
 import { architecture as buildArchitecture, type NetworkSpec } from '@evonorm/nets';
 import { OnnxTrainer, TensorGraph, benchConv, createSession, ort, type ProfileSummary } from '@evonorm/onnx';
-import { FlagError, defineFlags, parseFlags, type FlagSpec } from '@evonorm/rpc';
+import { defineFlags } from '@evonorm/rpc';
 import { stabilityTest, train, trainingFlops, type TrainResult } from '@evonorm/train';
-import { PLAN_FLAGS, PlanError, planFrom, scaleFor, type SearchPlan } from '../src/search/plan.js';
+import { scaleFor, type SearchPlan } from '../src/search/plan.js';
+import { benchFail, parseBenchArgs } from './plan-args.js';
 
 const OWN = defineFlags({
   layers: { type: 'list', values: ZOO_NAMES, default: ['bn-relu', 'evonorm-b0', 'evonorm-s0'], env: false, description: 'zoo layers measured' },
@@ -33,7 +34,6 @@ const OWN = defineFlags({
   'profile-steps': { type: 'int', min: 0, max: 1000, default: 12, env: false, description: 'steps of the profiled training (the first 2 are warm-up; 0: no profile)' },
   'fashion-mnist-dir': { type: 'string', env: false, description: 'Fashion-MNIST folder' },
 });
-const PLAN_SPECS: Record<string, FlagSpec> = Object.fromEntries(Object.keys(PLAN_FLAGS).map((f) => [f, f === 'batch-independent' ? { type: 'boolean', env: false } : { type: 'string', env: false }]));
 const PROFILE_WARMUP = 2;
 
 /** The profiler's scopes (network-tensors.ts, train-step.ts, gradients.ts) grouped for reading. */
@@ -49,8 +49,7 @@ const KINDS: ReadonlyArray<readonly [string, readonly string[]]> = [
 ];
 
 function fail(message: string): never {
-  console.error(`search:bench-cost: ${message}`);
-  process.exit(2);
+  return benchFail('search:bench-cost', message);
 }
 
 const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
@@ -103,7 +102,8 @@ async function dispatchMicros(threads: number): Promise<number> {
   const g = new TensorGraph('dispatch');
   const c = g.input('c', [1, 16, 1, 1]);
   let v = g.input('x', [1, 16, 1, 1]);
-  for (let i = 0; i < 1000; i++) v = i % 2 ? g.sub(v, c) : g.add(v, c);
+  const nodes = 1000;
+  for (let i = 0; i < nodes; i++) v = i % 2 ? g.sub(v, c) : g.add(v, c);
   g.output(v, 'y');
   const session = await createSession(g.model(), { threads, graphOptimization: 'extended' });
   try {
@@ -112,30 +112,15 @@ async function dispatchMicros(threads: number): Promise<number> {
     const runs = 50;
     const started = performance.now();
     for (let i = 0; i < runs; i++) await session.run(feeds);
-    return ((performance.now() - started) * 1000) / runs / 1000;
+    const microsPerRun = ((performance.now() - started) * 1000) / runs;
+    return microsPerRun / nodes;
   } finally {
     await session.release();
   }
 }
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseFlags(process.argv.slice(2), { ...PLAN_SPECS, ...OWN });
-  } catch (error) {
-    if (error instanceof FlagError) fail(error.message);
-    throw error;
-  }
-  const values = parsed.values as unknown as Record<string, unknown> & { layers: string[]; threads: number; 'profile-steps': number; 'fashion-mnist-dir'?: string };
-  const planFlags: Record<string, string> = { candidates: '1', minutes: '0' };
-  for (const f of Object.keys(PLAN_FLAGS)) if (values[f] !== undefined) planFlags[f] = String(values[f]);
-  let plan: SearchPlan;
-  try {
-    plan = planFrom(planFlags);
-  } catch (error) {
-    if (error instanceof PlanError) fail(error.message);
-    throw error;
-  }
+  const { values, plan } = parseBenchArgs<{ layers: string[]; threads: number; 'profile-steps': number; 'fashion-mnist-dir'?: string }>('search:bench-cost', process.argv.slice(2), OWN);
   const dataset = loadDataset(plan, values['fashion-mnist-dir']);
   const threads = values.threads;
   const started = performance.now();

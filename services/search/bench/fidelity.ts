@@ -24,13 +24,13 @@ import { join } from 'node:path';
 import { graphToProto } from '@evonorm/contracts';
 import { FASHION_MNIST_DIR } from '@evonorm/data';
 import { FunctionalProbe, Rng, ZOO_NAMES, canonicalize, parseLayerGraph, randomGraph, renderFormula, zooLayer, type LayerGraph } from '@evonorm/graph';
-import { FlagError, TrainingPool, defineFlags, parseFlags, trainingTargets, type FlagSpec } from '@evonorm/rpc';
-import { PLAN_FLAGS, PlanError, planFrom } from '../src/search/plan.js';
+import { TrainingPool, defineFlags, trainingTargets } from '@evonorm/rpc';
 import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
 import { evaluationSeed } from '../src/search/stage-evaluation.js';
 import { runQualityTries } from '../src/search/stage-rejection.js';
 import { mean, sd, spearman } from '../src/search/statistics.js';
 import { startTrainingReplicas } from '../src/search/training-replicas.js';
+import { benchFail, parseBenchArgs } from './plan-args.js';
 
 const OWN = defineFlags({
   zoo: { type: 'list', values: ZOO_NAMES, default: [...ZOO_NAMES], env: false, description: 'zoo layers measured' },
@@ -43,11 +43,9 @@ const OWN = defineFlags({
   replicas: { type: 'int', min: 1, max: 256, default: Math.min(256, availableParallelism()), env: false, description: 'local training replicas' },
   'fashion-mnist-dir': { type: 'string', env: false, description: 'Fashion-MNIST folder' },
 });
-const PLAN_SPECS: Record<string, FlagSpec> = Object.fromEntries(Object.keys(PLAN_FLAGS).map((f) => [f, f === 'batch-independent' ? { type: 'boolean', env: false } : { type: 'string', env: false }]));
 
 function fail(message: string): never {
-  console.error(`search:bench-fidelity: ${message}`);
-  process.exit(2);
+  return benchFail('search:bench-fidelity', message);
 }
 
 /** `n` distinct probe-valid random layers (static checks, then the functional probe; distinct functions). */
@@ -70,24 +68,12 @@ function randomLayers(n: number, seed: number, batchIndependent: boolean): Array
 }
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseFlags(process.argv.slice(2), { ...PLAN_SPECS, ...OWN });
-  } catch (error) {
-    if (error instanceof FlagError) fail(error.message);
-    throw error;
-  }
-  const values = parsed.values as unknown as Record<string, unknown> & { [K in keyof typeof OWN]: K extends 'zoo' ? string[] : K extends 'fashion-mnist-dir' ? string | undefined : number };
-  const planFlags: Record<string, string> = { candidates: '1', minutes: '0' };
-  for (const f of Object.keys(PLAN_FLAGS)) if (values[f] !== undefined) planFlags[f] = String(values[f]);
+  const { values, plan } = parseBenchArgs<{ [K in keyof typeof OWN]: K extends 'zoo' ? string[] : K extends 'fashion-mnist-dir' ? string | undefined : number }>(
+    'search:bench-fidelity',
+    process.argv.slice(2),
+    OWN,
+  );
   if (values[`dataset`] === undefined && !existsSync(values['fashion-mnist-dir'] ?? FASHION_MNIST_DIR)) fail('Fashion-MNIST is not installed: pass --fashion-mnist-dir, or --dataset synthetic');
-  let plan;
-  try {
-    plan = planFrom(planFlags);
-  } catch (error) {
-    if (error instanceof PlanError) fail(error.message);
-    throw error;
-  }
   const short = values.steps ?? plan.evaluationSteps;
   const long = short * values.factor;
   const layers = [...values.zoo.map((name) => ({ name, graph: zooLayer(name).graph })), ...randomLayers(values.layers, values['layer-seed'], plan.batchIndependent)];
