@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { LayerGraph, Seed } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
 import { summarizeProfile, type ProfileSummary } from '../profile.js';
-import { createSession, ort, type ExecutionProvider, type SessionOptions } from '../session.js';
+import { ort, type ExecutionProvider, type SessionOptions } from '../session.js';
 import { networkLayout, type NetworkLayout } from './network-tensors.js';
-import { sharedSessionCache, type SessionCache } from './session-cache.js';
+import { SessionCache, sharedSessionCache } from './session-cache.js';
 import { buildEvaluation, buildGradient, buildTrainStep, momentumInput, paramInput, stateInput, updated } from './train-step.js';
 
 export interface OnnxTrainerOptions {
@@ -102,22 +102,12 @@ export class OnnxTrainer {
     const layout = networkLayout(spec, layer, options.seed);
     const key = graphKey('train', spec, layer, options.batch, options);
     const build = (): Uint8Array => buildTrainStep(spec, layer, layout, options);
-    let session: ort.InferenceSession;
-    let setup: SetupSeconds;
-    let profileDir: string | undefined;
-    if (options.profile) {
-      profileDir = mkdtempSync(join(tmpdir(), 'evonorm-profile-'));
-      let started = performance.now();
-      const model = build();
-      const buildSeconds = (performance.now() - started) / 1000;
-      started = performance.now();
-      session = await createSession(model, { ...sessionOptions(options), profilePrefix: join(profileDir, 'train_step') });
-      setup = { build: buildSeconds, session: (performance.now() - started) / 1000 };
-    } else {
-      const lent = await (options.sessions ?? sharedSessionCache()).acquire(key, build, sessionOptions(options));
-      session = lent.session;
-      setup = { build: lent.buildSeconds, session: lent.sessionSeconds };
-    }
+    // A profiled session is the trainer's own: built here (a cache that keeps nothing) and never lent on.
+    const profileDir = options.profile ? mkdtempSync(join(tmpdir(), 'evonorm-profile-')) : undefined;
+    const cache = profileDir ? new SessionCache(0) : (options.sessions ?? sharedSessionCache());
+    const lent = await cache.acquire(key, build, profileDir ? { ...sessionOptions(options), profilePrefix: join(profileDir, 'train_step') } : sessionOptions(options));
+    const session = lent.session;
+    const setup: SetupSeconds = { build: lent.buildSeconds, session: lent.sessionSeconds };
     const tensors = new Map<string, ort.Tensor>();
     for (const p of layout.params) {
       tensors.set(paramInput(p.name), new ort.Tensor('float32', Float32Array.from(p.init), [...p.shape]));
