@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Rng, evaluateLayer, randomTensor, zooLayer, zooLayers } from '@evonorm/graph';
+import { Rng, evaluateLayer, randomTensor, zooLayer, zooLayers, type LayerGraph } from '@evonorm/graph';
 import { ARCHITECTURES, architecture, inferShapes, initWeights, type NetworkSpec } from '@evonorm/nets';
 import { FUNCTION_DOMAIN, createSession, exportNetwork, onnx, runFloat, type SlotWeights } from '../src/index.js';
 
@@ -13,28 +13,35 @@ async function logits(spec: NetworkSpec, options: Parameters<typeof exportNetwor
   return Float64Array.from(await runFloat(session, { name: 'images', data, dims: [batch, ...spec.input] }, 'logits'));
 }
 
+/**
+ * Trained-looking slot weights: random affine parameters and moving averages from one training
+ * step of the float64 interpreter on random data of the slot's width.
+ */
+function trainedLookingSlots(spec: NetworkSpec, layer: LayerGraph, rng: Rng): Map<string, SlotWeights> {
+  const slots = new Map<string, SlotWeights>();
+  const shapes = inferShapes(spec);
+  for (const node of spec.nodes) {
+    if (node.op !== 'normAct') continue;
+    const c = shapes.get(node.input)![0]!;
+    const params = {
+      v0: Float64Array.from({ length: c }, () => 0.3 * rng.normal()),
+      v1: Float64Array.from({ length: c }, () => 1 + 0.3 * rng.normal()),
+      gamma: Float64Array.from({ length: c }, () => 1 + 0.2 * rng.normal()),
+      beta: Float64Array.from({ length: c }, () => 0.2 * rng.normal()),
+    };
+    const state = evaluateLayer(layer, randomTensor([4, c, 2, 2], rng, 2, 1), { mode: 'train', params }).state;
+    slots.set(node.name, { params, state });
+  }
+  return slots;
+}
+
 describe('network export', () => {
   for (const name of ARCHITECTURES) {
     it(`${name}: the exported BN-ReLU layer in every slot equals stock BatchNormalization + Relu (float32, 1e-4 of the logits' scale)`, async () => {
       const spec = architecture(name, { input: [3, 16, 16], width: 0.25, depth: 0.25 });
       const rng = Rng.fromSeed(7);
       const weights = initWeights(spec, rng);
-      // Trained-looking slot weights: random affine parameters and moving averages from one
-      // training step of the float64 interpreter on random data of the slot's width.
-      const slots = new Map<string, SlotWeights>();
-      const shapes = (await import('@evonorm/nets')).inferShapes(spec);
-      for (const node of spec.nodes) {
-        if (node.op !== 'normAct') continue;
-        const c = shapes.get(node.input)![0]!;
-        const params = {
-          v0: Float64Array.from({ length: c }, () => 0.3 * rng.normal()),
-          v1: Float64Array.from({ length: c }, () => 1 + 0.3 * rng.normal()),
-          gamma: Float64Array.from({ length: c }, () => 1 + 0.2 * rng.normal()),
-          beta: Float64Array.from({ length: c }, () => 0.2 * rng.normal()),
-        };
-        const state = evaluateLayer(BN_RELU, randomTensor([4, c, 2, 2], rng, 2, 1), { mode: 'train', params }).state;
-        slots.set(node.name, { params, state });
-      }
+      const slots = trainedLookingSlots(spec, BN_RELU, rng);
       const batch = 3;
       const images = randomTensor([batch, ...spec.input], rng).data;
       const layer = await logits(spec, { weights, slots }, images, batch);
@@ -68,15 +75,7 @@ describe('network export', () => {
     const slotCount = spec.nodes.filter((n) => n.op === 'normAct').length;
     const images = Float32Array.from(randomTensor([2, 3, 16, 16], rng).data);
     for (const { name, graph } of zooLayers()) {
-      const shapes = inferShapes(spec);
-      const slots = new Map<string, SlotWeights>();
-      for (const node of spec.nodes) {
-        if (node.op !== 'normAct') continue;
-        const c = shapes.get(node.input)![0]!;
-        const vector = (mean: number, spread: number): Float64Array => Float64Array.from({ length: c }, () => mean + spread * rng.normal());
-        const params = { v0: vector(0, 0.3), v1: vector(1, 0.3), gamma: vector(1, 0.2), beta: vector(0, 0.2) };
-        slots.set(node.name, { params, state: evaluateLayer(graph, randomTensor([4, c, 2, 2], rng, 2, 1), { mode: 'train', params }).state });
-      }
+      const slots = trainedLookingSlots(spec, graph, rng);
       for (const optimize of [false, true]) {
         const label = `${name}${optimize ? ' (optimized)' : ''}`;
         const plain = exportNetwork(spec, graph, { slots, optimize });
