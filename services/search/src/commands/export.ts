@@ -21,7 +21,7 @@ const EXPORT_FLAGS = defineFlags({
     values: FORMATS,
     default: 'onnx',
     env: false,
-    description: 'onnx model, torch (a Python file with an nn.Module), tfjs (an ES module with a tf.layers.Layer), json (the layer JSON) or latex (the formula)',
+    description: 'an ONNX model, torch (an nn.Module, .py), tfjs (a tf.layers.Layer, .mjs), json (the layer JSON) or latex (the formula)',
   },
   layer: { type: 'string', env: false, placeholder: 'zoo-name|graph.json', description: 'the layer to export' },
   out: { type: 'string', env: false, placeholder: 'file', description: 'where to write it (.onnx, .py, .mjs, .json or .tex by --format)' },
