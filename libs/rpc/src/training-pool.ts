@@ -12,6 +12,7 @@ import { status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-j
 import { TrainingServiceClient, type GetWorkerInfoResponse, type TrainRequest, type TrainResponse, type TrainResult, type TrainProgress } from '@evonorm/contracts';
 import { channelCredentials } from './credentials.js';
 import { CallCancelledError, ROUND_ROBIN_OPTIONS, TRANSIENT_CODES, sleep, unaryCall } from './client.js';
+import { TRAINING_MAX_MESSAGE_BYTES } from './config.js';
 
 /** A replica's error that another replica may not repeat: the process died or was busy. */
 const REPLICA_CODES: ReadonlySet<status> = new Set([...TRANSIENT_CODES, status.INTERNAL, status.UNKNOWN]);
@@ -85,7 +86,11 @@ export class TrainingPool {
     this.replicas = targets.map((target) => ({
       target,
       addressed: !target.startsWith('dns:'),
-      client: new TrainingServiceClient(target, options.credentials ?? channelCredentials(), target.startsWith('dns:') ? ROUND_ROBIN_OPTIONS : {}),
+      client: new TrainingServiceClient(target, options.credentials ?? channelCredentials(), {
+        'grpc.max_receive_message_length': TRAINING_MAX_MESSAGE_BYTES,
+        'grpc.max_send_message_length': TRAINING_MAX_MESSAGE_BYTES,
+        ...(target.startsWith('dns:') ? ROUND_ROBIN_OPTIONS : {}),
+      }),
       active: 0,
       downUntil: 0,
       backoffMs: 250,

@@ -26,7 +26,7 @@ async function fakeReplica(name: string): Promise<FakeReplica> {
     train: (call: ServerWritableStream<TrainRequest, TrainResponse>) => {
       replica.trained.push(`${name}:${call.request.seed}`);
       setTimeout(() => {
-        call.write({ result: { score: undefined, lossCurve: [1], seconds: 0.01, failure: 0, failureDetail: '', engine: 'fake' } });
+        call.write({ result: { score: undefined, lossCurve: [1], seconds: 0.01, failure: 0, failureDetail: '', engine: 'fake', checkpoint: undefined } });
         call.end();
       }, replica.trainMs);
     },
@@ -50,7 +50,7 @@ async function fakeReplica(name: string): Promise<FakeReplica> {
   });
 }
 
-const request = (seed: bigint): TrainRequest => ({ graph: undefined, seed, config: undefined, progressEvery: 0, engine: 0 });
+const request = (seed: bigint): TrainRequest => ({ graph: undefined, seed, config: undefined, progressEvery: 0, engine: 0, stopAfterStep: 0, resumeFrom: undefined });
 
 describe('training pool placement', async () => {
   const a = await fakeReplica('a');

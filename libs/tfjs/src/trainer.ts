@@ -159,6 +159,36 @@ export class TfjsTrainer {
     return new Map(this.layout.params.map((p) => [p.name, Float32Array.from(this.params.get(p.name)!.dataSync() as Float32Array)]));
   }
 
+  /**
+   * The training's whole state between steps (copies), named as the onnx engine names its inputs:
+   * param.<name>, momentum.<name>, state.<name>.
+   */
+  saveState(): Map<string, Float32Array> {
+    const read = (t: tf.Tensor): Float32Array => Float32Array.from(t.dataSync() as Float32Array);
+    return new Map([
+      ...[...this.params].map(([name, t]) => [`param.${name}`, read(t)] as const),
+      ...[...this.momenta].map(([name, t]) => [`momentum.${name}`, read(t)] as const),
+      ...[...this.state].map(([name, t]) => [`state.${name}`, read(t)] as const),
+    ]);
+  }
+
+  /** Replaces the state with `values`, which must hold every name of saveState() at its size. */
+  loadState(values: ReadonlyMap<string, Float32Array>): void {
+    const take = (key: string, t: tf.Tensor): Float32Array => {
+      const value = values.get(key);
+      if (value?.length !== t.size) throw new RangeError(`state ${key}: expected ${t.size} values, got ${value?.length ?? 'none'}`);
+      return value;
+    };
+    const checked = [...[...this.params].map(([name, t]) => [t, take(`param.${name}`, t)] as const), ...[...this.momenta].map(([name, t]) => [t, take(`momentum.${name}`, t)] as const)];
+    const states = [...this.state].map(([name, t]) => [name, t, take(`state.${name}`, t)] as const);
+    // In a tidy: the variable keeps the data, the temporary tensor goes.
+    tf.tidy(() => checked.forEach(([variable, value]) => variable.assign(tf.tensor(value, variable.shape))));
+    for (const [name, old, value] of states) {
+      this.state.set(name, tf.tensor(value, old.shape));
+      old.dispose();
+    }
+  }
+
   /** Current value of a parameter or state tensor by its layout name. */
   value(name: string): Float32Array {
     const t = this.params.get(name) ?? this.state.get(name);

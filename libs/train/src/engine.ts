@@ -17,6 +17,10 @@ export interface Trainer {
   evaluate(images: Float32Array, labels: Uint8Array): Promise<{ loss: number; accuracy: number; examples: number }>;
   gradients(images: Float32Array, labels: Uint8Array, at?: ReadonlyMap<string, Float32Array>): Promise<{ loss: number; grads: Map<string, Float32Array> }>;
   parameters(): Map<string, Float32Array>;
+  /** Parameters, momenta and moving statistics (copies), named param.*, momentum.*, state.* by every engine. */
+  saveState(): Map<string, Float32Array>;
+  /** Replaces them with `values` (every name of saveState() at its size). */
+  loadState(values: ReadonlyMap<string, Float32Array>): void;
   /** Graph building and session creation so far, in seconds (engines that compile graphs ahead: onnx). */
   setupSeconds?(): { build: number; session: number };
   release(): Promise<void>;
@@ -51,6 +55,8 @@ export async function createTrainer(engine: EngineName, spec: NetworkSpec, layer
     evaluate: (images, labels) => trainer.evaluate(images, labels),
     gradients: (images, labels, at) => trainer.gradients(images, labels, at),
     parameters: () => trainer.parameters(),
+    saveState: () => trainer.saveState(),
+    loadState: (values) => trainer.loadState(values),
     setupSeconds: () => ({ ...trainer.setupSeconds }),
     release: () => trainer.release(),
   };

@@ -7,6 +7,7 @@ import { batches, makeBatch, trainValidationSplit, CIFAR_AUGMENTATION, type Augm
 import { Rng, type LayerGraph, type Seed } from '@evonorm/graph';
 import { architecture, type NetworkSpec } from '@evonorm/nets';
 import type { ExecutionProvider } from '@evonorm/onnx';
+import { checkCheckpoint, type TrainingCheckpoint } from './checkpoint.js';
 import { createTrainer, type EngineName } from './engine.js';
 import { learningRate } from './schedule.js';
 
@@ -38,6 +39,13 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
   /** A loss above this is divergence (cross-entropy starts near ln(classes)). */
   readonly divergenceLoss?: number;
+  /**
+   * Stop once this many steps of the `steps`-step schedule are done, score there and return the
+   * state in `checkpoint` (a rung: the quality test, a short multi-fidelity budget).
+   */
+  readonly stopAfter?: number;
+  /** Continue a checkpoint of this same training (layer, network, seed, data, schedule) instead of starting afresh. */
+  readonly resume?: TrainingCheckpoint;
 }
 
 export type TrainingFailure = { readonly kind: 'non_finite_loss'; readonly step: number; readonly detail: string } | { readonly kind: 'diverged'; readonly step: number; readonly detail: string };
@@ -48,7 +56,9 @@ export interface TrainResult {
   /** Accuracy on the evaluation split, 0 on failure. */
   readonly accuracy: number;
   readonly loss: number;
+  /** This call's steps' losses (from the resumed step on, when resuming). */
   readonly lossCurve: readonly number[];
+  /** Steps of the schedule done at the end (including a resumed checkpoint's). */
   readonly steps: number;
   readonly seconds: number;
   readonly imagesPerSecond: number;
@@ -56,6 +66,8 @@ export interface TrainResult {
   /** Where the seconds went (their sum is `seconds` up to bookkeeping). */
   readonly phases: TrainingPhases;
   readonly failure?: TrainingFailure;
+  /** The state at `stopAfter`, when asked for and no failure came first. */
+  readonly checkpoint?: TrainingCheckpoint;
 }
 
 /** Seconds of one training by phase. */
@@ -86,6 +98,9 @@ function evaluationSplit(options: TrainOptions, rng: Rng): { train: Split; evalu
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   if (!Number.isInteger(options.steps) || options.steps < 1) throw new RangeError(`steps must be a positive integer, got ${options.steps}`);
+  const first = options.resume?.step ?? 0;
+  const last = options.stopAfter ?? options.steps;
+  if (!Number.isInteger(last) || last <= first || last > options.steps) throw new RangeError(`stopAfter must be an integer in [${first + 1}, ${options.steps}], got ${last}`);
   const spec = typeof options.network === 'string' ? architecture(options.network, { input: options.dataset.shape, classes: options.dataset.classes }) : options.network;
   const batch = options.batchSize ?? 64;
   const rng = Rng.fromSeed(options.seed);
@@ -117,7 +132,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let failure: TrainingFailure | undefined;
   try {
     const stream = batches(options.dataset, trainSplit, batch, rng, augment);
-    for (let step = 0; step < options.steps; step++) {
+    if (options.resume) {
+      checkCheckpoint(options.resume, options.steps, trainer.saveState());
+      trainer.loadState(options.resume.tensors);
+      // The stream is a function of the seed: draw the batches the checkpoint already trained on.
+      const mark = performance.now();
+      for (let step = 0; step < first; step++) stream.next();
+      dataSeconds += (performance.now() - mark) / 1000;
+    }
+    for (let step = first; step < last; step++) {
       if (options.signal?.aborted) throw new TrainingCancelledError();
       const lr = learningRate(step, options.steps, peak, warmup);
       let mark = performance.now();
@@ -135,9 +158,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         failure = { kind: 'diverged', step, detail: `loss ${loss.toFixed(2)} exceeds ${divergence} at step ${step}` };
         break;
       }
-      if (options.onProgress && (step % every === 0 || step === options.steps - 1)) {
+      if (options.onProgress && (step % every === 0 || step === last - 1)) {
         const seconds = (performance.now() - start) / 1000;
-        options.onProgress({ step, loss, learningRate: lr, imagesPerSecond: ((step + 1) * batch) / seconds });
+        options.onProgress({ step, loss, learningRate: lr, imagesPerSecond: ((step + 1 - first) * batch) / seconds });
       }
     }
     const trainSeconds = (performance.now() - start) / 1000;
@@ -159,7 +182,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       evalLoss = result.loss;
       evaluated = result.examples;
       if (!Number.isFinite(evalLoss)) {
-        failure = { kind: 'non_finite_loss', step: options.steps, detail: `validation loss is ${evalLoss}` };
+        failure = { kind: 'non_finite_loss', step: last, detail: `validation loss is ${evalLoss}` };
         accuracy = 0;
       }
     }
@@ -169,12 +192,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       accuracy,
       loss: evalLoss,
       lossCurve,
-      steps: lossCurve.length,
+      steps: first + lossCurve.length,
       seconds: (performance.now() - start) / 1000,
       imagesPerSecond: (lossCurve.length * batch) / trainSeconds,
       evaluatedExamples: evaluated,
       phases: trainingPhases(setupAtStart, trainer.setupSeconds?.(), createSeconds, dataSeconds, stepSeconds, evaluationSeconds),
       ...(failure ? { failure } : {}),
+      ...(!failure && last < options.steps ? { checkpoint: { step: last, steps: options.steps, tensors: trainer.saveState() } } : {}),
     };
   } finally {
     await trainer.release();

@@ -5,13 +5,13 @@
  * on different ports. Prints its address when ready.
  */
 import { TrainingServiceService } from '@evonorm/contracts';
-import { FlagError, defineFlags, exitOnFlagError, exitOnSignals, flagUsage, jsonLogger, parseFlags, serverConfig, serverFlags, startServer } from '@evonorm/rpc';
+import { FlagError, TRAINING_MAX_MESSAGE_BYTES, defineFlags, exitOnFlagError, exitOnSignals, flagUsage, jsonLogger, parseFlags, serverConfig, serverFlags, startServer } from '@evonorm/rpc';
 import { PROVIDER_FLAGS, requireExecutionProvider } from '@evonorm/train';
 import { DatasetCatalog } from './datasets.js';
 import { trainingService } from './service.js';
 
 const FLAGS = defineFlags({
-  ...serverFlags(50053),
+  ...serverFlags(50053, TRAINING_MAX_MESSAGE_BYTES),
   'max-concurrent': { type: 'int', min: 1, default: 1, description: 'trainings run at once' },
   'max-queued': { type: 'int', min: 0, default: 16, description: 'trainings waiting beyond those (more: RESOURCE_EXHAUSTED)' },
   threads: { type: 'int', min: 0, default: 0, note: '0: ONNX Runtime decides', description: 'CPU threads per training' },

@@ -6,8 +6,9 @@
 import { Engine, TrainingFailure, type TrainRequest, type TrainResponse, type TrainingServiceServer, type TrainingConfig } from '@evonorm/contracts';
 import { ARCHITECTURES, architecture, isArchitecture } from '@evonorm/nets';
 import { invalidArgument, optionalInRange, requireGraph, requireSeed, serverStream, Slots, unary, type Logger } from '@evonorm/rpc';
-import { resolveEngine, train, type EngineName, type ExecutionProvider } from '@evonorm/train';
+import { CheckpointMismatchError, resolveEngine, train, type EngineName, type ExecutionProvider } from '@evonorm/train';
 import { initBackend } from '@evonorm/tfjs';
+import { checkpointFromWire, checkpointToWire } from './checkpoint.js';
 import { DATASETS, type DatasetCatalog } from './datasets.js';
 
 export const MAX_STEPS = 100_000;
@@ -88,6 +89,11 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
         throw invalidArgument('config.validation_examples', `must be below the ${dataset.train.count} training examples of ${config.dataset}`);
       }
       const layer = requireGraph('graph', request.graph);
+      const resume = request.resumeFrom ? checkpointFromWire(request.resumeFrom, config.steps) : undefined;
+      const first = resume?.step ?? 0;
+      if (request.stopAfterStep !== 0 && (request.stopAfterStep <= first || request.stopAfterStep >= config.steps)) {
+        throw invalidArgument('stop_after_step', `must be in [${first + 1}, ${config.steps - 1}] (0 runs to config.steps), got ${request.stopAfterStep}`);
+      }
       const release = await slots.acquire(context.signal);
       try {
         const spec = architecture(config.architecture, {
@@ -97,6 +103,8 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
           ...(config.depth ? { depth: config.depth } : {}),
         });
         const result = await train({
+          ...(resume ? { resume } : {}),
+          ...(request.stopAfterStep ? { stopAfter: request.stopAfterStep } : {}),
           network: spec,
           layer,
           dataset,
@@ -116,6 +124,10 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
           ...(worker.ep ? { ep: worker.ep } : {}),
           ...(worker.device !== undefined ? { device: worker.device } : {}),
           onProgress: (p) => emit({ progress: { step: p.step, loss: p.loss, learningRate: p.learningRate, imagesPerSecond: p.imagesPerSecond } }),
+        }).catch((error: unknown) => {
+          // The checkpoint's shapes are checked against the network only once it is built.
+          if (error instanceof CheckpointMismatchError) throw invalidArgument('resume_from', error.message);
+          throw error;
         });
         const failure =
           result.failure?.kind === 'non_finite_loss'
@@ -139,6 +151,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
             failure,
             failureDetail: result.failure?.detail ?? '',
             engine: result.engine,
+            checkpoint: result.checkpoint ? checkpointToWire(result.checkpoint) : undefined,
           },
         });
       } finally {

@@ -91,7 +91,58 @@ describe('training service (separate process, generated client)', () => {
     assert.ok(r.score!.accuracy >= 0 && r.score!.accuracy <= 1);
   });
 
+  it('stops at stop_after_step with a checkpoint, and resume_from continues it to the straight run’s result', async () => {
+    const short = config({ steps: 8 });
+    const straight = await train(client, request({ config: short }));
+    const head = await train(client, request({ config: short, stopAfterStep: 3 }));
+    assert.equal(head.code, status.OK, head.details);
+    const stopped = head.events.at(-1)!.result!;
+    assert.equal(stopped.score!.steps, 3);
+    assert.ok(stopped.checkpoint, 'a stopped training returns its checkpoint');
+    assert.equal(stopped.checkpoint.step, 3);
+    assert.ok(stopped.checkpoint.tensors.some((t) => t.name.startsWith('momentum.') && t.data.byteLength > 0));
+    const tail = await train(client, request({ config: short, resumeFrom: stopped.checkpoint }));
+    assert.equal(tail.code, status.OK, tail.details);
+    const resumed = tail.events.at(-1)!.result!;
+    const whole = straight.events.at(-1)!.result!;
+    assert.equal(resumed.checkpoint, undefined);
+    assert.equal(resumed.score!.steps, 8);
+    assert.deepEqual([...stopped.lossCurve, ...resumed.lossCurve], whole.lossCurve, 'the same losses as one run straight through');
+    assert.equal(resumed.score!.accuracy, whole.score!.accuracy);
+    // A checkpoint that does not fit the network it is asked to resume.
+    const other = await train(client, request({ config: config({ steps: 8, architecture: 'mobilenet_v2', widthMultiplier: 0.25, depthMultiplier: 0.25 }), resumeFrom: stopped.checkpoint }));
+    assert.equal(other.code, status.INVALID_ARGUMENT, other.details);
+    assert.match(other.details, /^resume_from: the checkpoint has no tensor .*another network or layer/);
+    const broken = { ...stopped.checkpoint, tensors: stopped.checkpoint.tensors.map((t, i) => (i === 0 ? { ...t, data: t.data.subarray(4) } : t)) };
+    const truncated = await train(client, request({ config: short, resumeFrom: broken }));
+    assert.equal(truncated.code, status.INVALID_ARGUMENT, truncated.details);
+    assert.match(truncated.details, /^resume_from: checkpoint tensor .* has \d+ values, this network's has \d+/);
+  });
+
+  const checkpoint = { step: 3, steps: 20, tensors: [{ name: 'param.w', data: Buffer.alloc(8) }] };
   const BAD: Array<{ name: string; req: TrainRequest; code: status; says: RegExp }> = [
+    { name: 'stop past the schedule', req: request({ stopAfterStep: 20 }), code: status.INVALID_ARGUMENT, says: /^stop_after_step: must be in \[1, 19\] \(0 runs to config\.steps\), got 20/ },
+    { name: 'stop before the resumed step', req: request({ stopAfterStep: 2, resumeFrom: checkpoint }), code: status.INVALID_ARGUMENT, says: /^stop_after_step: must be in \[4, 19\]/ },
+    { name: 'checkpoint of another schedule', req: request({ resumeFrom: { ...checkpoint, steps: 80 } }), code: status.INVALID_ARGUMENT, says: /^resume_from\.steps: must equal config\.steps \(20\)/ },
+    { name: 'checkpoint at step 0', req: request({ resumeFrom: { ...checkpoint, step: 0 } }), code: status.INVALID_ARGUMENT, says: /^resume_from\.step: must be in \[1, 19\], got 0/ },
+    {
+      name: 'checkpoint tensor of no known kind',
+      req: request({ resumeFrom: { ...checkpoint, tensors: [{ name: 'weights', data: Buffer.alloc(4) }] } }),
+      code: status.INVALID_ARGUMENT,
+      says: /^resume_from\.tensors\[0\]\.name: must start with param\., momentum\. or state\./,
+    },
+    {
+      name: 'checkpoint tensor not float32',
+      req: request({ resumeFrom: { ...checkpoint, tensors: [{ name: 'param.w', data: Buffer.alloc(6) }] } }),
+      code: status.INVALID_ARGUMENT,
+      says: /^resume_from\.tensors\[0\]\.data: must be float32 values \(a multiple of 4 bytes\), got 6 bytes/,
+    },
+    {
+      name: 'checkpoint tensor twice',
+      req: request({ resumeFrom: { ...checkpoint, tensors: [checkpoint.tensors[0]!, checkpoint.tensors[0]!] } }),
+      code: status.INVALID_ARGUMENT,
+      says: /^resume_from\.tensors\[1\]\.name: param\.w appears twice/,
+    },
     { name: 'missing config', req: TrainRequest.fromPartial({ graph: BN, seed: 1 }), code: status.INVALID_ARGUMENT, says: /^config: a training config is required/ },
     {
       name: 'unknown architecture',

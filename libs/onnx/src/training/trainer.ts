@@ -208,6 +208,23 @@ export class OnnxTrainer {
     return new Map(this.layout.params.map((p) => [p.name, Float32Array.from(this.tensors.get(paramInput(p.name))!.data as Float32Array)]));
   }
 
+  /**
+   * The training's whole state between steps (copies): parameters, momenta and moving statistics
+   * by their input names (param.*, momentum.*, state.*), the names the tfjs engine uses too.
+   */
+  saveState(): Map<string, Float32Array> {
+    return new Map([...this.tensors].map(([name, t]) => [name, Float32Array.from(t.data as Float32Array)]));
+  }
+
+  /** Replaces the state with `values`, which must hold every name of saveState() at its size. */
+  loadState(values: ReadonlyMap<string, Float32Array>): void {
+    for (const [name, t] of this.tensors) {
+      const value = values.get(name);
+      if (value?.length !== t.size) throw new RangeError(`state ${name}: expected ${t.size} values, got ${value?.length ?? 'none'}`);
+    }
+    for (const [name, t] of this.tensors) this.tensors.set(name, new ort.Tensor('float32', Float32Array.from(values.get(name)!), t.dims));
+  }
+
   /** Current value of a parameter or state tensor by its layout name. */
   value(name: string): Float32Array {
     const t = this.tensors.get(paramInput(name)) ?? this.tensors.get(stateInput(name));
