@@ -11,9 +11,10 @@
  *   and the mean-accuracy sd), i.e. how far one evaluation is from the next of the same layer;
  * - "fidelity": Spearman's rank correlation between the short budget's mean accuracy (what the
  *   search ranks by) and the long one's, per architecture and for the mean over architectures;
- * - "quality": each layer's quality test as the search runs it (--quality-steps on each architecture, the
- *   quality seed and, below --min-accuracy, the next up to --quality-tries), and "rejections": which zoo
- *   layers it would reject;
+ * - "quality": each layer's quality test as the search runs it (under --quality-rung, evaluation seed
+ *   0's training stopped after --quality-steps, and below --min-accuracy the retry seeds up to
+ *   --quality-tries; with --quality-rung false, --quality-steps trainings on the quality seeds), and
+ *   "rejections": which zoo layers it would reject;
  * - "reference": BN-ReLU's accuracy in this same run, short and long, and the run's wall seconds.
  * --layers 0 --zoo bn-relu,gn-relu --seeds 2 --steps 20 --dataset synthetic shrinks it to a quick check.
  */
@@ -21,12 +22,13 @@ import { setMaxListeners } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { graphToProto } from '@evonorm/contracts';
+import { TrainRequest, graphToProto } from '@evonorm/contracts';
 import { FASHION_MNIST_DIR } from '@evonorm/data';
 import { FunctionalProbe, Rng, ZOO_NAMES, canonicalize, parseLayerGraph, randomGraph, renderFormula, zooLayer, type LayerGraph } from '@evonorm/graph';
 import { TrainingPool, defineFlags, trainingTargets } from '@evonorm/rpc';
 import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
-import { evaluationSeed } from '../src/search/stage-evaluation.js';
+import { evaluationSeed, qualitySeed } from '../src/search/seeds.js';
+import { rungStep } from '../src/search/stage-quality-rung.js';
 import { runQualityTries } from '../src/search/stage-rejection.js';
 import { mean, sd, spearman } from '../src/search/statistics.js';
 import { startTrainingReplicas } from '../src/search/training-replicas.js';
@@ -89,17 +91,28 @@ async function main(): Promise<void> {
   const pool = new TrainingPool(trainingTargets(replicas.addresses), { perReplica: 1 });
   const signal = new AbortController().signal;
   setMaxListeners(0, signal); // one listener per training in flight
-  const train = async (graph: LayerGraph, architecture: string, steps: number, seed: bigint): Promise<number> => {
-    const r = await pool.train({ graph: graphToProto(graph), seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) }, signal);
+  const train = async (graph: LayerGraph, architecture: string, steps: number, seed: bigint, stopAfterStep = 0): Promise<number> => {
+    const r = await pool.train(
+      TrainRequest.fromPartial({ graph: graphToProto(graph), seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps), stopAfterStep }),
+      signal,
+    );
     return r.failure !== 0 ? 0 : r.score!.accuracy;
   };
-  // What stage-rejection asks: --quality-steps on the quality seeds, scored like an evaluation. Every try's accuracy.
-  const qualityTest = (graph: LayerGraph, architecture: string): Promise<number[]> =>
-    runQualityTries(
-      plan,
-      (seed) => train(graph, architecture, plan.qualitySteps, seed),
-      (accuracy) => accuracy >= plan.minAccuracy,
-    );
+  // What stage-rejection asks, scored like an evaluation. Every try's accuracy. Under --quality-rung:
+  // evaluation seed 0's training stopped at the rung, then the retry seeds the same way.
+  const rung = rungStep(plan);
+  const rungTry = (graph: LayerGraph, architecture: string, seed: bigint): Promise<number> => train(graph, architecture, plan.evaluationSteps, seed, rung < plan.evaluationSteps ? rung : 0);
+  const qualityTest = async (graph: LayerGraph, architecture: string): Promise<number[]> => {
+    if (!plan.qualityRung)
+      return runQualityTries(
+        plan,
+        (seed) => train(graph, architecture, plan.qualitySteps, seed),
+        (accuracy) => accuracy >= plan.minAccuracy,
+      );
+    const tries = [await rungTry(graph, architecture, evaluationSeed(plan.seed, 0))];
+    for (let attempt = 1; attempt < plan.qualityTries && tries.at(-1)! < plan.minAccuracy; attempt++) tries.push(await rungTry(graph, architecture, qualitySeed(plan.seed, attempt)));
+    return tries;
+  };
   const seeds = (n: number): bigint[] => Array.from({ length: n }, (_, j) => evaluationSeed(plan.seed, j));
   const print = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));
   try {
@@ -185,6 +198,7 @@ async function main(): Promise<void> {
         qualitySteps: plan.qualitySteps,
         minAccuracy: plan.minAccuracy,
         qualityTries: plan.qualityTries,
+        qualityRung: plan.qualityRung,
         width: plan.width,
         depth: plan.depth,
         validationExamples: plan.validationExamples,

@@ -90,7 +90,10 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   emit({ type: 'start', plan, resumedAt: reported, dir: options.dir ?? '', training: options.trainingLabel ?? '' });
 
   /** Rejection tests, then evaluation, of a new candidate. */
-  const testAndEvaluate = async (base: Candidate): Promise<Candidate> => (await rejectionStage(plan, backend, stats, base, work.signal)) ?? evaluationStage(plan, backend, stats, base, work.signal);
+  const testAndEvaluate = async (base: Candidate): Promise<Candidate> => {
+    const outcome = await rejectionStage(plan, backend, stats, base, work.signal);
+    return outcome.rejected ?? evaluationStage(plan, backend, stats, base, work.signal, outcome.heads);
+  };
 
   /** Proposes and screens candidate i (in index order); the returned promise is its final outcome. */
   const generate = async (i: number): Promise<{ outcome: Promise<Candidate> }> => {

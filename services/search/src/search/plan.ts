@@ -76,6 +76,14 @@ export interface SearchPlan {
   readonly minAccuracy: number;
   /** Seeds a layer below minAccuracy on an architecture is tried on before it is rejected (1: no retry). */
   readonly qualityTries: number;
+  /**
+   * The quality test as the first rung of the evaluation: the first qualitySteps of evaluation seed
+   * 0's training on each architecture, scored there and continued from its checkpoint when the layer
+   * passes, so that no layer is trained from scratch twice (stage-quality-rung.ts). false: a separate
+   * qualitySteps-step training on the quality seeds, then the evaluation from scratch (runs from
+   * before the rung read back as false, so they resume as they started).
+   */
+  readonly qualityRung: boolean;
   /** Training steps of the full evaluation per architecture. */
   readonly evaluationSteps: number;
   /** Training seeds of the full evaluation per architecture (fitness: their mean; every seed's score is kept). */
@@ -117,6 +125,7 @@ export const DEFAULT_PLAN: SearchPlan = {
   // 2, not 1: one 40-step seed is noisy near the threshold. With search seed 2 BN-ReLU scored 19.4%
   // on MobileNetV2 and was rejected (docs/experiments.md, "Evolution versus random search").
   qualityTries: 2,
+  qualityRung: true,
   evaluationSteps: 80,
   evaluationSeeds: 1,
   // Off in the 12-minute main job: a 1.5-point interval takes about 16 seeds here (one seed's mean
@@ -167,6 +176,7 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(isInt(plan.qualitySteps, 0, 10_000), 'quality-steps', 'must be an integer in 0..10000', plan.qualitySteps);
   check(plan.minAccuracy > 0 && plan.minAccuracy <= 1, 'min-accuracy', 'must be in (0, 1]', plan.minAccuracy);
   check(isInt(plan.qualityTries, 1, 8), 'quality-tries', 'must be an integer in 1..8', plan.qualityTries);
+  check(typeof plan.qualityRung === 'boolean', 'quality-rung', 'must be true or false', plan.qualityRung);
   check(isInt(plan.evaluationSteps, 1, 100_000), 'evaluation-steps', 'must be an integer in 1..100000', plan.evaluationSteps);
   check(isInt(plan.evaluationSeeds, 1, 64), 'evaluation-seeds', 'must be an integer in 1..64', plan.evaluationSeeds);
   check(
@@ -203,8 +213,9 @@ export function planFromJson(raw: Readonly<Record<string, unknown>>): SearchPlan
   } catch (error) {
     throw new PlanError(`seed ${(error as Error).message}`);
   }
-  // Runs from before multi-seed evaluation trained one seed per architecture, and tried the quality test once.
-  const seeds = { evaluationSeeds: 1, adaptiveSeeds: 0, adaptiveHalfWidth: DEFAULT_PLAN.adaptiveHalfWidth, qualityTries: 1 };
+  // Runs from before multi-seed evaluation trained one seed per architecture, tried the quality test
+  // once, and ran it as a separate training.
+  const seeds = { evaluationSeeds: 1, adaptiveSeeds: 0, adaptiveHalfWidth: DEFAULT_PLAN.adaptiveHalfWidth, qualityTries: 1, qualityRung: false };
   return { ...seeds, ...(raw as unknown as SearchPlan), seed };
 }
 
@@ -236,6 +247,10 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
   'quality-steps': (p, v) => (p.qualitySteps = Number(v)),
   'min-accuracy': (p, v) => (p.minAccuracy = Number(v)),
   'quality-tries': (p, v) => (p.qualityTries = Number(v)),
+  'quality-rung': (p, v) => {
+    if (v !== 'true' && v !== 'false') throw new PlanError(`--quality-rung must be true or false, got ${JSON.stringify(v)}`);
+    p.qualityRung = v === 'true';
+  },
   'evaluation-steps': (p, v) => (p.evaluationSteps = Number(v)),
   'evaluation-seeds': (p, v) => (p.evaluationSeeds = Number(v)),
   'adaptive-seeds': (p, v) => (p.adaptiveSeeds = Number(v)),

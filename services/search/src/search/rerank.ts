@@ -6,7 +6,7 @@
  * Architectures the search did not train on are marked held out. The result is rerank.json's
  * content (schema in the README).
  */
-import { graphToProto, type LayerGraph, type TrainRequest, type TrainResult } from '@evonorm/contracts';
+import { TrainRequest, graphToProto, type LayerGraph, type TrainResult } from '@evonorm/contracts';
 import type { LayerGraph as Graph } from '@evonorm/graph';
 import { scaleFor, type SearchPlan } from './plan.js';
 import { engineCode, trainingConfig } from './proxy-config.js';
@@ -93,7 +93,7 @@ export async function rerank(options: RerankOptions): Promise<RerankResult> {
           Promise.all(
             seeds.map(async (seed) => {
               const result = await options.train(
-                { graph: graphs[l]!, seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps, true) },
+                TrainRequest.fromPartial({ graph: graphs[l]!, seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps, true) }),
                 options.signal,
               );
               options.onTrained?.(++done, total);

@@ -31,6 +31,19 @@ export function seedFor(searchSeed: bigint, index: number, purpose: SeedPurpose)
   return BigInt((h2 & 0x1fffff) * 2 ** 32 + h);
 }
 
+/** Training seed number j of a search's evaluations (the same for every candidate and architecture). */
+export function evaluationSeed(searchSeed: bigint, j: number): bigint {
+  return seedFor(searchSeed, -1 - j, 'training');
+}
+
+/**
+ * The seed of quality try `attempt`: the same for every candidate, so candidates compare on equal
+ * terms. Under --quality-rung try 0 is evaluation seed 0 instead, and tries 1, 2, ... use these.
+ */
+export function qualitySeed(searchSeed: bigint, attempt = 0): bigint {
+  return seedFor(searchSeed, -1 - attempt, 'quality');
+}
+
 /** Candidate ids are positions in the search: c000000, c000001, ... */
 export function candidateId(index: number): string {
   return `c${String(index).padStart(6, '0')}`;

@@ -10,19 +10,17 @@
  * used, so their results and resumes are unchanged). Candidates trained on the same seeds differ
  * by their layers alone, so their per-seed scores can be compared seed by seed.
  */
-import { RejectionReason, type ArchitectureScore, type Candidate, type Fitness, type LayerGraph, type TrainResult } from '@evonorm/contracts';
+import { RejectionReason, TrainRequest, type ArchitectureScore, type Candidate, type Fitness, type LayerGraph, type TrainResult } from '@evonorm/contracts';
 import type { SearchBackend } from './backend.js';
 import type { SearchStats } from './events.js';
 import { rejected } from './outcomes.js';
 import type { SearchPlan } from './plan.js';
 import { engineCode, trainingConfig } from './proxy-config.js';
-import { seedFor } from './seeds.js';
+import { evaluationSeed } from './seeds.js';
+import type { RungHeads } from './stage-quality-rung.js';
 import { mean } from './statistics.js';
 
-/** Training seed number j of a search (the same for every candidate and architecture). */
-export function evaluationSeed(searchSeed: bigint, j: number): bigint {
-  return seedFor(searchSeed, -1 - j, 'training');
-}
+export { evaluationSeed } from './seeds.js';
 
 /** One architecture's score over seeds `seeds` from their results (in seed order). */
 function combine(architecture: string, seeds: readonly bigint[], results: readonly TrainResult[]): ArchitectureScore {
@@ -40,14 +38,35 @@ function combine(architecture: string, seeds: readonly bigint[], results: readon
 
 export type SeedTrainingOutcome = { readonly ok: true; readonly scores: ArchitectureScore[] } | { readonly ok: false; readonly detail: string; readonly scores: ArchitectureScore[] };
 
-/** Trains `graph` on every architecture with the training seeds numbered `seedIndices`, all in parallel. */
-export async function trainSeeds(plan: SearchPlan, backend: SearchBackend, graph: LayerGraph, seedIndices: readonly number[], signal: AbortSignal): Promise<SeedTrainingOutcome> {
+/**
+ * Seed 0's training on `architecture`: the quality rung's head continued from its checkpoint (its
+ * seconds added, so the score counts the whole training), the head itself when the rung was the
+ * whole training, or a fresh training.
+ */
+async function trainSeed(plan: SearchPlan, backend: SearchBackend, graph: LayerGraph, architecture: string, seed: bigint, head: TrainResult | undefined, signal: AbortSignal): Promise<TrainResult> {
+  const request = TrainRequest.fromPartial({ graph, seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, plan.evaluationSteps) });
+  if (!head) return backend.train(request, signal);
+  if (!head.checkpoint) return head;
+  const rest = await backend.train({ ...request, resumeFrom: head.checkpoint }, signal);
+  return { ...rest, seconds: head.seconds + rest.seconds, score: rest.score && { ...rest.score, seconds: head.score!.seconds + rest.score.seconds } };
+}
+
+/**
+ * Trains `graph` on every architecture with the training seeds numbered `seedIndices`, all in
+ * parallel; seed 0 continues the quality rung's `heads` where there are any.
+ */
+export async function trainSeeds(
+  plan: SearchPlan,
+  backend: SearchBackend,
+  graph: LayerGraph,
+  seedIndices: readonly number[],
+  signal: AbortSignal,
+  heads: RungHeads = new Map(),
+): Promise<SeedTrainingOutcome> {
   const seeds = seedIndices.map((j) => evaluationSeed(plan.seed, j));
   const results = await Promise.all(
     plan.architectures.map((architecture) =>
-      Promise.all(
-        seeds.map((seed) => backend.train({ graph, seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, plan.evaluationSteps) }, signal)),
-      ),
+      Promise.all(seeds.map((seed, k) => trainSeed(plan, backend, graph, architecture, seed, seedIndices[k] === 0 ? heads.get(architecture) : undefined, signal))),
     ),
   );
   const scores = plan.architectures.map((architecture, a) => combine(architecture, seeds, results[a]!));
@@ -79,7 +98,7 @@ export function withMoreSeeds(fitness: Fitness, more: readonly ArchitectureScore
   );
 }
 
-export async function evaluationStage(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, base: Candidate, signal: AbortSignal): Promise<Candidate> {
+export async function evaluationStage(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, base: Candidate, signal: AbortSignal, heads: RungHeads = new Map()): Promise<Candidate> {
   stats.stages.evaluation++;
   const started = performance.now();
   try {
@@ -89,6 +108,7 @@ export async function evaluationStage(plan: SearchPlan, backend: SearchBackend, 
       base.graph!,
       Array.from({ length: plan.evaluationSeeds }, (_, j) => j),
       signal,
+      heads,
     );
     base.timings!.evaluationSeconds = (performance.now() - started) / 1000;
     if (!outcome.ok) return rejected(base, { reason: RejectionReason.REJECTION_REASON_TRAINING_FAILED, detail: outcome.detail, problems: [], scores: outcome.scores });

@@ -2,8 +2,9 @@
  * Stage 2, rejection: the expensive tests of a screened candidate, cheapest first. The stability
  * test (adversarial gradient-norm ascent on the first architecture's proxy, at the size the search
  * trains), then the quality test (a short training per architecture, one at a time, stopping at
- * the first that falls below --min-accuracy on each of --quality-tries seeds). Returns the rejected
- * candidate, or undefined when it passes; records each test's seconds in its timings.
+ * the first that falls below --min-accuracy on each of --quality-tries seeds): by default the first
+ * rung of the evaluation's own trainings (stage-quality-rung.ts), else a separate training through
+ * the rejection service. Records each test's seconds in the candidate's timings.
  */
 import type { Candidate } from '@evonorm/contracts';
 import type { SearchBackend } from './backend.js';
@@ -11,15 +12,10 @@ import type { SearchStats } from './events.js';
 import { rejected } from './outcomes.js';
 import { scaleFor, type SearchPlan } from './plan.js';
 import { engineCode, trainingConfig } from './proxy-config.js';
-import { seedFor } from './seeds.js';
+import { qualitySeed, seedFor } from './seeds.js';
+import { qualityRung, type RungHeads } from './stage-quality-rung.js';
 
-/**
- * The training seed of a search's quality tests: the same for every candidate, so candidates
- * compare on equal terms; `attempt` 1, 2, ... are the seeds of the retries of a layer that fell short.
- */
-export function qualitySeed(searchSeed: bigint, attempt = 0): bigint {
-  return seedFor(searchSeed, -1 - attempt, 'quality');
-}
+export { qualitySeed } from './seeds.js';
 
 /**
  * The quality test's tries on one architecture: the quality seed and, while a try falls short, the
@@ -37,7 +33,12 @@ export async function runQualityTries<T>(plan: SearchPlan, tryOn: (seed: bigint)
   return tries;
 }
 
-export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, base: Candidate, signal: AbortSignal): Promise<Candidate | undefined> {
+/** The rejected candidate, or a pass with seed 0's rung trainings for the evaluation to continue (none without --quality-rung). */
+export type RejectionOutcome = { readonly rejected: Candidate } | { readonly rejected?: undefined; readonly heads: RungHeads };
+
+const PASSED: RejectionOutcome = { heads: new Map() };
+
+export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, base: Candidate, signal: AbortSignal): Promise<RejectionOutcome> {
   const graph = base.graph!;
   const timings = base.timings!;
   if (plan.stabilitySteps > 0) {
@@ -60,7 +61,7 @@ export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, s
         signal,
       );
       timings.stabilitySeconds = (performance.now() - started) / 1000;
-      if (!verdict.accepted) return rejected(base, verdict.rejection!);
+      if (!verdict.accepted) return { rejected: rejected(base, verdict.rejection!) };
     } finally {
       stats.stages.stability--;
     }
@@ -69,6 +70,11 @@ export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, s
     stats.stages.quality++;
     const started = performance.now();
     try {
+      if (plan.qualityRung) {
+        const rung = await qualityRung(plan, backend, base, signal);
+        timings.qualitySeconds = (performance.now() - started) / 1000;
+        return rung.passed ? { heads: rung.heads } : { rejected: rung.candidate };
+      }
       // One architecture at a time (each has its own proxy size), cheapest verdict first.
       const scores = [];
       for (const architecture of plan.architectures) {
@@ -95,7 +101,7 @@ export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, s
         const verdict = tries.at(-1)!;
         if (!verdict.accepted) {
           timings.qualitySeconds = (performance.now() - started) / 1000;
-          return rejected(base, { ...verdict.rejection!, scores });
+          return { rejected: rejected(base, { ...verdict.rejection!, scores }) };
         }
       }
       timings.qualitySeconds = (performance.now() - started) / 1000;
@@ -103,5 +109,5 @@ export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, s
       stats.stages.quality--;
     }
   }
-  return undefined;
+  return PASSED;
 }
