@@ -19,6 +19,8 @@ import { readRun } from '../src/search/run-folder.js';
 import { drawn, launchChromium, openPage, textOf, type OpenedPage } from './report-browser.js';
 import { TINY_SEARCH, cli, selectionFront, startSelection, storedHistory } from './report-fixtures.js';
 import { tinySearchFlags } from './tiny-search.js';
+import { ladderEntry } from '../src/search/ladder-entry.js';
+import { ladderSaving, ladderTotals } from '../src/search/ladder.js';
 
 const SCREENSHOTS = resolve('tmp', 'screenshots');
 
@@ -95,6 +97,26 @@ describe('evonorm report (headless Chromium)', () => {
     assert.ok(d.formulas >= rows + 1, `${d.formulas} formulas for ${rows} top rows and the answer`);
     assert.equal(d.katex, d.formulas);
     assert.equal(d.katexErrors, 0);
+  });
+
+  it("draws the funnel with each rung's compute and the ladder's saving, from the stored timings", async () => {
+    const totals = ladderTotals(history.map(ladderEntry));
+    const saving = ladderSaving(totals);
+    assert.ok(totals.stabilitySeconds > 0 && totals.qualitySeconds > 0 && totals.evaluationSeconds > 0, 'every rung recorded its compute');
+    assert.ok(saving.factor !== null && saving.factor > 0);
+    const compute = await opened.page.$$eval('#funnel .funnel-row', (rows) =>
+      rows.map((r) => [r.getAttribute('data-stage'), (r.querySelector('.funnel-compute') as unknown as { innerText: string }).innerText]),
+    );
+    assert.deepEqual(compute, [
+      ['proposed', ''],
+      ['passed static + probe checks', ''],
+      ['stable', `${totals.stabilitySeconds.toFixed(0)} s`],
+      ['passed quality test', `${totals.qualitySeconds.toFixed(0)} s`],
+      ['evaluated', `${totals.evaluationSeconds.toFixed(0)} s`],
+    ]);
+    const note = await textOf(opened.page, '#funnel [data-ladder]');
+    assert.match(note, new RegExp(`${saving.spent.toFixed(0)} s in all`));
+    assert.match(note, new RegExp(`all ${totals.screenedIn} candidates .* would have cost ${saving.fullBudget!.toFixed(0)} s: the ladder spent ${saving.factor!.toFixed(1)}× less`));
   });
 
   it('answers which layer is best, against BN-ReLU, per architecture, with how sure we are', async () => {

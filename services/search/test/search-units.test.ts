@@ -103,7 +103,7 @@ describe('rankings and the live view', () => {
     assert.match(table[1]!, /^1\s+c000000\s+65\.0%\s+60\.0%\s+70\.0%\s+f\(c000000\)$/);
   });
 
-  it('draws a progress bar, the best layer, rejections and workers', () => {
+  it('draws a progress bar, the best layer, rejections, the ladder’s compute and workers', () => {
     const stats = newStats(Date.now() - 30_000);
     Object.assign(stats, { reported: 5, reportedThisRun: 5, evaluated: 4, duplicates: 1, rejectionsByReason: { unstable: 1 } });
     stats.best = { id: 'c000000', meanAccuracy: 0.65, formula: 'f(c000000)', scores: { resnet_v2: 0.6 } };
@@ -120,6 +120,10 @@ describe('rankings and the live view', () => {
     assert.match(lines[1]!, /candidates 5 \(4 evaluated, 1 duplicates reused\)\s+10\.0\/min/);
     assert.match(lines[2]!, /best c000000\s+mean 65\.0%\s+resnet_v2 60\.0%/);
     assert.match(lines[4]!, /rejections unstable 1/);
-    assert.match(lines[5]!, /training replicas 1\/2 up, 1 busy/);
+    assert.equal(lines[5], 'compute: stability 0 s · quality 0 s · evaluation 0 s');
+    assert.match(lines[6]!, /training replicas 1\/2 up, 1 busy/);
+    Object.assign(stats.ladder, { screenedIn: 4, evaluated: 2, stabilitySeconds: 4, qualitySeconds: 30, evaluationSeconds: 26, fullTrainingSeconds: 60 });
+    const again = renderView({ ...DEFAULT_PLAN, candidates: 10, minutes: 0 }, stats, [], '');
+    assert.equal(again[5], 'compute: stability 4 s · quality 30 s · evaluation 26 s · 2.0× less than all 4 at full budget');
   });
 });

@@ -1,5 +1,6 @@
 /** What the page derives from the data: the best layer, its margin over BN-ReLU, the rejection funnel. */
 import type { CandidateView, ReportData } from '../src/report/model.js';
+import { ladderSaving, ladderTotals, type LadderSaving, type LadderTotals } from '../src/search/ladder.js';
 import { confidenceInterval } from '../src/search/statistics.js';
 
 export const SCREEN_REASONS = ['invalid_graph', 'independent_of_input', 'dead_output', 'batch_dependent', 'non_finite', 'constant_output'];
@@ -29,17 +30,22 @@ export interface FunnelStage {
   readonly passed: number;
   /** Rejections at this stage, by reason. */
   readonly reasons: Readonly<Record<string, number>>;
+  /** Compute the stage's tests and trainings reported, in seconds (null where it has none of its own). */
+  readonly computeSeconds: number | null;
 }
 
-/** screened → passed the static and probe checks → stable → quality → evaluated; duplicates skip it. */
-export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: number } {
+/**
+ * screened → passed the static and probe checks → stable → quality → promoted → evaluated, with each
+ * rung's compute and the ladder's saving; duplicates skip it.
+ */
+export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: number; ladder: LadderTotals; saving: LadderSaving } {
   const originals = data.candidates.filter((c) => c.outcome !== 'duplicate');
   const count = (reasons: string[]): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const c of originals) if (reasons.includes(c.outcome)) out[c.outcome] = (out[c.outcome] ?? 0) + 1;
     return out;
   };
-  const known = new Set([...SCREEN_REASONS, 'unstable', 'low_quality', 'training_failed', 'evaluated']);
+  const known = new Set([...SCREEN_REASONS, 'unstable', 'low_quality', 'not_promoted', 'training_failed', 'evaluated']);
   const screen = count([...SCREEN_REASONS, ...originals.map((c) => c.outcome).filter((o) => !known.has(o))]);
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((s, x) => s + x, 0);
   const afterScreen = originals.length - sum(screen);
@@ -47,17 +53,23 @@ export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: n
   const afterStability = afterScreen - sum(unstable);
   const quality = count(['low_quality']);
   const afterQuality = afterStability - sum(quality);
+  const notPromoted = count(['not_promoted']);
+  const afterPromotion = afterQuality - sum(notPromoted);
   const failed = count(['training_failed']);
-  return {
-    stages: [
-      { stage: 'proposed', passed: originals.length, reasons: {} },
-      { stage: 'passed static + probe checks', passed: afterScreen, reasons: screen },
-      { stage: 'stable', passed: afterStability, reasons: unstable },
-      { stage: 'passed quality test', passed: afterQuality, reasons: quality },
-      { stage: 'evaluated', passed: afterQuality - sum(failed), reasons: failed },
-    ],
-    duplicates: data.candidates.length - originals.length,
-  };
+  const ladder = ladderTotals(originals.map((c) => c.ladder));
+  const stages: FunnelStage[] = [
+    { stage: 'proposed', passed: originals.length, reasons: {}, computeSeconds: null },
+    { stage: 'passed static + probe checks', passed: afterScreen, reasons: screen, computeSeconds: null },
+    { stage: 'stable', passed: afterStability, reasons: unstable, computeSeconds: ladder.stabilitySeconds },
+    { stage: 'passed quality test', passed: afterQuality, reasons: quality, computeSeconds: ladder.qualitySeconds },
+  ];
+  // Only searches with --promotion-fraction below 1 stop layers at the rung.
+  const promotes = (data.plan['promotion-fraction'] ?? '1') !== '1';
+  if (sum(notPromoted) > 0 || promotes) {
+    stages.push({ stage: 'promoted to the full budget', passed: afterPromotion, reasons: notPromoted, computeSeconds: null });
+  }
+  stages.push({ stage: 'evaluated', passed: afterPromotion - sum(failed), reasons: failed, computeSeconds: ladder.evaluationSeconds });
+  return { stages, duplicates: data.candidates.length - originals.length, ladder, saving: ladderSaving(ladder) };
 }
 
 /** The best layer's ancestors, oldest first, ending with the layer itself. */

@@ -91,7 +91,7 @@ export function answer(data: ReportData): HTMLElement {
 }
 
 export function funnelSection(data: ReportData): HTMLElement {
-  const { stages, duplicates } = funnel(data);
+  const { stages, duplicates, ladder, saving } = funnel(data);
   const max = Math.max(1, stages[0]!.passed);
   const rows = stages.map((s) =>
     h(
@@ -99,6 +99,7 @@ export function funnelSection(data: ReportData): HTMLElement {
       { class: 'funnel-row', 'data-stage': s.stage },
       h('span', { class: 'funnel-label' }, s.stage),
       h('span', { class: 'funnel-bar', style: `width:${(100 * s.passed) / max}%` }, String(s.passed)),
+      h('span', { class: 'funnel-compute' }, s.computeSeconds === null ? '' : `${s.computeSeconds.toFixed(0)} s`),
       h(
         'span',
         { class: 'funnel-reasons' },
@@ -117,6 +118,14 @@ export function funnelSection(data: ReportData): HTMLElement {
     'Rejection funnel',
     ...rows,
     h('p', { class: 'note' }, `${duplicates} duplicate(s) computed the same function as an earlier candidate and reused its outcome (not counted above).`),
+    h(
+      'p',
+      { class: 'note', 'data-ladder': '' },
+      `Compute (the seconds each rung's tests and trainings reported, beside its bar): ${saving.spent.toFixed(0)} s in all. `,
+      saving.fullBudget === null
+        ? 'No layer was evaluated yet, so there is no full-budget price to compare with.'
+        : `Sending all ${ladder.screenedIn} candidates that passed the static checks and the probe through the full budget (the mean evaluated layer's whole training, ${(ladder.fullTrainingSeconds / ladder.evaluated).toFixed(1)} s) would have cost ${saving.fullBudget.toFixed(0)} s: the ladder spent ${saving.factor === null ? '—' : `${saving.factor.toFixed(1)}×`} less.`,
+    ),
   );
 }
 

@@ -5,6 +5,7 @@
 import type { Candidate, LayerGraph } from '@evonorm/contracts';
 import { structuralHash, zooLayers } from '@evonorm/graph';
 import { graphFromProto } from '@evonorm/contracts';
+import { ladderEntry } from '../search/ladder-entry.js';
 import { meanAccuracy, reasonName } from '../search/loop.js';
 import { scaleText, type SearchPlan } from '../search/plan.js';
 import type { CandidateView, CompareView, GraphNodeView, RerankView, ReportData, ReplicaView } from './model.js';
@@ -73,6 +74,7 @@ export function buildReportData(input: BuildInput): ReportData {
     const scores = c.fitness?.scores ?? c.rejection?.scores ?? [];
     const parsed = graphFromProto(c.graph, {});
     const hash = c.hashes?.structural || (parsed.ok ? structuralHash(parsed.graph) : '');
+    const entry = ladderEntry(c);
     return {
       id: c.id,
       index,
@@ -91,6 +93,7 @@ export function buildReportData(input: BuildInput): ReportData {
       nodes,
       changedNode: c.parentId ? changedNode(nodesById.get(c.parentId), nodes) : null,
       detail: c.rejection?.detail ?? '',
+      ...(entry ? { ladder: entry } : {}),
     };
   });
   const architectures = [...new Set(input.history.flatMap((c) => (c.fitness?.scores ?? []).map((s) => s.architecture)))];

@@ -3,6 +3,7 @@
  * history (build-data.ts) and drawn in the browser (web/). No Node or gRPC imports here, so the
  * browser bundle can share these types.
  */
+import type { LadderEntry } from '../search/ladder.js';
 import type { Interval } from '../search/statistics.js';
 
 /** evaluated, duplicate (outcome reused from a functionally equal candidate), or a rejection reason such as low_quality. */
@@ -39,6 +40,8 @@ export interface CandidateView {
   /** The node id the mutation from the parent changed; null without a parent. */
   readonly changedNode: number | null;
   readonly detail: string;
+  /** Its part in the rejection ladder's compute (ladder.ts); absent for a duplicate or in older data. */
+  readonly ladder?: LadderEntry;
 }
 
 export interface ReplicaView {

@@ -1,6 +1,7 @@
 /** What a running search tells its observers: the live view, the JSON-lines stream, tests. */
 import type { SearchPlan } from './plan.js';
 import type { RetryNotice } from './backend.js';
+import type { LadderSaving, LadderTotals } from './ladder.js';
 
 export type Outcome = 'evaluated' | 'rejected';
 
@@ -27,7 +28,15 @@ export type SearchEvent =
   | CandidateEvent
   | { readonly type: 'best'; readonly id: string; readonly meanAccuracy: number; readonly halfWidth?: number | null; readonly scores: Readonly<Record<string, number>>; readonly formula: string }
   | ({ readonly type: 'retry' } & RetryNotice)
-  | { readonly type: 'stop'; readonly reason: StopReason; readonly candidates: number; readonly evaluated: number; readonly seconds: number };
+  | {
+      readonly type: 'stop';
+      readonly reason: StopReason;
+      readonly candidates: number;
+      readonly evaluated: number;
+      readonly seconds: number;
+      /** The ladder's compute per rung and its saving (absent in older streams). */
+      readonly ladder?: LadderTotals & { readonly saving: LadderSaving };
+    };
 
 export type StopReason = 'candidates' | 'time' | 'interrupted';
 
@@ -42,5 +51,7 @@ export interface SearchStats {
   rejectionsByReason: Record<string, number>;
   /** Candidates in each stage right now. */
   stages: { screening: number; stability: number; quality: number; evaluation: number; inFlight: number };
+  /** Compute per rung of the rejection ladder and what it saved (ladder.ts). */
+  ladder: LadderTotals;
   best?: { id: string; meanAccuracy: number; halfWidth?: number | null; formula: string; scores: Readonly<Record<string, number>> };
 }

@@ -7,6 +7,7 @@ import type { ReplicaState } from '@evonorm/rpc';
 import type { SearchEvent, SearchStats } from './events.js';
 import { toJson } from './json.js';
 import type { SearchPlan } from './plan.js';
+import { ladderText } from './ladder.js';
 import { intervalText } from './statistics.js';
 
 export interface ProgressSink {
@@ -56,6 +57,7 @@ export function renderView(plan: SearchPlan, stats: SearchStats, replicas: reado
     stats.best ? `best ${stats.best.id}  mean ${intervalText({ mean: stats.best.meanAccuracy, halfWidth: stats.best.halfWidth ?? null })}  ${scoresText(stats.best.scores)}` : 'best —',
     stats.best ? `     ${stats.best.formula}` : '',
     `rejections ${reasons || '—'}`,
+    ladderText(stats.ladder),
     `workers screening ${s.screening} · stability ${s.stability} · quality ${s.quality} · evaluation ${s.evaluation}   training replicas ${up}/${replicas.length} up, ${busy} busy`,
     `last ${last}`,
   ];
@@ -77,7 +79,7 @@ function describe(event: SearchEvent): string | undefined {
     case 'retry':
       return `${event.service} ${event.method}: ${event.code} (${event.detail}); retrying`;
     case 'stop':
-      return `stopped (${event.reason}) after ${event.candidates} candidates, ${event.evaluated} evaluated, ${clock(event.seconds)}`;
+      return `stopped (${event.reason}) after ${event.candidates} candidates, ${event.evaluated} evaluated, ${clock(event.seconds)}${event.ladder ? `; ${ladderText(event.ladder)}` : ''}`;
   }
 }
 

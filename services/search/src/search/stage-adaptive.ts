@@ -42,7 +42,12 @@ export async function adaptiveSeedsStage(plan: SearchPlan, backend: SearchBacken
       const more = await trainSeeds(plan, backend, c.graph!, [next], signal);
       // A failed extra seed leaves the candidate with the seeds it has.
       if (!more.ok) break;
-      c = { ...c, fitness: withMoreSeeds(c.fitness!, more.scores), timings: { ...c.timings!, evaluationSeconds: c.timings!.evaluationSeconds + (performance.now() - started) / 1000 } };
+      const timings = {
+        ...c.timings!,
+        evaluationSeconds: c.timings!.evaluationSeconds + (performance.now() - started) / 1000,
+        evaluationComputeSeconds: c.timings!.evaluationComputeSeconds + more.computeSeconds,
+      };
+      c = { ...c, fitness: withMoreSeeds(c.fitness!, more.scores), timings };
     } finally {
       stats.stages.evaluation--;
     }

@@ -36,19 +36,31 @@ function combine(architecture: string, seeds: readonly bigint[], results: readon
   };
 }
 
-export type SeedTrainingOutcome = { readonly ok: true; readonly scores: ArchitectureScore[] } | { readonly ok: false; readonly detail: string; readonly scores: ArchitectureScore[] };
+/** The trainings' scores, and the seconds they reported (a continued rung's own steps not counted again). */
+export type SeedTrainingOutcome = { readonly computeSeconds: number; readonly scores: ArchitectureScore[] } & ({ readonly ok: true } | { readonly ok: false; readonly detail: string });
 
 /**
  * Seed 0's training on `architecture`: the quality rung's head continued from its checkpoint (its
  * seconds added, so the score counts the whole training), the head itself when the rung was the
  * whole training, or a fresh training.
  */
-async function trainSeed(plan: SearchPlan, backend: SearchBackend, graph: LayerGraph, architecture: string, seed: bigint, head: TrainResult | undefined, signal: AbortSignal): Promise<TrainResult> {
+async function trainSeed(
+  plan: SearchPlan,
+  backend: SearchBackend,
+  graph: LayerGraph,
+  architecture: string,
+  seed: bigint,
+  head: TrainResult | undefined,
+  signal: AbortSignal,
+): Promise<{ result: TrainResult; computeSeconds: number }> {
   const request = TrainRequest.fromPartial({ graph, seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, plan.evaluationSteps) });
-  if (!head) return backend.train(request, signal);
-  if (!head.checkpoint) return head;
+  if (!head) {
+    const result = await backend.train(request, signal);
+    return { result, computeSeconds: result.seconds };
+  }
+  if (!head.checkpoint) return { result: head, computeSeconds: 0 };
   const rest = await backend.train({ ...request, resumeFrom: head.checkpoint }, signal);
-  return { ...rest, seconds: head.seconds + rest.seconds, score: rest.score && { ...rest.score, seconds: head.score!.seconds + rest.score.seconds } };
+  return { result: { ...rest, seconds: head.seconds + rest.seconds, score: rest.score && { ...rest.score, seconds: head.score!.seconds + rest.score.seconds } }, computeSeconds: rest.seconds };
 }
 
 /**
@@ -64,14 +76,16 @@ export async function trainSeeds(
   heads: RungHeads = new Map(),
 ): Promise<SeedTrainingOutcome> {
   const seeds = seedIndices.map((j) => evaluationSeed(plan.seed, j));
-  const results = await Promise.all(
+  const trained = await Promise.all(
     plan.architectures.map((architecture) =>
       Promise.all(seeds.map((seed, k) => trainSeed(plan, backend, graph, architecture, seed, seedIndices[k] === 0 ? heads.get(architecture) : undefined, signal))),
     ),
   );
+  const results = trained.map((perSeed) => perSeed.map((t) => t.result));
+  const computeSeconds = trained.flat().reduce((s, t) => s + t.computeSeconds, 0);
   const scores = plan.architectures.map((architecture, a) => combine(architecture, seeds, results[a]!));
   const failed = results.flat().find((r) => r.failure !== 0);
-  return failed ? { ok: false, detail: `${failed.score?.architecture}: ${failed.failureDetail}`, scores } : { ok: true, scores };
+  return failed ? { ok: false, detail: `${failed.score?.architecture}: ${failed.failureDetail}`, scores, computeSeconds } : { ok: true, scores, computeSeconds };
 }
 
 /** A fitness from per-architecture scores: the mean of their means. */
@@ -111,6 +125,7 @@ export async function evaluationStage(plan: SearchPlan, backend: SearchBackend, 
       heads,
     );
     base.timings!.evaluationSeconds = (performance.now() - started) / 1000;
+    base.timings!.evaluationComputeSeconds = outcome.computeSeconds;
     if (!outcome.ok) return rejected(base, { reason: RejectionReason.REJECTION_REASON_TRAINING_FAILED, detail: outcome.detail, problems: [], scores: outcome.scores });
     return { ...base, fitness: fitnessOf(outcome.scores) };
   } finally {

@@ -4,7 +4,7 @@
  * and probe checks, and matched by functional hash against every earlier candidate so a duplicate
  * reuses its original's outcome. Called in index order; see loop.ts.
  */
-import { graphFromProto, graphToProto, type Candidate, type LayerGraph } from '@evonorm/contracts';
+import { Timings, graphFromProto, graphToProto, type Candidate, type LayerGraph } from '@evonorm/contracts';
 import { renderFormula, zooLayers } from '@evonorm/graph';
 import type { SearchBackend } from './backend.js';
 import type { SearchPlan } from './plan.js';
@@ -59,9 +59,10 @@ export class ProposalStage {
       parentId,
       sequence: 0n,
       formula: formulaOf(verdict.canonical ?? graph),
-      timings: { screenSeconds: (performance.now() - started) / 1000, stabilitySeconds: 0, qualitySeconds: 0, evaluationSeconds: 0 },
+      timings: Timings.fromPartial({ screenSeconds: (performance.now() - started) / 1000 }),
       duplicateOf: '',
       createdUnixMs: 0n,
+      rungScores: [],
     };
     if (!verdict.accepted) return { kind: 'rejected', candidate: { ...candidate, rejection: verdict.rejection! } };
     const hash = verdict.hashes!.functional;

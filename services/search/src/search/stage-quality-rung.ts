@@ -47,13 +47,18 @@ function rejectionOf(plan: SearchPlan, architecture: string, last: TrainResult, 
   return { reason: RejectionReason.REJECTION_REASON_LOW_QUALITY, detail, problems: [], scores };
 }
 
-export type RungOutcome = { readonly passed: false; readonly candidate: Candidate } | { readonly passed: true; readonly heads: RungHeads };
+/** The verdict, with the seconds every try's training reported; a pass keeps seed 0's heads and each architecture's passing score. */
+export type RungOutcome = { readonly computeSeconds: number } & (
+  { readonly passed: false; readonly candidate: Candidate } | { readonly passed: true; readonly heads: RungHeads; readonly rungScores: readonly ArchitectureScore[] }
+);
 
 /** Runs the rung on every architecture in order, stopping at the first the layer fails on every try. */
 export async function qualityRung(plan: SearchPlan, backend: SearchBackend, base: Candidate, signal: AbortSignal): Promise<RungOutcome> {
   const graph = base.graph!;
   const heads = new Map<string, TrainResult>();
   const scores: ArchitectureScore[] = [];
+  const rungScores: ArchitectureScore[] = [];
+  let computeSeconds = 0;
   for (const architecture of plan.architectures) {
     const head = await backend.train(rungRequest(plan, graph, architecture, evaluationSeed(plan.seed, 0)), signal);
     const tries = [head];
@@ -61,9 +66,11 @@ export async function qualityRung(plan: SearchPlan, backend: SearchBackend, base
       tries.push(await backend.train(rungRequest(plan, graph, architecture, qualitySeed(plan.seed, attempt)), signal));
     }
     scores.push(...tries.map((t) => t.score!));
+    computeSeconds += tries.reduce((s, t) => s + t.seconds, 0);
     const last = tries.at(-1)!;
-    if (!passes(plan, last)) return { passed: false, candidate: rejected(base, rejectionOf(plan, architecture, last, scores)) };
+    if (!passes(plan, last)) return { passed: false, candidate: rejected(base, rejectionOf(plan, architecture, last, scores)), computeSeconds };
     if (head.failure === TrainingFailure.TRAINING_FAILURE_UNSPECIFIED) heads.set(architecture, head);
+    rungScores.push(last.score!);
   }
-  return { passed: true, heads };
+  return { passed: true, heads, rungScores, computeSeconds };
 }

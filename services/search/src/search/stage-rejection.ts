@@ -6,7 +6,7 @@
  * rung of the evaluation's own trainings (stage-quality-rung.ts), else a separate training through
  * the rejection service. Records each test's seconds in the candidate's timings.
  */
-import type { Candidate } from '@evonorm/contracts';
+import type { ArchitectureScore, Candidate } from '@evonorm/contracts';
 import type { SearchBackend } from './backend.js';
 import type { SearchStats } from './events.js';
 import { rejected } from './outcomes.js';
@@ -34,9 +34,9 @@ export async function runQualityTries<T>(plan: SearchPlan, tryOn: (seed: bigint)
 }
 
 /** The rejected candidate, or a pass with seed 0's rung trainings for the evaluation to continue (none without --quality-rung). */
-export type RejectionOutcome = { readonly rejected: Candidate } | { readonly rejected?: undefined; readonly heads: RungHeads };
+export type RejectionOutcome = { readonly rejected: Candidate } | { readonly rejected?: undefined; readonly heads: RungHeads; readonly rungScores: readonly ArchitectureScore[] };
 
-const PASSED: RejectionOutcome = { heads: new Map() };
+const PASSED: RejectionOutcome = { heads: new Map(), rungScores: [] };
 
 export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, base: Candidate, signal: AbortSignal): Promise<RejectionOutcome> {
   const graph = base.graph!;
@@ -61,6 +61,7 @@ export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, s
         signal,
       );
       timings.stabilitySeconds = (performance.now() - started) / 1000;
+      timings.stabilityComputeSeconds = verdict.seconds;
       if (!verdict.accepted) return { rejected: rejected(base, verdict.rejection!) };
     } finally {
       stats.stages.stability--;
@@ -73,7 +74,8 @@ export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, s
       if (plan.qualityRung) {
         const rung = await qualityRung(plan, backend, base, signal);
         timings.qualitySeconds = (performance.now() - started) / 1000;
-        return rung.passed ? { heads: rung.heads } : { rejected: rung.candidate };
+        timings.qualityComputeSeconds = rung.computeSeconds;
+        return rung.passed ? { heads: rung.heads, rungScores: rung.rungScores } : { rejected: rung.candidate };
       }
       // One architecture at a time (each has its own proxy size), cheapest verdict first.
       const scores = [];
@@ -99,6 +101,7 @@ export async function rejectionStage(plan: SearchPlan, backend: SearchBackend, s
         );
         scores.push(...tries.flatMap((verdict) => verdict.scores));
         const verdict = tries.at(-1)!;
+        timings.qualityComputeSeconds = scores.reduce((s, x) => s + x.seconds, 0);
         if (!verdict.accepted) {
           timings.qualitySeconds = (performance.now() - started) / 1000;
           return { rejected: rejected(base, { ...verdict.rejection!, scores }) };

@@ -6,15 +6,27 @@
 import type { Candidate } from '@evonorm/contracts';
 import type { SearchBackend } from './backend.js';
 import type { CandidateEvent, SearchEvent, SearchStats } from './events.js';
+import { ladderEntry } from './ladder-entry.js';
+import { addToLadder, newLadder } from './ladder.js';
 import { meanAccuracy, meanInterval, reasonName, scoreMap } from './outcomes.js';
 
 export function newStats(startedMs: number): SearchStats {
-  return { startedMs, reportedThisRun: 0, reported: 0, evaluated: 0, duplicates: 0, rejectionsByReason: {}, stages: { screening: 0, stability: 0, quality: 0, evaluation: 0, inFlight: 0 } };
+  return {
+    startedMs,
+    reportedThisRun: 0,
+    reported: 0,
+    evaluated: 0,
+    duplicates: 0,
+    rejectionsByReason: {},
+    stages: { screening: 0, stability: 0, quality: 0, evaluation: 0, inFlight: 0 },
+    ladder: newLadder(),
+  };
 }
 
 /** Counts a reported candidate in `stats`; a new best is announced. */
 export function account(stats: SearchStats, c: Candidate, emit: (event: SearchEvent) => void): void {
   stats.reported++;
+  addToLadder(stats.ladder, ladderEntry(c));
   if (c.duplicateOf) stats.duplicates++;
   if (c.fitness) {
     stats.evaluated++;

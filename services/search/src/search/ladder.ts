@@ -1,0 +1,75 @@
+/**
+ * The rejection ladder's compute: what each rung (stability test, quality rung, evaluation) cost in
+ * the seconds its tests and trainings reported (Timings' *_compute_seconds), and what the ladder
+ * saved against sending every candidate that passed the static checks and the probe through the
+ * full budget, priced at the mean whole training of the evaluated layers. Duplicates cost nothing
+ * and are left out. One definition for `search --json`, the live view, the report and the dashboard
+ * (no imports: the report's browser bundle uses it too; ladder-entry.ts reads a candidate).
+ */
+
+/** One original candidate's part. */
+export interface LadderEntry {
+  /** Passed the static checks and the probe (went on to the trained rungs). */
+  readonly screenedIn: boolean;
+  readonly evaluated: boolean;
+  readonly stabilitySeconds: number;
+  readonly qualitySeconds: number;
+  readonly evaluationSeconds: number;
+  /** An evaluated layer's whole trainings (every architecture and seed, a continued rung included). */
+  readonly fullTrainingSeconds: number;
+}
+
+export interface LadderTotals {
+  screenedIn: number;
+  evaluated: number;
+  stabilitySeconds: number;
+  qualitySeconds: number;
+  evaluationSeconds: number;
+  fullTrainingSeconds: number;
+}
+
+export interface LadderSaving {
+  /** Compute the rungs spent. */
+  readonly spent: number;
+  /** What every screened-in candidate at the full budget would have cost; null before any evaluation. */
+  readonly fullBudget: number | null;
+  /** fullBudget / spent. */
+  readonly factor: number | null;
+}
+
+export function newLadder(): LadderTotals {
+  return { screenedIn: 0, evaluated: 0, stabilitySeconds: 0, qualitySeconds: 0, evaluationSeconds: 0, fullTrainingSeconds: 0 };
+}
+
+export function addToLadder(totals: LadderTotals, entry: LadderEntry | undefined): void {
+  if (!entry) return;
+  if (entry.screenedIn) totals.screenedIn++;
+  if (entry.evaluated) {
+    totals.evaluated++;
+    totals.fullTrainingSeconds += entry.fullTrainingSeconds;
+  }
+  totals.stabilitySeconds += entry.stabilitySeconds;
+  totals.qualitySeconds += entry.qualitySeconds;
+  totals.evaluationSeconds += entry.evaluationSeconds;
+}
+
+export function ladderTotals(entries: Iterable<LadderEntry | undefined>): LadderTotals {
+  const totals = newLadder();
+  for (const entry of entries) addToLadder(totals, entry);
+  return totals;
+}
+
+export function ladderSaving(totals: LadderTotals): LadderSaving {
+  const spent = totals.stabilitySeconds + totals.qualitySeconds + totals.evaluationSeconds;
+  if (totals.evaluated === 0) return { spent, fullBudget: null, factor: null };
+  const fullBudget = (totals.screenedIn * totals.fullTrainingSeconds) / totals.evaluated;
+  return { spent, fullBudget, factor: spent > 0 ? fullBudget / spent : null };
+}
+
+/** "compute: stability 12 s · quality 300 s · evaluation 500 s · 1.8× less than all 40 at full budget" */
+export function ladderText(totals: LadderTotals): string {
+  const s = (x: number): string => `${x.toFixed(0)} s`;
+  const saving = ladderSaving(totals);
+  const versus = saving.factor === null ? '' : ` · ${saving.factor.toFixed(1)}× less than all ${totals.screenedIn} at full budget`;
+  return `compute: stability ${s(totals.stabilitySeconds)} · quality ${s(totals.qualitySeconds)} · evaluation ${s(totals.evaluationSeconds)}${versus}`;
+}
