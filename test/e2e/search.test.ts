@@ -8,11 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { RejectionReason } from '@evonorm/contracts';
 import { OP_NAMES, parseLayerGraph, structuralHash } from '@evonorm/graph';
 import { CLI, TINY_FLAGS, cli, cliUntil, decisions, storedHistory } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'evonorm-e2e-'));
-const run = (name: string, ...extra: string[]) => cli('search', '--dir', join(root, name), ...TINY_FLAGS, '--replicas', '2', ...extra);
+// Multi-fidelity on: its promotions must repeat and resume exactly too, with trainings finishing out of order on two replicas.
+const MULTI_FIDELITY = ['--promotion-fraction', '0.5'];
+const run = (name: string, ...extra: string[]) => cli('search', '--dir', join(root, name), ...TINY_FLAGS, ...MULTI_FIDELITY, '--replicas', '2', ...extra);
 
 describe('evonorm search (embedded services)', () => {
   let reference: ReturnType<typeof storedHistory>;
@@ -30,8 +33,9 @@ describe('evonorm search (embedded services)', () => {
       candidates.map((e) => e.id),
       Array.from({ length: 14 }, (_, i) => `c${String(i).padStart(6, '0')}`),
     );
-    const stop = events.find((e) => e.type === 'stop') as { reason: string; candidates: number } | undefined;
+    const stop = events.find((e) => e.type === 'stop') as { reason: string; candidates: number; ladder?: { qualitySeconds: number; saving: { factor: number | null } } } | undefined;
     assert.deepEqual([stop?.reason, stop?.candidates], ['candidates', 14]);
+    assert.ok(stop?.ladder && stop.ladder.qualitySeconds > 0 && stop.ladder.saving.factor! > 0, 'the stop event carries the ladder’s compute');
     assert.ok(events.some((e) => e.type === 'top'));
     reference = storedHistory(join(root, 'a', 'search.sqlite'));
     assert.equal(reference.length, 14);
@@ -42,6 +46,14 @@ describe('evonorm search (embedded services)', () => {
     assert.ok(
       reference.some((c) => c.rejection),
       'some candidate was rejected',
+    );
+    assert.ok(
+      reference.some((c) => c.rejection?.reason === RejectionReason.REJECTION_REASON_NOT_PROMOTED),
+      'some layer stopped at the quality rung, not promoted',
+    );
+    assert.ok(
+      reference.filter((c) => c.fitness).every((c) => c.rungScores.length === 1 && c.timings!.qualityComputeSeconds > 0),
+      'evaluated layers keep their rung score and its compute',
     );
     // Evolution: after the random initial population, children name their parents.
     assert.ok(
@@ -63,7 +75,7 @@ describe('evonorm search (embedded services)', () => {
 
   it('resumes a search killed mid-run (SIGKILL) to the result of an uninterrupted one', async () => {
     const dir = join(root, 'killed');
-    const running = await cliUntil(['search', '--dir', dir, ...TINY_FLAGS, '--replicas', '2', '--seed', '11', '--candidates', '14', '--json'], /"id":"c000005"/);
+    const running = await cliUntil(['search', '--dir', dir, ...TINY_FLAGS, ...MULTI_FIDELITY, '--replicas', '2', '--seed', '11', '--candidates', '14', '--json'], /"id":"c000005"/);
     await running.kill('SIGKILL');
     const before = storedHistory(join(dir, 'search.sqlite')).length;
     assert.ok(before >= 6 && before < 14, `${before} candidates before the kill`);

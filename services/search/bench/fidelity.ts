@@ -15,6 +15,8 @@
  *   0's training stopped after --quality-steps, and below --min-accuracy the retry seeds up to
  *   --quality-tries; with --quality-rung false, --quality-steps trainings on the quality seeds), and
  *   "rejections": which zoo layers it would reject;
+ * - "ladder": the ladder's recall, the share of the long budget's top 10% that passes the quality
+ *   test and, with --promotion-fraction F < 1, is promoted against the other layers' rung scores;
  * - "reference": BN-ReLU's accuracy in this same run, short and long, and the run's wall seconds.
  * --layers 0 --zoo bn-relu,gn-relu --seeds 2 --steps 20 --dataset synthetic shrinks it to a quick check.
  */
@@ -28,6 +30,7 @@ import { FunctionalProbe, Rng, ZOO_NAMES, canonicalize, parseLayerGraph, randomG
 import { TrainingPool, defineFlags, trainingTargets } from '@evonorm/rpc';
 import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
 import { evaluationSeed, qualitySeed } from '../src/search/seeds.js';
+import { promotionDecision } from '../src/search/promotion.js';
 import { rungStep } from '../src/search/stage-quality-rung.js';
 import { runQualityTries } from '../src/search/stage-rejection.js';
 import { mean, sd, spearman } from '../src/search/statistics.js';
@@ -183,6 +186,34 @@ async function main(): Promise<void> {
       qualityTries: plan.qualityTries,
       zooRejected: results.filter((r) => zooNames.has(r.layer) && r.rejectedOn !== null).map((r) => r.layer),
       randomRejected: results.filter((r) => !zooNames.has(r.layer) && r.rejectedOn !== null).length,
+      layers: results.length,
+    });
+    // The ladder's recall: of the layers the long budget puts in its top 10%, the share the ladder
+    // sends to the full budget (passes the quality rung and, with --promotion-fraction F < 1, has a
+    // rung score in the best F of the other passing layers', as promotion.ts decides in a search).
+    const passing = results.map((r) => r.rejectedOn === null && plan.qualitySteps > 0);
+    const rungMeans = results.map((r) => mean(r.perArch.map((a) => a.quality?.at(-1) ?? 0)));
+    const promoted = results.map((r, i) => {
+      if (!passing[i]) return plan.qualitySteps === 0;
+      const others = rungMeans.filter((_, j) => j !== i && passing[j]);
+      const scores = plan.architectures.map((architecture, k) => ({ architecture, accuracy: r.perArch[k]!.quality?.at(-1) ?? 0, loss: 0, steps: 0, seconds: 0, seedAccuracies: [], seeds: [] }));
+      return promotionDecision({ ...plan, population: 1 }, scores, others).promoted;
+    });
+    const topCount = Math.max(1, Math.ceil(0.1 * results.length));
+    const top = results
+      .map((r, i) => ({ layer: r.layer, long: meanLong[i]! }))
+      .sort((a, b) => b.long - a.long)
+      .slice(0, topCount)
+      .map((t) => t.layer);
+    const promotedNames = results.filter((_, i) => promoted[i]).map((r) => r.layer);
+    print({
+      type: 'ladder',
+      promotionFraction: plan.promotionFraction,
+      qualityRung: plan.qualityRung,
+      longSteps: long,
+      top,
+      promoted: promotedNames,
+      recall: top.filter((name) => promotedNames.includes(name)).length / top.length,
       layers: results.length,
     });
     const bn = results.findIndex((r) => r.layer === 'bn-relu');

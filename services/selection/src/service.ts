@@ -28,6 +28,12 @@ function requireCandidate(candidate: Candidate | undefined, search: SearchConfig
       requireSeedScores(`candidate.fitness.scores[${i}]`, s);
     });
   }
+  candidate.rungScores.forEach((s, i) => {
+    if (!search.architectures.includes(s.architecture)) {
+      throw invalidArgument(`candidate.rung_scores[${i}].architecture`, `${JSON.stringify(s.architecture)} is not one of this search's architectures (${search.architectures.join(', ')})`);
+    }
+    if (!(s.accuracy >= 0 && s.accuracy <= 1)) throw invalidArgument(`candidate.rung_scores[${i}].accuracy`, `must be in [0, 1], got ${s.accuracy}`);
+  });
   return candidate;
 }
 

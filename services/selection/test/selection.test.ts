@@ -153,6 +153,18 @@ describe('selection service (separate process, generated client)', () => {
       /^candidate\.fitness\.scores\[0\]\.accuracy: must be in \[0, 1\]/,
     ],
     [
+      'rung score of another architecture',
+      'reportCandidate',
+      { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, rejection: { reason: 10 }, rungScores: [{ architecture: 'vgg', accuracy: 0.5 }] }) },
+      /^candidate\.rung_scores\[0\]\.architecture: "vgg" is not one of this search's architectures/,
+    ],
+    [
+      'rung score out of range',
+      'reportCandidate',
+      { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, rejection: { reason: 10 }, rungScores: [{ architecture: 'resnet_v2', accuracy: -0.1 }] }) },
+      /^candidate\.rung_scores\[0\]\.accuracy: must be in \[0, 1\], got -0\.1/,
+    ],
+    [
       'seed accuracy out of range',
       'reportCandidate',
       { candidate: Candidate.fromPartial({ id: 'x', graph: GRAPH, fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.5, seedAccuracies: [0.5, 1.5] }] } }) },

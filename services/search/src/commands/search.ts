@@ -27,6 +27,7 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
             (one multiplier for all, or per architecture)  --batch-size ${DEFAULT_PLAN.batchSize}  --learning-rate ${DEFAULT_PLAN.learningRate}
             --stability-steps ${DEFAULT_PLAN.stabilitySteps}  --quality-steps ${DEFAULT_PLAN.qualitySteps}  --min-accuracy ${DEFAULT_PLAN.minAccuracy}  --quality-tries ${DEFAULT_PLAN.qualityTries}
             --quality-rung ${DEFAULT_PLAN.qualityRung} (the quality test is the first rung of the evaluation's seed-0 trainings)
+            --promotion-fraction ${DEFAULT_PLAN.promotionFraction} (F < 1: only layers whose rung score is in the best F of earlier ones train on)
             --evaluation-steps ${DEFAULT_PLAN.evaluationSteps}  --validation-examples ${DEFAULT_PLAN.validationExamples}
   seeds:    --evaluation-seeds ${DEFAULT_PLAN.evaluationSeeds} (training seeds per architecture; fitness is their mean, shown ± 95% CI)
             --adaptive-seeds ${DEFAULT_PLAN.adaptiveSeeds} (0: off; N: candidates that might lead get seeds up to N until the CI

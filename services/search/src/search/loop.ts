@@ -8,7 +8,8 @@
  * proposed (parent, mutation, screen) one at a time in index order, and reported to selection in
  * index order; the parent of candidate i is drawn right after candidate i - concurrency was
  * reported. The population every tournament sees is therefore fixed by the seed, however the
- * trainings interleave. Functional duplicates are decided at proposal time against every earlier
+ * trainings interleave; so are multi-fidelity promotions (promotion.ts), which compare candidate i
+ * with candidates 0 .. i - concurrency. Functional duplicates are decided at proposal time against every earlier
  * candidate and reuse its outcome (AutoML-Zero's functional-equivalence cache).
  */
 import { setMaxListeners } from 'node:events';
@@ -20,6 +21,8 @@ import type { SearchPlan } from './plan.js';
 import { candidateId, candidateIndex } from './seeds.js';
 import { adaptiveSeedsStage, wantsMoreSeeds } from './stage-adaptive.js';
 import { evaluationStage } from './stage-evaluation.js';
+import { ladderSaving } from './ladder.js';
+import { RungScores, notPromoted, promotionDecision } from './promotion.js';
 import { ProposalStage } from './stage-proposal.js';
 import { rejectionStage } from './stage-rejection.js';
 import { account, newStats, reportStage } from './stage-report.js';
@@ -59,8 +62,9 @@ interface Slot {
 }
 
 /** Resume: the history is the generator's state (see seeds.ts); every entry must be this search's next candidate. */
-function replayHistory(history: readonly Candidate[], stats: SearchStats, byHash: Map<string, Promise<Candidate>>, emit: (event: SearchEvent) => void): void {
+function replayHistory(history: readonly Candidate[], stats: SearchStats, byHash: Map<string, Promise<Candidate>>, rungs: RungScores, emit: (event: SearchEvent) => void): void {
   history.forEach((c, i) => {
+    rungs.record(i, c);
     if (candidateIndex(c.id) !== i) {
       throw new HistoryMismatchError(`the selection service's history does not belong to this search: entry ${i} is ${JSON.stringify(c.id)}, expected ${candidateId(i)}`);
     }
@@ -85,14 +89,20 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   const refined = new Map<string, Fitness>();
   const proposals = new ProposalStage(plan, backend, byHash);
 
-  replayHistory(await backend.history(), stats, byHash, emit);
+  const rungs = new RungScores();
+  replayHistory(await backend.history(), stats, byHash, rungs, emit);
   let reported = stats.reported;
   emit({ type: 'start', plan, resumedAt: reported, dir: options.dir ?? '', training: options.trainingLabel ?? '' });
 
   /** Rejection tests, then evaluation, of a new candidate. */
-  const testAndEvaluate = async (base: Candidate): Promise<Candidate> => {
+  /** Rejection tests, then (when promoted: promotion.ts) evaluation, of new candidate i. */
+  const testAndEvaluate = async (i: number, base: Candidate): Promise<Candidate> => {
     const outcome = await rejectionStage(plan, backend, stats, base, work.signal);
-    return outcome.rejected ?? evaluationStage(plan, backend, stats, base, work.signal, outcome.heads);
+    if (outcome.rejected) return outcome.rejected;
+    const withRung = { ...base, rungScores: [...outcome.rungScores] };
+    const decision = promotionDecision(plan, outcome.rungScores, rungs.upTo(i - plan.concurrency));
+    if (!decision.promoted) return notPromoted(plan, withRung, decision, outcome.rungScores);
+    return evaluationStage(plan, backend, stats, withRung, work.signal, outcome.heads);
   };
 
   /** Proposes and screens candidate i (in index order); the returned promise is its final outcome. */
@@ -103,7 +113,7 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
       // Wrapped: an async function would otherwise wait for the whole evaluation.
       if (proposal.kind === 'rejected') return { outcome: Promise.resolve(proposal.candidate) };
       if (proposal.kind === 'duplicate') return { outcome: byHash.get(proposal.hash)!.then((original) => reuse(proposal.candidate, original)) };
-      const outcome = testAndEvaluate(proposal.candidate);
+      const outcome = testAndEvaluate(i, proposal.candidate);
       byHash.set(proposal.hash, outcome);
       return { outcome };
     } finally {
@@ -125,6 +135,7 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   const reportInOrder = async (slot: Slot, candidate: Candidate): Promise<void> => {
     const shown = candidate.duplicateOf && refined.has(candidate.duplicateOf) ? { ...candidate, fitness: refined.get(candidate.duplicateOf)! } : candidate;
     await reportStage(backend, stats, slot.index, shown, emit);
+    rungs.record(slot.index, shown);
     slots.delete(slot.index);
     reported++;
   };
@@ -176,6 +187,13 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
     stats.stages.inFlight = 0;
   }
   const summary: SearchSummary = { stopReason: stopReason ?? 'candidates', stats };
-  emit({ type: 'stop', reason: summary.stopReason, candidates: stats.reported, evaluated: stats.evaluated, seconds: (Date.now() - stats.startedMs) / 1000 });
+  emit({
+    type: 'stop',
+    reason: summary.stopReason,
+    candidates: stats.reported,
+    evaluated: stats.evaluated,
+    seconds: (Date.now() - stats.startedMs) / 1000,
+    ladder: { ...stats.ladder, saving: ladderSaving(stats.ladder) },
+  });
   return summary;
 }

@@ -84,6 +84,12 @@ export interface SearchPlan {
    * before the rung read back as false, so they resume as they started).
    */
   readonly qualityRung: boolean;
+  /**
+   * Multi-fidelity (needs qualityRung): a layer that passes the rung continues to the full budget
+   * only when its rung score is among the best promotionFraction of earlier candidates' (ASHA's
+   * 1/η; promotion.ts); the rest are reported not_promoted. 1: every layer continues.
+   */
+  readonly promotionFraction: number;
   /** Training steps of the full evaluation per architecture. */
   readonly evaluationSteps: number;
   /** Training seeds of the full evaluation per architecture (fitness: their mean; every seed's score is kept). */
@@ -126,6 +132,7 @@ export const DEFAULT_PLAN: SearchPlan = {
   // on MobileNetV2 and was rejected (docs/experiments.md, "Evolution versus random search").
   qualityTries: 2,
   qualityRung: true,
+  promotionFraction: 1,
   evaluationSteps: 80,
   evaluationSeeds: 1,
   // Off in the 12-minute main job: a 1.5-point interval takes about 16 seeds here (one seed's mean
@@ -177,6 +184,18 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(plan.minAccuracy > 0 && plan.minAccuracy <= 1, 'min-accuracy', 'must be in (0, 1]', plan.minAccuracy);
   check(isInt(plan.qualityTries, 1, 8), 'quality-tries', 'must be an integer in 1..8', plan.qualityTries);
   check(typeof plan.qualityRung === 'boolean', 'quality-rung', 'must be true or false', plan.qualityRung);
+  check(
+    plan.promotionFraction > 0 && plan.promotionFraction <= 1,
+    'promotion-fraction',
+    'must be a fraction in (0, 1] (1: every layer that passes the quality rung is fully evaluated)',
+    plan.promotionFraction,
+  );
+  check(
+    plan.promotionFraction === 1 || (plan.qualityRung && plan.qualitySteps > 0 && plan.qualitySteps < plan.evaluationSteps),
+    'promotion-fraction',
+    'below 1 needs the quality rung (--quality-rung true, 0 < --quality-steps < --evaluation-steps)',
+    plan.promotionFraction,
+  );
   check(isInt(plan.evaluationSteps, 1, 100_000), 'evaluation-steps', 'must be an integer in 1..100000', plan.evaluationSteps);
   check(isInt(plan.evaluationSeeds, 1, 64), 'evaluation-seeds', 'must be an integer in 1..64', plan.evaluationSeeds);
   check(
@@ -215,7 +234,7 @@ export function planFromJson(raw: Readonly<Record<string, unknown>>): SearchPlan
   }
   // Runs from before multi-seed evaluation trained one seed per architecture, tried the quality test
   // once, and ran it as a separate training.
-  const seeds = { evaluationSeeds: 1, adaptiveSeeds: 0, adaptiveHalfWidth: DEFAULT_PLAN.adaptiveHalfWidth, qualityTries: 1, qualityRung: false };
+  const seeds = { evaluationSeeds: 1, adaptiveSeeds: 0, adaptiveHalfWidth: DEFAULT_PLAN.adaptiveHalfWidth, qualityTries: 1, qualityRung: false, promotionFraction: 1 };
   return { ...seeds, ...(raw as unknown as SearchPlan), seed };
 }
 
@@ -251,6 +270,7 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
     if (v !== 'true' && v !== 'false') throw new PlanError(`--quality-rung must be true or false, got ${JSON.stringify(v)}`);
     p.qualityRung = v === 'true';
   },
+  'promotion-fraction': (p, v) => (p.promotionFraction = Number(v)),
   'evaluation-steps': (p, v) => (p.evaluationSteps = Number(v)),
   'evaluation-seeds': (p, v) => (p.evaluationSeeds = Number(v)),
   'adaptive-seeds': (p, v) => (p.adaptiveSeeds = Number(v)),
