@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ArchitectureScore, Candidate, RejectionReason, Timings } from '@evonorm/contracts';
 import { DEFAULT_PLAN, planFrom, planFromJson } from '../src/index.js';
+import { trainingSeconds } from '../src/search/curves.js';
 import { ladderEntry } from '../src/search/ladder-entry.js';
 import { ladderSaving, ladderText, ladderTotals } from '../src/search/ladder.js';
 import { RungScores, notPromoted, promotionDecision } from '../src/search/promotion.js';
@@ -79,5 +80,12 @@ describe('the ladder’s compute', () => {
     assert.deepEqual(ladderSaving(totals), { spent: 66, fullBudget: 150, factor: 150 / 66 });
     assert.equal(ladderText(totals), 'compute: stability 6 s · quality 40 s · evaluation 20 s · 2.3× less than all 3 at full budget');
     assert.deepEqual(ladderSaving(ladderTotals(history.slice(0, 3).map(ladderEntry))), { spent: 14, fullBudget: null, factor: null });
+  });
+
+  it('gives compare’s training seconds: the quality tests and evaluation recorded, else (older runs) the kept scores', () => {
+    assert.equal(trainingSeconds(history[3]!), 50);
+    assert.equal(trainingSeconds(history[2]!), 10);
+    assert.equal(trainingSeconds(history[4]!), 0, 'a duplicate costs nothing');
+    assert.equal(trainingSeconds(Candidate.fromPartial({ fitness: { scores: [score('resnet_v2', 0.8, 7)] } })), 7);
   });
 });

@@ -2,7 +2,7 @@
  * What a finished search shows in a comparison (evonorm compare): its best-so-far mean accuracy
  * after each candidate and against the training seconds spent so far, and its rejections by reason.
  * Training seconds are what the replicas report for each training (evaluation, every seed, and the
- * quality test); duplicates reuse an outcome and cost none. Pure functions over the history.
+ * quality test with its retries); duplicates reuse an outcome and cost none. Pure functions over the history.
  */
 import type { Candidate } from '@evonorm/contracts';
 import { meanAccuracy, reasonName } from './outcomes.js';
@@ -20,9 +20,15 @@ export interface SearchCurve {
   readonly best: { readonly id: string; readonly meanAccuracy: number; readonly formula: string } | null;
 }
 
-/** Replica-reported training seconds of a candidate's own trainings. */
+/**
+ * Replica-reported training seconds of a candidate's own trainings: its quality tests (every try)
+ * and evaluation as recorded in its timings, or, in runs from before those were recorded, the
+ * seconds of the scores it kept.
+ */
 export function trainingSeconds(c: Candidate): number {
   if (c.duplicateOf) return 0;
+  const recorded = (c.timings?.qualityComputeSeconds ?? 0) + (c.timings?.evaluationComputeSeconds ?? 0);
+  if (recorded > 0) return recorded;
   const scores = c.fitness?.scores ?? c.rejection?.scores ?? [];
   return scores.reduce((s, x) => s + x.seconds, 0);
 }
