@@ -27,3 +27,4 @@ export function descriptorSetPath(service?: string): string {
   return fileURLToPath(new URL(`../../src/gen/${file}`, import.meta.url));
 }
 export * from './convert.js';
+export * from './quality.js';

@@ -2,11 +2,10 @@
 import { Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import {
   Engine,
-  RejectionReason,
   TrainRequest,
   TrainingConfig,
-  TrainingFailure,
   SelectionServiceClient,
+  qualityRejection,
   type ArchitectureScore,
   type LayerGraph,
   type TestQualityResponse,
@@ -57,15 +56,9 @@ export async function qualityThroughTraining(client: TrainingPool, plan: Quality
       }),
       signal,
     );
-    const score = result.score!;
-    scores.push(score);
-    if (result.failure !== TrainingFailure.TRAINING_FAILURE_UNSPECIFIED) {
-      return { accepted: false, scores, rejection: { reason: RejectionReason.REJECTION_REASON_TRAINING_FAILED, detail: `${architecture}: ${result.failureDetail}`, problems: [], scores } };
-    }
-    if (score.accuracy < plan.minAccuracy) {
-      const detail = `${architecture}: validation accuracy ${(100 * score.accuracy).toFixed(1)}% < ${(100 * plan.minAccuracy).toFixed(0)}% after ${score.steps} steps`;
-      return { accepted: false, scores, rejection: { reason: RejectionReason.REJECTION_REASON_LOW_QUALITY, detail, problems: [], scores } };
-    }
+    scores.push(result.score!);
+    const rejection = qualityRejection(architecture, result, plan.minAccuracy, scores);
+    if (rejection) return { accepted: false, scores, rejection };
   }
   return { accepted: true, scores, rejection: undefined };
 }

@@ -193,12 +193,16 @@ async function main(): Promise<void> {
     // rung score in the best F of the other passing layers', as promotion.ts decides in a search).
     const passing = results.map((r) => r.rejectedOn === null && plan.qualitySteps > 0);
     const rungMeans = results.map((r) => mean(r.perArch.map((a) => a.quality?.at(-1) ?? 0)));
-    const promoted = results.map((r, i) => {
-      if (!passing[i]) return plan.qualitySteps === 0;
-      const others = rungMeans.filter((_, j) => j !== i && passing[j]);
-      const scores = plan.architectures.map((architecture, k) => ({ architecture, accuracy: r.perArch[k]!.quality?.at(-1) ?? 0, loss: 0, steps: 0, seconds: 0, seedAccuracies: [], seeds: [] }));
-      return promotionDecision({ ...plan, population: 1 }, scores, others).promoted;
-    });
+    // Every other passing layer counts as earlier, however few (population 1: no grace period).
+    const promoted = results.map((_, i) =>
+      passing[i]
+        ? promotionDecision(
+            { ...plan, population: 1 },
+            rungMeans[i]!,
+            rungMeans.filter((__, j) => j !== i && passing[j]),
+          ).promoted
+        : plan.qualitySteps === 0,
+    );
     const topCount = Math.max(1, Math.ceil(0.1 * results.length));
     const top = results
       .map((r, i) => ({ layer: r.layer, long: meanLong[i]! }))

@@ -6,7 +6,7 @@ import { DEFAULT_PLAN, planFrom, planFromJson } from '../src/index.js';
 import { trainingSeconds } from '../src/search/curves.js';
 import { ladderEntry } from '../src/search/ladder-entry.js';
 import { ladderSaving, ladderText, ladderTotals } from '../src/search/ladder.js';
-import { RungScores, notPromoted, promotionDecision } from '../src/search/promotion.js';
+import { RungScores, notPromoted, promotionDecision, rungMean } from '../src/search/promotion.js';
 
 const score = (architecture: string, accuracy: number, seconds = 1): ArchitectureScore => ArchitectureScore.fromPartial({ architecture, accuracy, seconds, steps: 40 });
 const rung = (a: number, b: number): ArchitectureScore[] => [score('resnet_v2', a), score('mobilenet_v2', b)];
@@ -17,22 +17,22 @@ describe('multi-fidelity promotion (--promotion-fraction)', () => {
 
   it('promotes a rung score at least the worst of the best half of earlier ones, and no other', () => {
     // Best half of 6: 0.8, 0.7, 0.6; the threshold is 0.6.
-    assert.deepEqual(promotionDecision(plan, rung(0.6, 0.6), earlier), { promoted: true, rungMean: 0.6, threshold: 0.6, compared: 6 });
-    assert.equal(promotionDecision(plan, rung(0.7, 0.49), earlier).promoted, false);
-    assert.equal(promotionDecision({ ...plan, promotionFraction: 0.2 }, rung(0.75, 0.75), earlier).threshold, 0.7, '⌈0.2·6⌉ = 2: the second best');
+    assert.deepEqual(promotionDecision(plan, rungMean(rung(0.6, 0.6)), earlier), { promoted: true, rungMean: 0.6, threshold: 0.6, compared: 6 });
+    assert.equal(promotionDecision(plan, rungMean(rung(0.7, 0.49)), earlier).promoted, false);
+    assert.equal(promotionDecision({ ...plan, promotionFraction: 0.2 }, rungMean(rung(0.75, 0.75)), earlier).threshold, 0.7, '⌈0.2·6⌉ = 2: the second best');
   });
 
   it('promotes everything when off, and while fewer earlier scores than a population exist', () => {
-    assert.equal(promotionDecision(DEFAULT_PLAN, rung(0.1, 0.1), earlier).promoted, true);
+    assert.equal(promotionDecision(DEFAULT_PLAN, rungMean(rung(0.1, 0.1)), earlier).promoted, true);
     assert.equal(DEFAULT_PLAN.promotionFraction, 1, 'the main job keeps its behaviour');
-    const few = promotionDecision(plan, rung(0.1, 0.1), earlier.slice(0, 3));
+    const few = promotionDecision(plan, rungMean(rung(0.1, 0.1)), earlier.slice(0, 3));
     assert.deepEqual([few.promoted, few.threshold], [true, null]);
   });
 
   it('reports a layer it stops as not_promoted, with its rung scores and why', () => {
     const scores = rung(0.5, 0.4);
-    const decision = promotionDecision(plan, scores, earlier);
-    const c = notPromoted(plan, Candidate.fromPartial({ id: 'c000009' }), decision, scores);
+    const decision = promotionDecision(plan, rungMean(scores), earlier);
+    const c = notPromoted(plan, Candidate.fromPartial({ id: 'c000009', rungScores: scores }), decision);
     assert.equal(c.rejection?.reason, RejectionReason.REJECTION_REASON_NOT_PROMOTED);
     assert.equal(c.rejection?.detail, 'rung score 45.0% after 40 steps is below 60.0%, the worst of the best 50% of 6 earlier rung scores');
     assert.deepEqual(c.rejection?.scores, scores);

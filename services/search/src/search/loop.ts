@@ -9,8 +9,8 @@
  * index order; the parent of candidate i is drawn right after candidate i - concurrency was
  * reported. The population every tournament sees is therefore fixed by the seed, however the
  * trainings interleave; so are multi-fidelity promotions (promotion.ts), which compare candidate i
- * with candidates 0 .. i - concurrency. Functional duplicates are decided at proposal time against every earlier
- * candidate and reuse its outcome (AutoML-Zero's functional-equivalence cache).
+ * with candidates 0 .. i - concurrency. Functional duplicates are decided at proposal time against
+ * every earlier candidate and reuse its outcome (AutoML-Zero's functional-equivalence cache).
  */
 import { setMaxListeners } from 'node:events';
 import type { Candidate, Fitness } from '@evonorm/contracts';
@@ -22,7 +22,7 @@ import { candidateId, candidateIndex } from './seeds.js';
 import { adaptiveSeedsStage, wantsMoreSeeds } from './stage-adaptive.js';
 import { evaluationStage } from './stage-evaluation.js';
 import { ladderSaving } from './ladder.js';
-import { RungScores, notPromoted, promotionDecision } from './promotion.js';
+import { RungScores, notPromoted, promotionDecision, rungMean } from './promotion.js';
 import { ProposalStage } from './stage-proposal.js';
 import { rejectionStage } from './stage-rejection.js';
 import { account, newStats, reportStage } from './stage-report.js';
@@ -94,14 +94,13 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   let reported = stats.reported;
   emit({ type: 'start', plan, resumedAt: reported, dir: options.dir ?? '', training: options.trainingLabel ?? '' });
 
-  /** Rejection tests, then evaluation, of a new candidate. */
   /** Rejection tests, then (when promoted: promotion.ts) evaluation, of new candidate i. */
   const testAndEvaluate = async (i: number, base: Candidate): Promise<Candidate> => {
     const outcome = await rejectionStage(plan, backend, stats, base, work.signal);
     if (outcome.rejected) return outcome.rejected;
     const withRung = { ...base, rungScores: [...outcome.rungScores] };
-    const decision = promotionDecision(plan, outcome.rungScores, rungs.upTo(i - plan.concurrency));
-    if (!decision.promoted) return notPromoted(plan, withRung, decision, outcome.rungScores);
+    const decision = promotionDecision(plan, rungMean(outcome.rungScores), rungs.upTo(i - plan.concurrency));
+    if (!decision.promoted) return notPromoted(plan, withRung, decision);
     return evaluationStage(plan, backend, stats, withRung, work.signal, outcome.heads);
   };
 

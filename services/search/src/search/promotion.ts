@@ -28,19 +28,19 @@ export function rungMean(scores: readonly ArchitectureScore[]): number {
   return mean(scores.map((s) => s.accuracy));
 }
 
-export function promotionDecision(plan: SearchPlan, scores: readonly ArchitectureScore[], earlier: readonly number[]): PromotionDecision {
-  const score = rungMean(scores);
+/** Whether a layer with rung score `score` (rungMean) continues, against the `earlier` rung scores. */
+export function promotionDecision(plan: SearchPlan, score: number, earlier: readonly number[]): PromotionDecision {
   if (plan.promotionFraction >= 1 || earlier.length < plan.population) return { promoted: true, rungMean: score, threshold: null, compared: earlier.length };
   const best = [...earlier].sort((a, b) => b - a);
   const threshold = best[Math.ceil(plan.promotionFraction * best.length) - 1]!;
   return { promoted: score >= threshold, rungMean: score, threshold, compared: best.length };
 }
 
-/** The candidate reported when it stops at the rung. */
-export function notPromoted(plan: SearchPlan, base: Candidate, decision: PromotionDecision, scores: readonly ArchitectureScore[]): Candidate {
+/** The candidate (with its rung scores) reported when it stops at the rung. */
+export function notPromoted(plan: SearchPlan, base: Candidate, decision: PromotionDecision): Candidate {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const detail = `rung score ${pct(decision.rungMean)} after ${plan.qualitySteps} steps is below ${pct(decision.threshold ?? 0)}, the worst of the best ${(100 * plan.promotionFraction).toFixed(0)}% of ${decision.compared} earlier rung scores`;
-  return rejected(base, { reason: RejectionReason.REJECTION_REASON_NOT_PROMOTED, detail, problems: [], scores: [...scores] });
+  return rejected(base, { reason: RejectionReason.REJECTION_REASON_NOT_PROMOTED, detail, problems: [], scores: [...base.rungScores] });
 }
 
 /**

@@ -7,7 +7,7 @@
  * evaluation (trainSeeds' `heads`), so nothing that passes is trained from scratch twice. A
  * training that failed on seed 0 is not continued: its seed-0 evaluation starts afresh.
  */
-import { RejectionReason, TrainRequest, TrainingFailure, type ArchitectureScore, type Candidate, type LayerGraph, type TrainResult } from '@evonorm/contracts';
+import { TrainRequest, TrainingFailure, qualityRejection, type ArchitectureScore, type Candidate, type LayerGraph, type TrainResult } from '@evonorm/contracts';
 import type { SearchBackend } from './backend.js';
 import { rejected } from './outcomes.js';
 import type { SearchPlan } from './plan.js';
@@ -35,18 +35,6 @@ export function rungRequest(plan: SearchPlan, graph: LayerGraph, architecture: s
   });
 }
 
-function passes(plan: SearchPlan, result: TrainResult): boolean {
-  return result.failure === TrainingFailure.TRAINING_FAILURE_UNSPECIFIED && result.score!.accuracy >= plan.minAccuracy;
-}
-
-function rejectionOf(plan: SearchPlan, architecture: string, last: TrainResult, scores: ArchitectureScore[]) {
-  if (last.failure !== TrainingFailure.TRAINING_FAILURE_UNSPECIFIED) {
-    return { reason: RejectionReason.REJECTION_REASON_TRAINING_FAILED, detail: `${architecture}: ${last.failureDetail}`, problems: [], scores };
-  }
-  const detail = `${architecture}: validation accuracy ${(100 * last.score!.accuracy).toFixed(1)}% < ${(100 * plan.minAccuracy).toFixed(0)}% after ${last.score!.steps} steps`;
-  return { reason: RejectionReason.REJECTION_REASON_LOW_QUALITY, detail, problems: [], scores };
-}
-
 /** The verdict, with the seconds every try's training reported; a pass keeps seed 0's heads and each architecture's passing score. */
 export type RungOutcome = { readonly computeSeconds: number } & (
   { readonly passed: false; readonly candidate: Candidate } | { readonly passed: true; readonly heads: RungHeads; readonly rungScores: readonly ArchitectureScore[] }
@@ -60,15 +48,17 @@ export async function qualityRung(plan: SearchPlan, backend: SearchBackend, base
   const rungScores: ArchitectureScore[] = [];
   let computeSeconds = 0;
   for (const architecture of plan.architectures) {
+    const fallsShort = (result: TrainResult): boolean => qualityRejection(architecture, result, plan.minAccuracy, []) !== undefined;
     const head = await backend.train(rungRequest(plan, graph, architecture, evaluationSeed(plan.seed, 0)), signal);
     const tries = [head];
-    for (let attempt = 1; attempt < plan.qualityTries && !passes(plan, tries.at(-1)!); attempt++) {
+    for (let attempt = 1; attempt < plan.qualityTries && fallsShort(tries.at(-1)!); attempt++) {
       tries.push(await backend.train(rungRequest(plan, graph, architecture, qualitySeed(plan.seed, attempt)), signal));
     }
     scores.push(...tries.map((t) => t.score!));
     computeSeconds += tries.reduce((s, t) => s + t.seconds, 0);
     const last = tries.at(-1)!;
-    if (!passes(plan, last)) return { passed: false, candidate: rejected(base, rejectionOf(plan, architecture, last, scores)), computeSeconds };
+    const rejection = qualityRejection(architecture, last, plan.minAccuracy, scores);
+    if (rejection) return { passed: false, candidate: rejected(base, rejection), computeSeconds };
     if (head.failure === TrainingFailure.TRAINING_FAILURE_UNSPECIFIED) heads.set(architecture, head);
     rungScores.push(last.score!);
   }
