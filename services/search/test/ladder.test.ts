@@ -82,6 +82,12 @@ describe('the ladder’s compute', () => {
     assert.deepEqual(ladderSaving(ladderTotals(history.slice(0, 3).map(ladderEntry))), { spent: 14, fullBudget: null, factor: null });
   });
 
+  it('says "more" where the ladder cost more than the full budget would have', () => {
+    const costly = ladderTotals([...history.map(ladderEntry), { screenedIn: false, evaluated: false, stabilitySeconds: 200, qualitySeconds: 0, evaluationSeconds: 0, fullTrainingSeconds: 0 }]);
+    // Spent 266 s against 150 s: 266 / 150 = 1.77.
+    assert.equal(ladderText(costly), 'compute: stability 206 s · quality 40 s · evaluation 20 s · 1.8× more than all 3 at full budget');
+  });
+
   it('gives compare’s training seconds: the quality tests and evaluation recorded, else (older runs) the kept scores', () => {
     assert.equal(trainingSeconds(history[3]!), 50);
     assert.equal(trainingSeconds(history[2]!), 10);

@@ -1,6 +1,7 @@
 /** The page's text sections: the answer box, the funnel, the top-N table, the lineage, replicas, plan. */
 import katex from 'katex';
 import type { CandidateView, ReportData } from '../src/report/model.js';
+import { factorText } from '../src/search/ladder.js';
 import { bnRelu, funnel, lineage, maxSeeds, meanScore, missingBaseline, pct, ranked, score, signedPts } from './analysis.js';
 import { graphSvg } from './graph-svg.js';
 import { rerankAnswer } from './results.js';
@@ -124,7 +125,7 @@ export function funnelSection(data: ReportData): HTMLElement {
       `Compute (the seconds each rung's tests and trainings reported, beside its bar): ${saving.spent.toFixed(0)} s in all. `,
       saving.fullBudget === null
         ? 'No layer was evaluated yet, so there is no full-budget price to compare with.'
-        : `Sending all ${ladder.screenedIn} candidates that passed the static checks and the probe through the full budget (the mean evaluated layer's whole training, ${(ladder.fullTrainingSeconds / ladder.evaluated).toFixed(1)} s) would have cost ${saving.fullBudget.toFixed(0)} s: the ladder spent ${saving.factor === null ? '—' : `${saving.factor.toFixed(1)}×`} less.`,
+        : `Sending all ${ladder.screenedIn} candidates that passed the static checks and the probe through the full budget (the mean evaluated layer's whole training, ${(ladder.fullTrainingSeconds / ladder.evaluated).toFixed(1)} s) would have cost ${saving.fullBudget.toFixed(0)} s: the ladder spent ${saving.factor === null ? '— (this run recorded no compute)' : factorText(saving.factor)}.`,
     ),
   );
 }

@@ -66,10 +66,18 @@ export function ladderSaving(totals: LadderTotals): LadderSaving {
   return { spent, fullBudget, factor: spent > 0 ? fullBudget / spent : null };
 }
 
+/**
+ * The saving in words: "1.6× less", or "1.4× more" where the ladder cost more than the full budget
+ * would have (a tiny search whose stability tests cost more than its short trainings).
+ */
+export function factorText(factor: number): string {
+  return factor >= 1 ? `${factor.toFixed(1)}× less` : `${(1 / factor).toFixed(1)}× more`;
+}
+
 /** "compute: stability 12 s · quality 300 s · evaluation 500 s · 1.8× less than all 40 at full budget" */
 export function ladderText(totals: LadderTotals): string {
   const s = (x: number): string => `${x.toFixed(0)} s`;
   const saving = ladderSaving(totals);
-  const versus = saving.factor === null ? '' : ` · ${saving.factor.toFixed(1)}× less than all ${totals.screenedIn} at full budget`;
+  const versus = saving.factor === null ? '' : ` · ${factorText(saving.factor)} than all ${totals.screenedIn} at full budget`;
   return `compute: stability ${s(totals.stabilitySeconds)} · quality ${s(totals.qualitySeconds)} · evaluation ${s(totals.evaluationSeconds)}${versus}`;
 }
