@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Rng } from '@evonorm/graph';
-import { DatasetError, FASHION_MNIST_DIR, batches, makeBatch, readCifar10, readFashionMnist, readIdx, syntheticDataset, trainValidationSplit, type Dataset } from '../src/index.js';
+import { DatasetError, FASHION_MNIST_DIR, batches, downsampled, makeBatch, readCifar10, readFashionMnist, readIdx, syntheticDataset, trainValidationSplit, type Dataset } from '../src/index.js';
 
 /** A CIFAR-10 binary batch: label byte then 3072 pixel bytes per record; pixel = f(record, offset). */
 function cifarBatch(records: number, first: number): Buffer {
@@ -217,5 +217,44 @@ describe('splits, batches and augmentation', () => {
     }
     assert.ok(correct / 200 > 0.8, `nearest-centroid accuracy ${correct / 200}`);
     assert.deepEqual(syntheticDataset({ seed: 1, shape: [3, 16, 16], train: 500, test: 200 }).train.images, d.train.images);
+  });
+});
+
+describe('downsampled datasets (area averaging)', () => {
+  // 1 channel, 4×4 images: pixel (n, y, x) = 16n + 4y + x, so every 2×2 block's mean is a closed form.
+  const tiny = (): Dataset => {
+    const images = Uint8Array.from({ length: 3 * 16 }, (_, i) => i);
+    const split = { images, labels: Uint8Array.from([0, 1, 2]), count: 3 };
+    return { name: 'tiny', shape: [1, 4, 4], classes: 3, train: split, test: split, mean: [0], std: [1] };
+  };
+
+  it('averages each factor × factor block, rounds to bytes and recomputes the statistics', () => {
+    const small = downsampled(tiny(), 2);
+    assert.deepEqual(small.shape, [1, 2, 2]);
+    assert.equal(small.name, 'tiny@2x2');
+    // Block (Y, X) of image n: mean of 16n + 4(2Y + dy) + 2X + dx = 16n + 8Y + 2X + 2.5, rounded half up.
+    const expected = [0, 1, 2].flatMap((n) => [0, 1].flatMap((y) => [0, 1].map((x) => Math.round(16 * n + 8 * y + 2 * x + 2.5))));
+    assert.deepEqual([...small.train.images], expected);
+    assert.deepEqual([...small.train.labels], [0, 1, 2]);
+    const mean = expected.reduce((s, v) => s + v, 0) / expected.length;
+    assert.ok(Math.abs(small.mean[0]! - mean) < 1e-9);
+    assert.ok(Math.abs(small.std[0]! - Math.sqrt(expected.reduce((s, v) => s + (v - mean) ** 2, 0) / expected.length)) < 1e-6);
+    const one = downsampled(tiny(), 4);
+    assert.deepEqual([...one.train.images], [8, 24, 40], 'the whole image: 16n + 7.5');
+  });
+
+  it('is the dataset itself at factor 1, and refuses factors that do not divide the images', () => {
+    const d = tiny();
+    assert.equal(downsampled(d, 1), d);
+    assert.throws(() => downsampled(d, 3), /tiny's 4×4 images do not divide by 3/);
+    assert.throws(() => downsampled(d, 0), DatasetError);
+  });
+
+  it('keeps a real dataset learnable: synthetic 16×16 halves to 8×8 with the same labels', () => {
+    const d = syntheticDataset({ seed: 3, shape: [1, 16, 16], train: 40, test: 10 });
+    const small = downsampled(d, 2);
+    assert.deepEqual(small.shape, [1, 8, 8]);
+    assert.equal(small.train.images.length, 40 * 64);
+    assert.deepEqual(small.test.labels, d.test.labels);
   });
 });

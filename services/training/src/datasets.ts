@@ -1,5 +1,5 @@
 /** Datasets a worker can train on, loaded once and kept in memory. */
-import { FASHION_MNIST_DIR, FASHION_MNIST_INSTALL, DatasetError, readCifar10, readFashionMnist, syntheticDataset, type Dataset } from '@evonorm/data';
+import { FASHION_MNIST_DIR, FASHION_MNIST_INSTALL, DatasetError, downsampled, readCifar10, readFashionMnist, syntheticDataset, type Dataset } from '@evonorm/data';
 import { failedPrecondition, invalidArgument } from '@evonorm/rpc';
 
 export const DATASETS = ['fashion_mnist', 'cifar10', 'synthetic'] as const;
@@ -9,7 +9,21 @@ export class DatasetCatalog {
 
   constructor(private readonly dirs: { fashionMnist?: string; cifar10?: string }) {}
 
-  get(name: string, field: string): Dataset {
+  /** Dataset `name` (named by request field `field` in errors), its sides divided by `downsample` (1: full resolution). */
+  get(name: string, field: string, downsample = 1): Dataset {
+    if (downsample !== 1) {
+      const key = `${name}/${downsample}`;
+      const cached = this.loaded.get(key);
+      if (cached) return cached;
+      const full = this.get(name, field);
+      const [, h, w] = full.shape;
+      if (h % downsample !== 0 || w % downsample !== 0) {
+        throw invalidArgument('config.downsample', `${name}'s ${h}×${w} images do not divide by ${downsample}`);
+      }
+      const small = downsampled(full, downsample);
+      this.loaded.set(key, small);
+      return small;
+    }
     const cached = this.loaded.get(name);
     if (cached) return cached;
     let dataset: Dataset;

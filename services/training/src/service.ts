@@ -12,6 +12,8 @@ import { checkpointFromWire, checkpointToWire } from './checkpoint.js';
 import { DATASETS, type DatasetCatalog } from './datasets.js';
 
 export const MAX_STEPS = 100_000;
+/** Largest config.downsample: 8 turns 32×32 into 4×4. */
+export const MAX_DOWNSAMPLE = 8;
 export const MAX_BATCH = 1024;
 
 export interface WorkerOptions {
@@ -38,7 +40,11 @@ function requireConfig(config: TrainingConfig | undefined) {
   if (!Number.isInteger(config.steps) || config.steps < 1 || config.steps > MAX_STEPS) {
     throw invalidArgument('config.steps', `must be an integer in [1, ${MAX_STEPS}], got ${config.steps}`);
   }
+  if (!Number.isInteger(config.downsample) || config.downsample > MAX_DOWNSAMPLE) {
+    throw invalidArgument('config.downsample', `must be an integer in [0, ${MAX_DOWNSAMPLE}] (0 or 1: full resolution), got ${config.downsample}`);
+  }
   return {
+    downsample: Math.max(1, config.downsample),
     architecture: config.architecture,
     dataset: config.dataset,
     steps: config.steps,
@@ -84,7 +90,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
       const engine = requireEngine(request.engine, worker.engine ?? 'auto');
       const seed = requireSeed('seed', request.seed);
       const every = request.progressEvery || 10;
-      const dataset = catalog.get(config.dataset, 'config.dataset');
+      const dataset = catalog.get(config.dataset, 'config.dataset', config.downsample);
       if (config.validationExamples >= dataset.train.count) {
         throw invalidArgument('config.validation_examples', `must be below the ${dataset.train.count} training examples of ${config.dataset}`);
       }

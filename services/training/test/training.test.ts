@@ -81,6 +81,19 @@ describe('training service (separate process, generated client)', () => {
     assert.equal(r.engine, 'onnx/cpu');
   });
 
+  it('trains on images at lower resolution with config.downsample (the micro-quality rung), to a real accuracy', async () => {
+    const short = { steps: 8, validationExamples: 100 };
+    const small = await train(client, request({ config: config({ ...short, downsample: 2 }) }));
+    assert.equal(small.code, status.OK, small.details);
+    const full = await train(client, request({ config: config({ ...short, downsample: 1 }) }));
+    assert.equal(full.code, status.OK, full.details);
+    const [a, b] = [small.events.at(-1)!.result!, full.events.at(-1)!.result!];
+    assert.ok(a.lossCurve.every((l) => Number.isFinite(l) && l > 0));
+    assert.ok(a.score!.accuracy >= 0 && a.score!.accuracy <= 1);
+    // Same seed and network: only the 8×8 inputs tell the two trainings apart.
+    assert.notDeepEqual(a.lossCurve, b.lossCurve);
+  });
+
   it('trains with the TensorFlow.js engine when asked (pure JS here), to a real accuracy', async () => {
     const out = await train(client, request({ engine: Engine.ENGINE_TFJS, config: config({ steps: 4, batchSize: 8, widthMultiplier: 0.25, validationExamples: 50 }) }), 60_000);
     assert.equal(out.code, status.OK, out.details);
@@ -155,6 +168,13 @@ describe('training service (separate process, generated client)', () => {
     { name: 'absurd step count', req: request({ config: config({ steps: 2_000_000_000 }) }), code: status.INVALID_ARGUMENT, says: /^config\.steps: must be an integer in \[1, 100000\]/ },
     { name: 'absurd batch size', req: request({ config: config({ batchSize: 100_000 }) }), code: status.INVALID_ARGUMENT, says: /^config\.batch_size: must be in \[1, 1024\]/ },
     { name: 'negative learning rate', req: request({ config: config({ learningRate: -1 }) }), code: status.INVALID_ARGUMENT, says: /^config\.learning_rate/ },
+    { name: 'absurd downsampling', req: request({ config: config({ downsample: 9 }) }), code: status.INVALID_ARGUMENT, says: /^config\.downsample: must be an integer in \[0, 8\]/ },
+    {
+      name: 'downsampling that does not divide the images',
+      req: request({ config: config({ downsample: 3 }) }),
+      code: status.INVALID_ARGUMENT,
+      says: /^config\.downsample: synthetic's 16×16 images do not divide by 3/,
+    },
     {
       name: 'malformed graph',
       req: request({
