@@ -26,7 +26,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrainRequest, graphToProto } from '@evonorm/contracts';
 import { FASHION_MNIST_DIR } from '@evonorm/data';
-import { FunctionalProbe, Rng, ZOO_NAMES, canonicalize, parseLayerGraph, randomGraph, renderFormula, zooLayer, type LayerGraph } from '@evonorm/graph';
+import { ZOO_NAMES, renderFormula, zooLayer, type LayerGraph } from '@evonorm/graph';
 import { TrainingPool, defineFlags, trainingTargets } from '@evonorm/rpc';
 import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
 import { evaluationSeed, qualitySeed } from '../src/search/seeds.js';
@@ -35,6 +35,7 @@ import { rungStep } from '../src/search/stage-quality-rung.js';
 import { runQualityTries } from '../src/search/stage-rejection.js';
 import { mean, sd, spearman } from '../src/search/statistics.js';
 import { startTrainingReplicas } from '../src/search/training-replicas.js';
+import { ScreenedSet, randomLayers } from './layers.js';
 import { benchFail, parseBenchArgs } from './plan-args.js';
 
 const OWN = defineFlags({
@@ -53,25 +54,6 @@ function fail(message: string): never {
   return benchFail('search:bench-fidelity', message);
 }
 
-/** `n` distinct probe-valid random layers (static checks, then the functional probe; distinct functions). */
-function randomLayers(n: number, seed: number, batchIndependent: boolean): Array<{ name: string; graph: LayerGraph }> {
-  const rng = Rng.fromSeed(seed);
-  const probe = new FunctionalProbe();
-  const seen = new Set<string>();
-  const out: Array<{ name: string; graph: LayerGraph }> = [];
-  for (let draws = 0; out.length < n; draws++) {
-    if (draws > 100_000) fail(`found only ${out.length} probe-valid random layers in 100000 draws`);
-    const graph = randomGraph(rng, { batchIndependent });
-    if (!parseLayerGraph(graph, { batchIndependent }).ok) continue;
-    const canonical = canonicalize(graph);
-    const result = probe.probe(canonical.graph);
-    if (!result.ok || seen.has(result.hash)) continue;
-    seen.add(result.hash);
-    out.push({ name: `random-${out.length + 1}`, graph });
-  }
-  return out;
-}
-
 async function main(): Promise<void> {
   const { values, plan } = parseBenchArgs<{ [K in keyof typeof OWN]: K extends 'zoo' ? string[] : K extends 'fashion-mnist-dir' ? string | undefined : number }>(
     'search:bench-fidelity',
@@ -81,7 +63,10 @@ async function main(): Promise<void> {
   if (values[`dataset`] === undefined && !existsSync(values['fashion-mnist-dir'] ?? FASHION_MNIST_DIR)) fail('Fashion-MNIST is not installed: pass --fashion-mnist-dir, or --dataset synthetic');
   const short = values.steps ?? plan.evaluationSteps;
   const long = short * values.factor;
-  const layers = [...values.zoo.map((name) => ({ name, graph: zooLayer(name).graph })), ...randomLayers(values.layers, values['layer-seed'], plan.batchIndependent)];
+  const layers = [
+    ...values.zoo.map((name) => ({ name, graph: zooLayer(name).graph })),
+    ...randomLayers(values.layers, values['layer-seed'], new ScreenedSet(plan.batchIndependent), plan.batchIndependent, fail),
+  ];
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'evonorm-fidelity-'));
   const replicas = await startTrainingReplicas({

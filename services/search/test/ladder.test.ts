@@ -60,13 +60,15 @@ describe('multi-fidelity promotion (--promotion-fraction)', () => {
 });
 
 describe('the ladder’s compute', () => {
-  const timings = (stability: number, quality: number, evaluation: number): Timings =>
-    Timings.fromPartial({ stabilityComputeSeconds: stability, qualityComputeSeconds: quality, evaluationComputeSeconds: evaluation });
+  const timings = (stability: number, quality: number, evaluation: number, micro = 0): Timings =>
+    Timings.fromPartial({ stabilityComputeSeconds: stability, microQualityComputeSeconds: micro, qualityComputeSeconds: quality, evaluationComputeSeconds: evaluation });
   const history = [
     // Screened out: no compute, not counted as screened in.
     Candidate.fromPartial({ rejection: { reason: RejectionReason.REJECTION_REASON_DEAD_OUTPUT }, timings: timings(0, 0, 0) }),
     Candidate.fromPartial({ rejection: { reason: RejectionReason.REJECTION_REASON_UNSTABLE }, timings: timings(2, 0, 0) }),
     Candidate.fromPartial({ rejection: { reason: RejectionReason.REJECTION_REASON_LOW_QUALITY }, timings: timings(2, 10, 0) }),
+    // Stopped by the micro-quality rung, the first trained one: its micro training only.
+    Candidate.fromPartial({ rejection: { reason: RejectionReason.REJECTION_REASON_LOW_MICRO_QUALITY }, timings: timings(0, 0, 0, 1) }),
     // Evaluated: whole trainings of 20 + 30 s (rung included), of which 20 s after the rung.
     Candidate.fromPartial({ fitness: { scores: [score('resnet_v2', 0.8, 20), score('mobilenet_v2', 0.7, 30)] }, timings: timings(2, 30, 20) }),
     // A duplicate costs nothing and counts nowhere.
@@ -75,23 +77,28 @@ describe('the ladder’s compute', () => {
 
   it('sums each rung and prices the full budget at the mean evaluated layer’s whole training', () => {
     const totals = ladderTotals(history.map(ladderEntry));
-    assert.deepEqual(totals, { screenedIn: 3, evaluated: 1, stabilitySeconds: 6, qualitySeconds: 40, evaluationSeconds: 20, fullTrainingSeconds: 50 });
-    // Spent 66 s; three screened-in candidates at 50 s each would have cost 150 s.
-    assert.deepEqual(ladderSaving(totals), { spent: 66, fullBudget: 150, factor: 150 / 66 });
-    assert.equal(ladderText(totals), 'compute: stability 6 s · quality 40 s · evaluation 20 s · 2.3× less than all 3 at full budget');
+    assert.deepEqual(totals, { screenedIn: 4, evaluated: 1, stabilitySeconds: 6, microSeconds: 1, qualitySeconds: 40, evaluationSeconds: 20, fullTrainingSeconds: 50 });
+    // Spent 67 s; four screened-in candidates at 50 s each would have cost 200 s.
+    assert.deepEqual(ladderSaving(totals), { spent: 67, fullBudget: 200, factor: 200 / 67 });
+    assert.equal(ladderText(totals), 'compute: micro 1 s · stability 6 s · quality 40 s · evaluation 20 s · 3.0× less than all 4 at full budget');
     assert.deepEqual(ladderSaving(ladderTotals(history.slice(0, 3).map(ladderEntry))), { spent: 14, fullBudget: null, factor: null });
+    assert.doesNotMatch(ladderText(ladderTotals(history.slice(0, 3).map(ladderEntry))), /micro/, 'no micro rung, no micro figure');
   });
 
   it('says "more" where the ladder cost more than the full budget would have', () => {
-    const costly = ladderTotals([...history.map(ladderEntry), { screenedIn: false, evaluated: false, stabilitySeconds: 200, qualitySeconds: 0, evaluationSeconds: 0, fullTrainingSeconds: 0 }]);
-    // Spent 266 s against 150 s: 266 / 150 = 1.77.
-    assert.equal(ladderText(costly), 'compute: stability 206 s · quality 40 s · evaluation 20 s · 1.8× more than all 3 at full budget');
+    const costly = ladderTotals([
+      ...history.map(ladderEntry),
+      { screenedIn: false, evaluated: false, stabilitySeconds: 200, microSeconds: 0, qualitySeconds: 0, evaluationSeconds: 0, fullTrainingSeconds: 0 },
+    ]);
+    // Spent 267 s against 200 s: 267 / 200 = 1.34.
+    assert.equal(ladderText(costly), 'compute: micro 1 s · stability 206 s · quality 40 s · evaluation 20 s · 1.3× more than all 4 at full budget');
   });
 
   it('gives compare’s training seconds: the quality tests and evaluation recorded, else (older runs) the kept scores', () => {
-    assert.equal(trainingSeconds(history[3]!), 50);
+    assert.equal(trainingSeconds(history[4]!), 50);
     assert.equal(trainingSeconds(history[2]!), 10);
-    assert.equal(trainingSeconds(history[4]!), 0, 'a duplicate costs nothing');
+    assert.equal(trainingSeconds(history[3]!), 1, 'the micro rung is a training');
+    assert.equal(trainingSeconds(history[5]!), 0, 'a duplicate costs nothing');
     assert.equal(trainingSeconds(Candidate.fromPartial({ fitness: { scores: [score('resnet_v2', 0.8, 7)] } })), 7);
   });
 });

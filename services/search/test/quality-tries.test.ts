@@ -58,7 +58,7 @@ const run = (plan: SearchPlan, accuracy: (architecture: string, attempt: number)
 };
 
 describe('quality test tries (--quality-tries) as a separate training (--quality-rung false)', () => {
-  const plan = planFrom({ 'stability-steps': '0', 'quality-tries': '2', 'quality-rung': 'false', architectures: 'resnet_v2,mobilenet_v2' });
+  const plan = planFrom({ 'stability-steps': '0', 'micro-steps': '0', 'quality-tries': '2', 'quality-rung': 'false', architectures: 'resnet_v2,mobilenet_v2' });
 
   it('passes a layer that falls short on the first seed but not on the second, trying the second seed only there', async () => {
     const { result, calls } = await run(plan, (a, attempt) => (a === 'mobilenet_v2' && attempt === 0 ? 0.194 : 0.5));
@@ -121,7 +121,7 @@ function trainingBackend(accuracy: (architecture: string, seed: bigint, step: nu
 }
 
 describe('the quality test as the first rung of the evaluation (--quality-rung, the default)', () => {
-  const plan = planFrom({ 'stability-steps': '0', architectures: 'resnet_v2,mobilenet_v2' });
+  const plan = planFrom({ 'stability-steps': '0', 'micro-steps': '0', architectures: 'resnet_v2,mobilenet_v2' });
   const seed0 = evaluationSeed(plan.seed, 0);
   const evaluate = async (accuracy: (architecture: string, seed: bigint, step: number) => number) => {
     const { backend, calls } = trainingBackend(accuracy);

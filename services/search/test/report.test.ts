@@ -102,7 +102,7 @@ describe('evonorm report (headless Chromium)', () => {
   it("draws the funnel with each rung's compute and the ladder's saving, from the stored timings", async () => {
     const totals = ladderTotals(history.map(ladderEntry));
     const saving = ladderSaving(totals);
-    assert.ok(totals.stabilitySeconds > 0 && totals.qualitySeconds > 0 && totals.evaluationSeconds > 0, 'every rung recorded its compute');
+    assert.ok(totals.stabilitySeconds > 0 && totals.microSeconds > 0 && totals.qualitySeconds > 0 && totals.evaluationSeconds > 0, 'every rung recorded its compute');
     assert.ok(saving.factor !== null && saving.factor > 0);
     const compute = await opened.page.$$eval('#funnel .funnel-row', (rows) =>
       rows.map((r) => [r.getAttribute('data-stage'), (r.querySelector('.funnel-compute') as unknown as { innerText: string }).innerText]),
@@ -110,6 +110,7 @@ describe('evonorm report (headless Chromium)', () => {
     assert.deepEqual(compute, [
       ['proposed', ''],
       ['passed static + probe checks', ''],
+      ['passed micro-quality rung', `${totals.microSeconds.toFixed(0)} s`],
       ['stable', `${totals.stabilitySeconds.toFixed(0)} s`],
       ['passed quality test', `${totals.qualitySeconds.toFixed(0)} s`],
       ['evaluated', `${totals.evaluationSeconds.toFixed(0)} s`],

@@ -19,7 +19,8 @@ export function tinySearchFlags(architectures: readonly string[] = ['resnet_v2']
     ...['--dataset', 'synthetic', '--architectures', architectures.join(','), '--width', '0.25'],
     ...(options.depth === undefined ? [] : ['--depth', String(options.depth)]),
     ...['--population', '4', '--tournament-fraction', '0.5', '--concurrency', '3'],
-    ...['--stability-steps', '3', '--quality-steps', '10', '--min-accuracy', '0.12', '--evaluation-steps', '12'],
+    ...['--stability-steps', '3', '--micro-steps', '4', '--micro-min-accuracy', '0.05'],
+    ...['--quality-steps', '10', '--min-accuracy', '0.12', '--evaluation-steps', '12'],
     ...['--batch-size', '8', '--validation-examples', '50', '--adaptive-seeds', '0'],
   ];
 }

@@ -35,8 +35,8 @@ export interface FunnelStage {
 }
 
 /**
- * screened → passed the static and probe checks → stable → quality → promoted → evaluated, with each
- * rung's compute and the ladder's saving; duplicates skip it.
+ * screened → passed the static and probe checks → micro → stable → quality → promoted → evaluated,
+ * with each rung's compute and the ladder's saving; duplicates skip it.
  */
 export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: number; ladder: LadderTotals; saving: LadderSaving } {
   const originals = data.candidates.filter((c) => c.outcome !== 'duplicate');
@@ -45,12 +45,14 @@ export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: n
     for (const c of originals) if (reasons.includes(c.outcome)) out[c.outcome] = (out[c.outcome] ?? 0) + 1;
     return out;
   };
-  const known = new Set([...SCREEN_REASONS, 'unstable', 'low_quality', 'not_promoted', 'training_failed', 'evaluated']);
+  const known = new Set([...SCREEN_REASONS, 'unstable', 'low_micro_quality', 'low_quality', 'not_promoted', 'training_failed', 'evaluated']);
   const screen = count([...SCREEN_REASONS, ...originals.map((c) => c.outcome).filter((o) => !known.has(o))]);
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((s, x) => s + x, 0);
   const afterScreen = originals.length - sum(screen);
+  const micro = count(['low_micro_quality']);
+  const afterMicro = afterScreen - sum(micro);
   const unstable = count(['unstable']);
-  const afterStability = afterScreen - sum(unstable);
+  const afterStability = afterMicro - sum(unstable);
   const quality = count(['low_quality']);
   const afterQuality = afterStability - sum(quality);
   const notPromoted = count(['not_promoted']);
@@ -60,9 +62,16 @@ export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: n
   const stages: FunnelStage[] = [
     { stage: 'proposed', passed: originals.length, reasons: {}, computeSeconds: null },
     { stage: 'passed static + probe checks', passed: afterScreen, reasons: screen, computeSeconds: null },
+  ];
+  // Only searches with --micro-steps > 0 (the plan says so; runs from before it have none).
+  const microSteps = Number(data.plan['micro-steps'] ?? '0');
+  if (sum(micro) > 0 || microSteps > 0) {
+    stages.push({ stage: 'passed micro-quality rung', passed: afterMicro, reasons: micro, computeSeconds: ladder.microSeconds });
+  }
+  stages.push(
     { stage: 'stable', passed: afterStability, reasons: unstable, computeSeconds: ladder.stabilitySeconds },
     { stage: 'passed quality test', passed: afterQuality, reasons: quality, computeSeconds: ladder.qualitySeconds },
-  ];
+  );
   // Only searches with --promotion-fraction below 1 stop layers at the rung.
   const promotes = (data.plan['promotion-fraction'] ?? '1') !== '1';
   if (sum(notPromoted) > 0 || promotes) {

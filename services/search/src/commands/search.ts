@@ -25,7 +25,8 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
   proxies:  --engine auto|onnx|tfjs  --dataset fashion_mnist|cifar10|synthetic  --architectures ${DEFAULT_PLAN.architectures.join(',')}
             --width ${scaleText(DEFAULT_PLAN.width)}  --depth ${scaleText(DEFAULT_PLAN.depth)}
             (one multiplier for all, or per architecture)  --batch-size ${DEFAULT_PLAN.batchSize}  --learning-rate ${DEFAULT_PLAN.learningRate}
-            --stability-steps ${DEFAULT_PLAN.stabilitySteps}  --quality-steps ${DEFAULT_PLAN.qualitySteps}  --min-accuracy ${DEFAULT_PLAN.minAccuracy}  --quality-tries ${DEFAULT_PLAN.qualityTries}
+            --stability-steps ${DEFAULT_PLAN.stabilitySteps}  --micro-steps ${DEFAULT_PLAN.microSteps}  --micro-min-accuracy ${DEFAULT_PLAN.microMinAccuracy}
+            (the micro-quality rung, first: the first proxy at half resolution; 0 steps: off)  --quality-steps ${DEFAULT_PLAN.qualitySteps}  --min-accuracy ${DEFAULT_PLAN.minAccuracy}  --quality-tries ${DEFAULT_PLAN.qualityTries}
             --quality-rung ${DEFAULT_PLAN.qualityRung} (the quality test is the first rung of the evaluation's seed-0 trainings)
             --promotion-fraction ${DEFAULT_PLAN.promotionFraction} (F < 1: only layers whose rung score is in the best F of earlier ones train on)
             --evaluation-steps ${DEFAULT_PLAN.evaluationSteps}  --validation-examples ${DEFAULT_PLAN.validationExamples}

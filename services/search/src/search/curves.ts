@@ -21,13 +21,14 @@ export interface SearchCurve {
 }
 
 /**
- * Replica-reported training seconds of a candidate's own trainings: its quality tests (every try)
- * and evaluation as recorded in its timings, or, in runs from before those were recorded, the
+ * Replica-reported training seconds of a candidate's own trainings: its micro-quality rung, quality
+ * tests (every try) and evaluation as recorded in its timings, or, in runs from before those were recorded, the
  * seconds of the scores it kept.
  */
 export function trainingSeconds(c: Candidate): number {
   if (c.duplicateOf) return 0;
-  const recorded = (c.timings?.qualityComputeSeconds ?? 0) + (c.timings?.evaluationComputeSeconds ?? 0);
+  const t = c.timings;
+  const recorded = (t?.microQualityComputeSeconds ?? 0) + (t?.qualityComputeSeconds ?? 0) + (t?.evaluationComputeSeconds ?? 0);
   if (recorded > 0) return recorded;
   const scores = c.fitness?.scores ?? c.rejection?.scores ?? [];
   return scores.reduce((s, x) => s + x.seconds, 0);

@@ -12,6 +12,7 @@ export function ladderEntry(c: Candidate): LadderEntry | undefined {
     screenedIn,
     evaluated: c.fitness !== undefined,
     stabilitySeconds: t?.stabilityComputeSeconds ?? 0,
+    microSeconds: t?.microQualityComputeSeconds ?? 0,
     qualitySeconds: t?.qualityComputeSeconds ?? 0,
     evaluationSeconds: t?.evaluationComputeSeconds ?? 0,
     fullTrainingSeconds: (c.fitness?.scores ?? []).reduce((s, x) => s + x.seconds, 0),

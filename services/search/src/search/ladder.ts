@@ -1,5 +1,6 @@
 /**
- * The rejection ladder's compute: what each rung (stability test, quality rung, evaluation) cost in
+ * The rejection ladder's compute: what each rung (micro-quality rung, stability test, quality rung,
+ * evaluation) cost in
  * the seconds its tests and trainings reported (Timings' *_compute_seconds), and what the ladder
  * saved against sending every candidate that passed the static checks and the probe through the
  * full budget, priced at the mean whole training of the evaluated layers. Duplicates cost nothing
@@ -13,6 +14,7 @@ export interface LadderEntry {
   readonly screenedIn: boolean;
   readonly evaluated: boolean;
   readonly stabilitySeconds: number;
+  readonly microSeconds: number;
   readonly qualitySeconds: number;
   readonly evaluationSeconds: number;
   /** An evaluated layer's whole trainings (every architecture and seed, a continued rung included). */
@@ -23,6 +25,7 @@ export interface LadderTotals {
   screenedIn: number;
   evaluated: number;
   stabilitySeconds: number;
+  microSeconds: number;
   qualitySeconds: number;
   evaluationSeconds: number;
   fullTrainingSeconds: number;
@@ -38,7 +41,7 @@ export interface LadderSaving {
 }
 
 export function newLadder(): LadderTotals {
-  return { screenedIn: 0, evaluated: 0, stabilitySeconds: 0, qualitySeconds: 0, evaluationSeconds: 0, fullTrainingSeconds: 0 };
+  return { screenedIn: 0, evaluated: 0, stabilitySeconds: 0, microSeconds: 0, qualitySeconds: 0, evaluationSeconds: 0, fullTrainingSeconds: 0 };
 }
 
 export function addToLadder(totals: LadderTotals, entry: LadderEntry | undefined): void {
@@ -49,6 +52,7 @@ export function addToLadder(totals: LadderTotals, entry: LadderEntry | undefined
     totals.fullTrainingSeconds += entry.fullTrainingSeconds;
   }
   totals.stabilitySeconds += entry.stabilitySeconds;
+  totals.microSeconds += entry.microSeconds;
   totals.qualitySeconds += entry.qualitySeconds;
   totals.evaluationSeconds += entry.evaluationSeconds;
 }
@@ -60,7 +64,7 @@ export function ladderTotals(entries: Iterable<LadderEntry | undefined>): Ladder
 }
 
 export function ladderSaving(totals: LadderTotals): LadderSaving {
-  const spent = totals.stabilitySeconds + totals.qualitySeconds + totals.evaluationSeconds;
+  const spent = totals.stabilitySeconds + totals.microSeconds + totals.qualitySeconds + totals.evaluationSeconds;
   if (totals.evaluated === 0) return { spent, fullBudget: null, factor: null };
   const fullBudget = (totals.screenedIn * totals.fullTrainingSeconds) / totals.evaluated;
   return { spent, fullBudget, factor: spent > 0 ? fullBudget / spent : null };
@@ -74,10 +78,11 @@ export function factorText(factor: number): string {
   return factor >= 1 ? `${factor.toFixed(1)}× less` : `${(1 / factor).toFixed(1)}× more`;
 }
 
-/** "compute: stability 12 s · quality 300 s · evaluation 500 s · 1.8× less than all 40 at full budget" */
+/** "compute: micro 9 s · stability 12 s · quality 300 s · evaluation 500 s · 1.8× less than all 40 at full budget" (micro only where it ran) */
 export function ladderText(totals: LadderTotals): string {
   const s = (x: number): string => `${x.toFixed(0)} s`;
   const saving = ladderSaving(totals);
   const versus = saving.factor === null ? '' : ` · ${factorText(saving.factor)} than all ${totals.screenedIn} at full budget`;
-  return `compute: stability ${s(totals.stabilitySeconds)} · quality ${s(totals.qualitySeconds)} · evaluation ${s(totals.evaluationSeconds)}${versus}`;
+  const micro = totals.microSeconds > 0 ? `micro ${s(totals.microSeconds)} · ` : '';
+  return `compute: ${micro}stability ${s(totals.stabilitySeconds)} · quality ${s(totals.qualitySeconds)} · evaluation ${s(totals.evaluationSeconds)}${versus}`;
 }

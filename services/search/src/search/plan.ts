@@ -71,6 +71,14 @@ export interface SearchPlan {
   readonly concurrency: number;
   /** Adversarial ascent steps of the stability test (0: skip it). */
   readonly stabilitySteps: number;
+  /**
+   * Training steps of the micro-quality rung (0: skip it): the first architecture's proxy on
+   * images at half resolution, the first trained rung (before the stability test, which costs
+   * about 4× more); a layer below microMinAccuracy, or whose loss stops being finite or diverges,
+   * is rejected low_micro_quality (stage-micro-quality.ts; calibrated by search:bench-ladder).
+   */
+  readonly microSteps: number;
+  readonly microMinAccuracy: number;
   /** Training steps of the quality test per architecture (0: skip it). */
   readonly qualitySteps: number;
   readonly minAccuracy: number;
@@ -126,6 +134,8 @@ export const DEFAULT_PLAN: SearchPlan = {
   minutes: 12,
   concurrency: 6,
   stabilitySteps: 10,
+  microSteps: 30,
+  microMinAccuracy: 0.15,
   qualitySteps: 40,
   minAccuracy: 0.2,
   // 2, not 1: one 40-step seed is noisy near the threshold. With search seed 2 BN-ReLU scored 19.4%
@@ -180,6 +190,8 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(plan.candidates > 0 || plan.minutes > 0, 'candidates', 'or --minutes must set a budget', plan.candidates);
   check(isInt(plan.concurrency, 1, 1024), 'concurrency', 'must be an integer in 1..1024', plan.concurrency);
   check(isInt(plan.stabilitySteps, 0, 1000), 'stability-steps', 'must be an integer in 0..1000', plan.stabilitySteps);
+  check(isInt(plan.microSteps, 0, 10_000), 'micro-steps', 'must be an integer in 0..10000 (0: no micro-quality rung)', plan.microSteps);
+  check(plan.microMinAccuracy >= 0 && plan.microMinAccuracy <= 1, 'micro-min-accuracy', 'must be in [0, 1]', plan.microMinAccuracy);
   check(isInt(plan.qualitySteps, 0, 10_000), 'quality-steps', 'must be an integer in 0..10000', plan.qualitySteps);
   check(plan.minAccuracy > 0 && plan.minAccuracy <= 1, 'min-accuracy', 'must be in (0, 1]', plan.minAccuracy);
   check(isInt(plan.qualityTries, 1, 8), 'quality-tries', 'must be an integer in 1..8', plan.qualityTries);
@@ -233,8 +245,17 @@ export function planFromJson(raw: Readonly<Record<string, unknown>>): SearchPlan
     throw new PlanError(`seed ${(error as Error).message}`);
   }
   // Runs from before multi-seed evaluation trained one seed per architecture, tried the quality test
-  // once, and ran it as a separate training.
-  const seeds = { evaluationSeeds: 1, adaptiveSeeds: 0, adaptiveHalfWidth: DEFAULT_PLAN.adaptiveHalfWidth, qualityTries: 1, qualityRung: false, promotionFraction: 1 };
+  // once, and ran it as a separate training, without a micro-quality rung.
+  const seeds = {
+    evaluationSeeds: 1,
+    adaptiveSeeds: 0,
+    adaptiveHalfWidth: DEFAULT_PLAN.adaptiveHalfWidth,
+    qualityTries: 1,
+    qualityRung: false,
+    promotionFraction: 1,
+    microSteps: 0,
+    microMinAccuracy: DEFAULT_PLAN.microMinAccuracy,
+  };
   return { ...seeds, ...(raw as unknown as SearchPlan), seed };
 }
 
@@ -263,6 +284,8 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
   minutes: (p, v) => (p.minutes = Number(v)),
   concurrency: (p, v) => (p.concurrency = Number(v)),
   'stability-steps': (p, v) => (p.stabilitySteps = Number(v)),
+  'micro-steps': (p, v) => (p.microSteps = Number(v)),
+  'micro-min-accuracy': (p, v) => (p.microMinAccuracy = Number(v)),
   'quality-steps': (p, v) => (p.qualitySteps = Number(v)),
   'min-accuracy': (p, v) => (p.minAccuracy = Number(v)),
   'quality-tries': (p, v) => (p.qualityTries = Number(v)),

@@ -24,5 +24,6 @@ export function trainingConfig(plan: SearchPlan, architecture: string, steps = 0
     learningRate: plan.learningRate,
     validationExamples: plan.validationExamples,
     evaluateOnTest: onTest,
+    downsample: 0,
   };
 }

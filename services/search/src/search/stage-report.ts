@@ -18,7 +18,7 @@ export function newStats(startedMs: number): SearchStats {
     evaluated: 0,
     duplicates: 0,
     rejectionsByReason: {},
-    stages: { screening: 0, stability: 0, quality: 0, evaluation: 0, inFlight: 0 },
+    stages: { screening: 0, stability: 0, micro: 0, quality: 0, evaluation: 0, inFlight: 0 },
     ladder: newLadder(),
   };
 }
@@ -63,6 +63,6 @@ export function candidateEvent(index: number, c: Candidate): CandidateEvent {
     halfWidth: c.fitness ? meanInterval(c).halfWidth : null,
     scores: scoreMap(c),
     formula: c.formula?.text ?? '',
-    seconds: c.timings ? c.timings.screenSeconds + c.timings.stabilitySeconds + c.timings.qualitySeconds + c.timings.evaluationSeconds : 0,
+    seconds: c.timings ? c.timings.screenSeconds + c.timings.stabilitySeconds + c.timings.microQualitySeconds + c.timings.qualitySeconds + c.timings.evaluationSeconds : 0,
   };
 }
