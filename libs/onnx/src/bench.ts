@@ -60,7 +60,7 @@ export class MeasurementError extends Error {
 }
 
 /** The model of a chain of `chain` copies of the layer (stock Relu without a graph) on the generator. */
-function chainModel(layer: LayerBenchCase, options: LayerBenchOptions & { chain: number; dtype: BenchDType }): Uint8Array {
+export function chainModel(layer: LayerBenchCase, options: LayerBenchOptions & { chain: number; dtype: BenchDType }): Uint8Array {
   const channels = options.shape[1];
   return generatedModel(options.shape, options.dtype, (b, x) => {
     let y = x;

@@ -7,3 +7,4 @@ export * from './autodiff/index.js';
 export * from './training/index.js';
 export * from './bench-conv.js';
 export * from './profile.js';
+export * from './cost.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { zooLayer } from '@evonorm/graph';
 import {
+  COST_SHAPES,
   ExecutionProviderError,
   MeasurementError,
   benchLayer,
@@ -9,6 +10,7 @@ import {
   checkExecutionProvider,
   createSession,
   generatedModel,
+  inferenceCost,
   measureBandwidth,
   onnx,
   ort,
@@ -107,6 +109,25 @@ describe('layer and network bench', () => {
     assert.ok(row.latency_ms >= 0);
     if (row.latency_ms > 0) assert.ok(Number.isFinite(row.images_per_s!) && row.images_per_s! > 0);
     else assert.equal(row.images_per_s, undefined);
+  });
+});
+
+describe('inference cost against BN-ReLU (Candidate.cost)', () => {
+  it('times the optimized export against BN-ReLU at the provider shape, in process CPU time on the CPU', async () => {
+    const self = await inferenceCost(zooLayer('bn-relu').graph, { threads: 1 });
+    assert.deepEqual([self.ep, self.clock, self.shape], ['cpu', 'cpu_time', COST_SHAPES.cpu]);
+    assert.deepEqual(COST_SHAPES.cpu, [8, 64, 32, 32]);
+    assert.ok(self.runs >= 20);
+    assert.ok(self.referenceMs > 0 && self.layerMs > 0);
+    assert.equal(self.ratio, self.layerMs / self.referenceMs);
+    // The same graph on both sides: equal up to timing noise (CPU time barely moves with other load).
+    assert.ok(self.ratio > 0.5 && self.ratio < 2, `BN-ReLU against itself: ${self.ratio}`);
+  });
+
+  it('ranks GroupNorm (a statistic per sample and group, several passes) above BN-ReLU (one fused affine at inference)', async () => {
+    // 7x on this machine (docs/benchmarks.md); 1.5x leaves room for any machine.
+    const gn = await inferenceCost(zooLayer('gn-relu').graph, { threads: 1 });
+    assert.ok(gn.ratio > 1.5, `GN-ReLU: ${gn.ratio}`);
   });
 });
 

@@ -9,7 +9,17 @@
  * training gives the same answer wherever it runs.
  */
 import { status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
-import { TrainingServiceClient, type GetWorkerInfoResponse, type TrainRequest, type TrainResponse, type TrainResult, type TrainProgress } from '@evonorm/contracts';
+import {
+  TrainingServiceClient,
+  type GetWorkerInfoResponse,
+  type InferenceCost,
+  type MeasureCostRequest,
+  type MeasureCostResponse,
+  type TrainRequest,
+  type TrainResponse,
+  type TrainResult,
+  type TrainProgress,
+} from '@evonorm/contracts';
 import { channelCredentials } from './credentials.js';
 import { CallCancelledError, ROUND_ROBIN_OPTIONS, TRANSIENT_CODES, sleep, unaryCall } from './client.js';
 import { TRAINING_MAX_MESSAGE_BYTES } from './config.js';
@@ -104,16 +114,33 @@ export class TrainingPool {
   }
 
   /** Trains on some replica, retrying elsewhere on replica failures; resolves with the result. */
-  async train(request: TrainRequest, signal?: AbortSignal, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
+  train(request: TrainRequest, signal?: AbortSignal, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
+    return this.onSomeReplica('Train', signal, (replica) => this.trainOn(replica, request, signal, onProgress));
+  }
+
+  /** A layer's inference cost against BN-ReLU, timed on some replica in one of its training slots. */
+  measureCost(request: MeasureCostRequest, signal?: AbortSignal): Promise<InferenceCost> {
+    return this.onSomeReplica('MeasureCost', signal, async (replica) => {
+      try {
+        const response = await unaryCall<MeasureCostRequest, MeasureCostResponse>(replica.client, 'measureCost', request, { deadlineMs: 600_000, ...(signal ? { signal } : {}) });
+        return response.cost!;
+      } finally {
+        this.release(replica);
+      }
+    });
+  }
+
+  /** `run` on the replica pick() chose (run releases it), retrying elsewhere on replica failures. */
+  private async onSomeReplica<T>(method: string, signal: AbortSignal | undefined, run: (replica: Replica) => Promise<T>): Promise<T> {
     const maxAttempts = this.options.maxAttempts ?? 50;
     for (let attempt = 1; ; attempt++) {
-      const replica = await this.pick(signal);
+      const replica = await this.pick(signal, method);
       try {
-        const result = await this.trainOn(replica, request, signal, onProgress);
+        const result = await run(replica);
         replica.backoffMs = 250;
         return result;
       } catch (error) {
-        if (signal?.aborted) throw new CallCancelledError('Train');
+        if (signal?.aborted) throw new CallCancelledError(method);
         const e = error as ServiceError;
         if (!REPLICA_CODES.has(e.code)) throw new TrainingError(e.code, e.details);
         if (attempt >= maxAttempts) throw new TrainingError(e.code, `${e.details} (gave up after ${attempt} attempts)`);
@@ -142,7 +169,7 @@ export class TrainingPool {
    * that busy is skipped too, and the call waits here, to go to whichever replica frees first,
    * instead of queueing behind one.
    */
-  private async pick(signal?: AbortSignal): Promise<Replica> {
+  private async pick(signal: AbortSignal | undefined, method: string): Promise<Replica> {
     const cap = this.options.perReplica ?? Infinity;
     for (;;) {
       const eligible = this.replicas.filter((r) => r.downUntil <= Date.now() && (!r.addressed || r.active < cap));
@@ -185,7 +212,7 @@ export class TrainingPool {
         const onAbort = (): void => {
           clearTimeout(timer);
           this.freed.delete(wake);
-          reject(new CallCancelledError('Train'));
+          reject(new CallCancelledError(method));
         };
         const timer = setTimeout(wake, wait);
         this.freed.add(wake);
@@ -193,6 +220,12 @@ export class TrainingPool {
         else signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
+  }
+
+  /** Gives back the place pick() reserved on `replica` and wakes the calls waiting for one. */
+  private release(replica: Replica): void {
+    replica.active--;
+    for (const wake of [...this.freed]) wake();
   }
 
   /** Each replica's own load (running + queued), where worth asking and answered within 250 ms. */
@@ -225,8 +258,7 @@ export class TrainingPool {
       const done = (): void => {
         if (finished) return;
         finished = true;
-        replica.active--;
-        for (const wake of [...this.freed]) wake();
+        this.release(replica);
         signal?.removeEventListener('abort', onAbort);
       };
       call.on('data', (e: TrainResponse) => {

@@ -1,11 +1,12 @@
 /**
  * The TrainingService handlers: validate the request, train with streamed progress, stop when the
- * client cancels or the deadline passes; calls beyond this replica's concurrency wait in a bounded
+ * client cancels or the deadline passes; time a layer's inference cost; calls beyond this replica's concurrency wait in a bounded
  * queue, and beyond that are refused.
  */
-import { Engine, TrainingFailure, type TrainRequest, type TrainResponse, type TrainingServiceServer, type TrainingConfig } from '@evonorm/contracts';
+import { Engine, TrainingFailure, type MeasureCostRequest, type MeasureCostResponse, type TrainRequest, type TrainResponse, type TrainingServiceServer, type TrainingConfig } from '@evonorm/contracts';
+import { MeasurementError, inferenceCost } from '@evonorm/onnx';
 import { ARCHITECTURES, architecture, isArchitecture } from '@evonorm/nets';
-import { invalidArgument, optionalInRange, requireGraph, requireSeed, serverStream, Slots, unary, type Logger } from '@evonorm/rpc';
+import { failedPrecondition, invalidArgument, optionalInRange, requireGraph, requireSeed, serverStream, Slots, unary, type Logger } from '@evonorm/rpc';
 import { CheckpointMismatchError, resolveEngine, train, type EngineName, type ExecutionProvider } from '@evonorm/train';
 import { initBackend } from '@evonorm/tfjs';
 import { checkpointFromWire, checkpointToWire } from './checkpoint.js';
@@ -160,6 +161,27 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
             checkpoint: result.checkpoint ? checkpointToWire(result.checkpoint) : undefined,
           },
         });
+      } finally {
+        release();
+      }
+    }),
+    // In a training slot: a timing that shared this replica's cores with its own training would
+    // measure the training. A layer whose export the timings cannot measure is a failed precondition.
+    measureCost: unary('MeasureCost', logger, async (request: MeasureCostRequest, context): Promise<MeasureCostResponse> => {
+      const layer = requireGraph('graph', request.graph);
+      const release = await slots.acquire(context.signal);
+      try {
+        const cost = await inferenceCost(layer, {
+          ep: worker.ep ?? 'cpu',
+          ...(worker.device !== undefined ? { device: worker.device } : {}),
+          ...(worker.threads ? { threads: worker.threads } : {}),
+        });
+        return {
+          cost: { ratio: cost.ratio, layerMs: cost.layerMs, referenceMs: cost.referenceMs, executionProvider: cost.ep, shape: [...cost.shape], clock: cost.clock },
+        };
+      } catch (error) {
+        if (error instanceof MeasurementError) throw failedPrecondition(error.message);
+        throw error;
       } finally {
         release();
       }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Metadata, credentials, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { zooLayer } from '@evonorm/graph';
-import { Engine, IndexSet, Op, TrainRequest, TrainingConfig, TrainingServiceClient, graphToProto, type TrainResponse } from '@evonorm/contracts';
+import { Engine, IndexSet, Op, TrainRequest, TrainingConfig, TrainingServiceClient, graphToProto, type MeasureCostResponse, type TrainResponse } from '@evonorm/contracts';
 import { Rng } from '@evonorm/graph';
 import { callRawStream, callUnary, healthStatus, spawnService, type SpawnedService } from '@evonorm/rpc';
 
@@ -52,6 +52,19 @@ describe('training service (separate process, generated client)', () => {
   after(async () => {
     client.close();
     if (service.process.exitCode === null) await service.stop('SIGKILL');
+  });
+
+  it('measures a layer’s inference cost against BN-ReLU in a training slot, and refuses a malformed graph', async () => {
+    const out = await callUnary<object, MeasureCostResponse>(client, 'measureCost', { graph: graphToProto(zooLayer('gn-relu').graph) }, 120_000);
+    assert.equal(out.code, status.OK, out.details);
+    const cost = out.response!.cost!;
+    assert.deepEqual([cost.executionProvider, cost.clock, cost.shape], ['cpu', 'cpu_time', [8, 64, 32, 32]]);
+    assert.ok(cost.referenceMs > 0 && cost.layerMs > 0);
+    assert.ok(Math.abs(cost.ratio - cost.layerMs / cost.referenceMs) < 1e-9);
+    assert.ok(cost.ratio > 1.5, `GroupNorm's passes cost more than BN-ReLU's fused affine: ${cost.ratio}`);
+    const bad = await callUnary<object, MeasureCostResponse>(client, 'measureCost', { graph: { nodes: [{ op: Op.OP_ADD, inputs: [0, 5], indexSet: IndexSet.INDEX_SET_UNSPECIFIED }] } });
+    assert.equal(bad.code, status.INVALID_ARGUMENT, bad.details);
+    assert.match(bad.details, /^graph/);
   });
 
   it('reports worker info and health', async () => {
