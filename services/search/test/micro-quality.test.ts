@@ -40,6 +40,7 @@ function backend(micro: Answer, proxy = 0.5): { backend: SearchBackend; calls: T
       testStability: unused,
       testQuality: unused,
       train,
+      measureCost: unused,
       report: unused,
       history: unused,
       replicas: () => [],

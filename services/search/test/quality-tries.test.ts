@@ -23,6 +23,7 @@ function backendWith(calls: Partial<SearchBackend>): SearchBackend {
     testStability: unused,
     testQuality: unused,
     train: unused,
+    measureCost: unused,
     report: unused,
     history: unused,
     replicas: () => [],

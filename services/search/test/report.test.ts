@@ -99,6 +99,27 @@ describe('evonorm report (headless Chromium)', () => {
     assert.equal(d.katexErrors, 0);
   });
 
+  it('plots accuracy against inference cost for every timed layer, ringing the layers no other beats on both', async () => {
+    const timed = history.filter((c) => c.fitness && c.cost);
+    assert.ok(timed.length > 0 && timed.length === history.filter((c) => c.fitness && !c.duplicateOf).length, 'the search timed every evaluated original');
+    const marks = await opened.page.$$eval('figure[data-plot="cost"] circle[data-id]', (cs) => cs.map((c) => [c.getAttribute('data-id'), c.getAttribute('data-front') === 'true']));
+    assert.deepEqual(marks.map(([id]) => id).sort(), timed.map((c) => c.id).sort());
+    const mean = (c: Candidate): number => c.fitness!.scores.reduce((s, x) => s + x.accuracy, 0) / c.fitness!.scores.length;
+    const beaten = (c: Candidate): boolean => timed.some((o) => o !== c && mean(o) >= mean(c) && o.cost!.ratio <= c.cost!.ratio && (mean(o) > mean(c) || o.cost!.ratio < c.cost!.ratio));
+    assert.deepEqual(
+      marks
+        .filter(([, front]) => front)
+        .map(([id]) => id)
+        .sort(),
+      timed
+        .filter((c) => !beaten(c))
+        .map((c) => c.id)
+        .sort(),
+    );
+    const costs = await opened.page.$$eval('#top td.cost', (tds) => tds.map((td) => (td as unknown as { innerText: string }).innerText));
+    assert.ok(costs.length > 0 && costs.every((t) => /^\d+\.\d×$/.test(t)), costs.join(', '));
+  });
+
   it("draws the funnel with each rung's compute and the ladder's saving, from the stored timings", async () => {
     const totals = ladderTotals(history.map(ladderEntry));
     const saving = ladderSaving(totals);

@@ -3,7 +3,7 @@
  * dashboard (<body data-live>) loads /api/state and redraws on every server-sent event.
  */
 import type { ReportData } from '../src/report/model.js';
-import { architecturePlots, historyPlot } from './plots.js';
+import { architecturePlots, costPlot, historyPlot } from './plots.js';
 import { compareSection, rerankSection } from './results.js';
 import { answer, funnelSection, h, lineageSection, planSection, replicasSection, topTable } from './sections.js';
 
@@ -33,6 +33,7 @@ function render(data: ReportData): void {
       : [
           h('section', { id: 'progress' }, h('h2', {}, 'Progress'), h('div', { class: 'plots' }, historyPlot(data, 'index'), historyPlot(data, 'minutes'))),
           h('section', { id: 'architectures' }, h('h2', {}, 'Per-architecture accuracy and the Pareto front'), h('div', { class: 'plots' }, ...architecturePlots(data))),
+          ...[costPlot(data)].filter((p): p is HTMLElement => p !== undefined).map((p) => h('section', { id: 'cost' }, h('h2', {}, 'Inference cost'), h('div', { class: 'plots' }, p))),
           funnelSection(data),
           topTable(data),
           lineageSection(data),

@@ -14,6 +14,7 @@ const OUTCOME_COLORS: Record<string, string> = {
   batch_dependent: '#7b3294',
   non_finite: '#e08214',
   constant_output: '#fdb863',
+  low_micro_quality: '#91bfdb',
   unstable: '#d73027',
   low_quality: '#4575b4',
   training_failed: '#000000',
@@ -82,6 +83,51 @@ export function historyPlot(data: ReportData, x: 'index' | 'minutes'): HTMLEleme
     `history-${x}`,
     x === 'index' ? 'Best so far, by candidate' : 'Best so far, by wall time',
     'The line is the best mean accuracy found so far; every candidate is a dot coloured by its outcome. Rejected candidates have no accuracy and sit at 0.',
+    plot,
+  );
+}
+
+/**
+ * The evaluated layers' mean accuracy against their inference cost (time over BN-ReLU's, log
+ * scale), with the front of layers no other is both more accurate and cheaper than ringed (data-front);
+ * undefined when no cost was measured.
+ */
+export function costPlot(data: ReportData): HTMLElement | undefined {
+  const measured = data.candidates.filter((c) => c.mean !== null && typeof c.costRatio === 'number' && c.costRatio > 0);
+  if (measured.length === 0) return undefined;
+  const onFront = (c: CandidateView): boolean => !measured.some((o) => o !== c && o.mean! >= c.mean! && o.costRatio! <= c.costRatio! && (o.mean! > c.mean! || o.costRatio! < c.costRatio!));
+  const points: Datum[] = measured.map((c) => ({ ...c, y: c.mean!, front: onFront(c) }));
+  const front = points.filter((p) => p.front).sort((a, b) => a.costRatio! - b.costRatio!);
+  const plot = Plot.plot({
+    width: 560,
+    height: 360,
+    marginLeft: 52,
+    grid: true,
+    r: { type: 'identity' },
+    color: { type: 'identity' },
+    x: { label: 'inference time over BN-ReLU’s →', type: 'log', tickFormat: (x: number) => `${x}×` },
+    y: { label: '↑ mean validation accuracy', tickFormat: '%', domain: accuracyDomain(points.map((p) => p.y)) },
+    marks: [
+      Plot.line(front, { x: 'costRatio', y: 'y', curve: 'step-after', stroke: '#d73027', strokeOpacity: 0.6 }),
+      taggedDots(points, {
+        x: 'costRatio',
+        y: 'y',
+        fill: (c: Datum) => (c.front ? '#d73027' : '#1a9850'),
+        r: (c: Datum) => (c.front ? 6 : 3.5),
+        stroke: (c: Datum) => (c.front ? '#000' : 'none'),
+        fillOpacity: 0.8,
+        title: (c: Datum) => `${tip(c)}\ncost ${c.costRatio!.toFixed(2)}× BN-ReLU`,
+      }),
+      Plot.text(
+        points.filter((c) => c.zoo),
+        { x: 'costRatio', y: 'y', text: 'zoo', dy: -12, fontSize: 10, fontWeight: 'bold', fill: '#2b5fad' },
+      ),
+    ],
+  });
+  return figure(
+    'cost',
+    'Accuracy against inference cost',
+    'Each dot is an evaluated layer whose inference cost was measured: its optimized ONNX export timed against BN-ReLU’s in one process, at one fixed shape on the search’s execution provider. Ringed red dots form the front: no other layer is both more accurate and cheaper.',
     plot,
   );
 }

@@ -134,7 +134,8 @@ export function topTable(data: ReportData, n = 10): HTMLElement {
   const top = ranked(data).slice(0, n);
   const base = bnRelu(data);
   const archs = data.architectures;
-  const head = h('tr', {}, ...['rank', 'id', 'formula', ...archs, 'mean', 'vs BN-ReLU', 'parent', 'graph'].map((t) => h('th', {}, t)));
+  const costs = top.some((c) => typeof c.costRatio === 'number');
+  const head = h('tr', {}, ...['rank', 'id', 'formula', ...archs, 'mean', 'vs BN-ReLU', ...(costs ? ['cost'] : []), 'parent', 'graph'].map((t) => h('th', {}, t)));
   const rows = top.map((c, i) =>
     h(
       'tr',
@@ -145,6 +146,7 @@ export function topTable(data: ReportData, n = 10): HTMLElement {
       ...archs.map((a) => h('td', { class: 'num' }, score(c, a))),
       h('td', { class: 'num' }, meanScore(c)),
       h('td', { class: 'num' }, base ? signedPts(c.mean! - base.mean!) : '—'),
+      ...(costs ? [h('td', { class: 'num cost' }, typeof c.costRatio === 'number' ? `${c.costRatio.toFixed(1)}×` : '—')] : []),
       h('td', {}, c.parentId || '(initial)'),
       h('td', {}, graphSvg(c.nodes)),
     ),
@@ -158,6 +160,7 @@ export function topTable(data: ReportData, n = 10): HTMLElement {
       maxSeeds(data) > 1
         ? 'Scores are validation accuracies, mean ± 95% CI over training seeds where a layer was trained with several.'
         : 'Scores are single-seed validation accuracies (no ± interval: one seed per layer).',
+      costs ? ' Cost: the layer’s inference time over BN-ReLU’s, its optimized ONNX export timed against BN-ReLU’s in one process.' : '',
     ),
     h('table', { class: 'top' }, h('thead', {}, head), h('tbody', {}, ...rows)),
   );

@@ -1,5 +1,5 @@
 /** The SelectionService handlers: validation of every report and query over the population. */
-import { SelectionCriterion, type ArchitectureScore, type Candidate, type SearchConfig, type SelectionServiceServer } from '@evonorm/contracts';
+import { SelectionCriterion, type ArchitectureScore, type Candidate, type InferenceCost, type SearchConfig, type SelectionServiceServer } from '@evonorm/contracts';
 import { failedPrecondition, invalidArgument, requireGraph, requireSeed, unary, type Logger } from '@evonorm/rpc';
 import type { SearchStore } from '@evonorm/store';
 import { Population } from './population.js';
@@ -34,7 +34,22 @@ function requireCandidate(candidate: Candidate | undefined, search: SearchConfig
     }
     if (!(s.accuracy >= 0 && s.accuracy <= 1)) throw invalidArgument(`candidate.rung_scores[${i}].accuracy`, `must be in [0, 1], got ${s.accuracy}`);
   });
+  if (candidate.cost) requireCost(candidate.cost);
   return candidate;
+}
+
+/** An inference cost as the training service measures it: finite non-negative times, their ratio, a known provider, clock and [N, C, H, W]. */
+function requireCost(cost: InferenceCost): void {
+  for (const field of ['ratio', 'layerMs', 'referenceMs'] as const) {
+    if (!(Number.isFinite(cost[field]) && cost[field] >= 0))
+      throw invalidArgument(`candidate.cost.${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, `must be a finite non-negative number, got ${cost[field]}`);
+  }
+  if (cost.referenceMs > 0 && Math.abs(cost.ratio - cost.layerMs / cost.referenceMs) > 1e-6 * Math.max(1, cost.ratio)) {
+    throw invalidArgument('candidate.cost.ratio', `must be layer_ms / reference_ms (${cost.layerMs / cost.referenceMs}), got ${cost.ratio}`);
+  }
+  if (!['cpu', 'cuda'].includes(cost.executionProvider)) throw invalidArgument('candidate.cost.execution_provider', `must be cpu or cuda, got ${JSON.stringify(cost.executionProvider)}`);
+  if (!['cpu_time', 'wall'].includes(cost.clock)) throw invalidArgument('candidate.cost.clock', `must be cpu_time or wall, got ${JSON.stringify(cost.clock)}`);
+  if (cost.shape.length !== 4 || cost.shape.some((d) => d < 1)) throw invalidArgument('candidate.cost.shape', `must be [N, C, H, W] of positive sizes, got [${cost.shape.join(', ')}]`);
 }
 
 /** Per-seed scores (multi-seed evaluation): accuracies in [0, 1], one seed each, averaging to the score's accuracy. */

@@ -30,6 +30,7 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
             --quality-rung ${DEFAULT_PLAN.qualityRung} (the quality test is the first rung of the evaluation's seed-0 trainings)
             --promotion-fraction ${DEFAULT_PLAN.promotionFraction} (F < 1: only layers whose rung score is in the best F of earlier ones train on)
             --evaluation-steps ${DEFAULT_PLAN.evaluationSteps}  --validation-examples ${DEFAULT_PLAN.validationExamples}
+            --measure-cost ${DEFAULT_PLAN.measureCost} (time each evaluated layer's ONNX export against BN-ReLU on a replica)
   seeds:    --evaluation-seeds ${DEFAULT_PLAN.evaluationSeeds} (training seeds per architecture; fitness is their mean, shown ± 95% CI)
             --adaptive-seeds ${DEFAULT_PLAN.adaptiveSeeds} (0: off; N: candidates that might lead get seeds up to N until the CI
             half-width is at most --adaptive-half-width ${DEFAULT_PLAN.adaptiveHalfWidth})

@@ -49,6 +49,8 @@ export async function topCommand(argv: string[]): Promise<void> {
           interval: meanInterval(c),
           scores: c.fitness!.scores,
           intervals: architectureIntervals(c),
+          // Inference time over BN-ReLU's with how it was timed, or null where not measured.
+          cost: c.cost ?? null,
           formula: c.formula?.text ?? '',
           latex: c.formula?.latex ?? '',
           graph: layerJsonFromProto(c.graph),

@@ -85,6 +85,7 @@ export function buildReportData(input: BuildInput): ReportData {
         (c.fitness?.scores ?? []).map((s) => [s.architecture, (s as { seedAccuracies?: readonly number[] }).seedAccuracies ?? []] as const).filter(([, seeds]) => seeds.length > 1),
       ),
       mean: c.fitness ? meanAccuracy(c) : null,
+      costRatio: c.cost?.ratio ?? null,
       formula: c.formula?.text ?? '',
       latex: c.formula?.latex ?? '',
       zoo: zoo.get(hash) ?? '',

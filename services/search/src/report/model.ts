@@ -29,6 +29,8 @@ export interface CandidateView {
   readonly seedScores: Readonly<Record<string, readonly number[]>>;
   /** Mean over the architectures of an evaluated candidate (or its duplicate); null otherwise. */
   readonly mean: number | null;
+  /** Inference time over BN-ReLU's (Candidate.cost); null where not measured (absent in older data). */
+  readonly costRatio?: number | null;
   readonly formula: string;
   readonly latex: string;
   /** Zoo name (bn-relu, evonorm-b0, ...) when the graph is a known layer. */

@@ -11,7 +11,9 @@ import {
   SelectionServiceClient,
   type Candidate,
   type GetSearchResponse,
+  type InferenceCost,
   type LayerGraph,
+  type MeasureCostRequest,
   type ReportCandidateResponse,
   type ScreenResponse,
   type TestQualityRequest,
@@ -41,6 +43,8 @@ export interface SearchBackend {
   testStability(request: TestStabilityRequest, signal: AbortSignal): Promise<TestStabilityResponse>;
   testQuality(request: TestQualityRequest, signal: AbortSignal): Promise<TestQualityResponse>;
   train(request: TrainRequest, signal: AbortSignal): Promise<TrainResult>;
+  /** A layer's inference cost against BN-ReLU, timed on a training replica. */
+  measureCost(request: MeasureCostRequest, signal: AbortSignal): Promise<InferenceCost>;
   report(candidate: Candidate): Promise<ReportCandidateResponse>;
   /** Every reported candidate, oldest first. */
   history(): Promise<Candidate[]>;
@@ -104,6 +108,7 @@ export function grpcBackend(
     testStability: (request, s) => call('rejection', rejection, 'testStability', request, LONG_MS, s),
     testQuality: (request, s) => call('rejection', rejection, 'testQuality', request, LONG_MS, s),
     train: (request, s) => pool.train(request, s),
+    measureCost: (request, s) => pool.measureCost(request, s),
     report: (candidate) => call('selection', selection, 'reportCandidate', { candidate }),
     history: async () => {
       const all: Candidate[] = [];

@@ -19,6 +19,8 @@ export interface CandidateEvent {
   /** Half-width of the mean's 95% interval over training seeds; null with one seed (absent in older streams). */
   readonly halfWidth?: number | null;
   readonly scores: Readonly<Record<string, number>>;
+  /** Inference time over BN-ReLU's (Candidate.cost); null where not measured (absent in older streams). */
+  readonly costRatio?: number | null;
   readonly formula: string;
   readonly seconds: number;
 }
@@ -26,7 +28,15 @@ export interface CandidateEvent {
 export type SearchEvent =
   | { readonly type: 'start'; readonly plan: SearchPlan; readonly resumedAt: number; readonly dir: string; readonly training: string }
   | CandidateEvent
-  | { readonly type: 'best'; readonly id: string; readonly meanAccuracy: number; readonly halfWidth?: number | null; readonly scores: Readonly<Record<string, number>>; readonly formula: string }
+  | {
+      readonly type: 'best';
+      readonly id: string;
+      readonly meanAccuracy: number;
+      readonly halfWidth?: number | null;
+      readonly scores: Readonly<Record<string, number>>;
+      readonly costRatio?: number | null;
+      readonly formula: string;
+    }
   | ({ readonly type: 'retry' } & RetryNotice)
   | {
       readonly type: 'stop';
@@ -53,5 +63,5 @@ export interface SearchStats {
   stages: { screening: number; stability: number; micro: number; quality: number; evaluation: number; inFlight: number };
   /** Compute per rung of the rejection ladder and what it saved (ladder.ts). */
   ladder: LadderTotals;
-  best?: { id: string; meanAccuracy: number; halfWidth?: number | null; formula: string; scores: Readonly<Record<string, number>> };
+  best?: { id: string; meanAccuracy: number; halfWidth?: number | null; formula: string; scores: Readonly<Record<string, number>>; costRatio?: number | null };
 }

@@ -24,6 +24,7 @@ import { evaluationStage } from './stage-evaluation.js';
 import { ladderSaving } from './ladder.js';
 import { RungScores, notPromoted, promotionDecision, rungMean } from './promotion.js';
 import { ProposalStage } from './stage-proposal.js';
+import { costStage } from './stage-cost.js';
 import { rejectionStage } from './stage-rejection.js';
 import { account, newStats, reportStage } from './stage-report.js';
 
@@ -101,7 +102,8 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
     const withRung = { ...base, rungScores: [...outcome.rungScores] };
     const decision = promotionDecision(plan, rungMean(outcome.rungScores), rungs.upTo(i - plan.concurrency));
     if (!decision.promoted) return notPromoted(plan, withRung, decision);
-    return evaluationStage(plan, backend, stats, withRung, work.signal, outcome.heads);
+    const evaluated = await evaluationStage(plan, backend, stats, withRung, work.signal, outcome.heads);
+    return costStage(plan, backend, evaluated, work.signal, (notice) => emit({ type: 'retry', ...notice }));
   };
 
   /** Proposes and screens candidate i (in index order); the returned promise is its final outcome. */

@@ -116,6 +116,11 @@ export interface SearchPlan {
   readonly depth: Scale;
   readonly learningRate: number;
   readonly validationExamples: number;
+  /**
+   * Time every evaluated layer's optimized ONNX export against BN-ReLU on a training replica
+   * (Candidate.cost; stage-cost.ts). Runs saved before it read back as false.
+   */
+  readonly measureCost: boolean;
 }
 
 /** The main job's defaults: a small real search on Fashion-MNIST, about 12 minutes on 2 cores. */
@@ -159,6 +164,7 @@ export const DEFAULT_PLAN: SearchPlan = {
   learningRate: 0.1,
   // 1,000, not 500: the binomial sd of one accuracy near 70% falls from 2.0 to 1.4 points.
   validationExamples: 1000,
+  measureCost: true,
 };
 
 export class PlanError extends Error {
@@ -233,6 +239,7 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   }
   check(plan.learningRate > 0 && plan.learningRate <= 10, 'learning-rate', 'must be in (0, 10]', plan.learningRate);
   check(isInt(plan.validationExamples, 10, 50_000), 'validation-examples', 'must be an integer in 10..50000', plan.validationExamples);
+  check(typeof plan.measureCost === 'boolean', 'measure-cost', 'must be true or false', plan.measureCost);
   return plan;
 }
 
@@ -245,7 +252,7 @@ export function planFromJson(raw: Readonly<Record<string, unknown>>): SearchPlan
     throw new PlanError(`seed ${(error as Error).message}`);
   }
   // Runs from before multi-seed evaluation trained one seed per architecture, tried the quality test
-  // once, and ran it as a separate training, without a micro-quality rung.
+  // once, and ran it as a separate training, without a micro-quality rung or inference costs.
   const seeds = {
     evaluationSeeds: 1,
     adaptiveSeeds: 0,
@@ -255,6 +262,7 @@ export function planFromJson(raw: Readonly<Record<string, unknown>>): SearchPlan
     promotionFraction: 1,
     microSteps: 0,
     microMinAccuracy: DEFAULT_PLAN.microMinAccuracy,
+    measureCost: false,
   };
   return { ...seeds, ...(raw as unknown as SearchPlan), seed };
 }
@@ -303,6 +311,10 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
   depth: (p, v) => (p.depth = parseScale(v)),
   'learning-rate': (p, v) => (p.learningRate = Number(v)),
   'validation-examples': (p, v) => (p.validationExamples = Number(v)),
+  'measure-cost': (p, v) => {
+    if (v !== 'true' && v !== 'false') throw new PlanError(`--measure-cost must be true or false, got ${JSON.stringify(v)}`);
+    p.measureCost = v === 'true';
+  },
 };
 
 /** The default plan with flags applied, validated. */

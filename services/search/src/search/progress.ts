@@ -30,6 +30,11 @@ function scoresText(scores: Readonly<Record<string, number>>): string {
     .join('  ');
 }
 
+/** "  cost 1.4× BN-ReLU", or nothing where the cost was not measured. */
+export function costText(ratio: number | null | undefined): string {
+  return ratio === null || ratio === undefined ? '' : `  cost ${ratio.toFixed(1)}× BN-ReLU`;
+}
+
 function fraction(plan: SearchPlan, stats: SearchStats): number {
   const byCount = plan.candidates > 0 ? stats.reported / plan.candidates : 0;
   const byTime = plan.minutes > 0 ? (Date.now() - stats.startedMs) / (plan.minutes * 60_000) : 0;
@@ -54,7 +59,9 @@ export function renderView(plan: SearchPlan, stats: SearchStats, replicas: reado
   const lines = [
     `[${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}] ${pct(f)}  ${clock(elapsed)} elapsed  budget ${budget}`,
     `candidates ${stats.reported} (${stats.evaluated} evaluated, ${stats.duplicates} duplicates reused)  ${(rate * 60).toFixed(1)}/min  in flight ${s.inFlight}`,
-    stats.best ? `best ${stats.best.id}  mean ${intervalText({ mean: stats.best.meanAccuracy, halfWidth: stats.best.halfWidth ?? null })}  ${scoresText(stats.best.scores)}` : 'best —',
+    stats.best
+      ? `best ${stats.best.id}  mean ${intervalText({ mean: stats.best.meanAccuracy, halfWidth: stats.best.halfWidth ?? null })}  ${scoresText(stats.best.scores)}${costText(stats.best.costRatio)}`
+      : 'best —',
     stats.best ? `     ${stats.best.formula}` : '',
     `rejections ${reasons || '—'}`,
     ladderText(stats.ladder),
@@ -71,13 +78,13 @@ function describe(event: SearchEvent): string | undefined {
     case 'candidate': {
       const dup = event.duplicateOf ? ` (duplicate of ${event.duplicateOf})` : '';
       return event.outcome === 'evaluated'
-        ? `${event.id} evaluated: mean ${intervalText({ mean: event.meanAccuracy, halfWidth: event.halfWidth ?? null })}  ${scoresText(event.scores)}${dup}  ${event.formula}`
+        ? `${event.id} evaluated: mean ${intervalText({ mean: event.meanAccuracy, halfWidth: event.halfWidth ?? null })}  ${scoresText(event.scores)}${costText(event.costRatio)}${dup}  ${event.formula}`
         : `${event.id} rejected ${event.reason}${dup}: ${event.detail}`;
     }
     case 'best':
       return `new best ${event.id}: mean ${intervalText({ mean: event.meanAccuracy, halfWidth: event.halfWidth ?? null })}  ${event.formula}`;
     case 'retry':
-      return `${event.service} ${event.method}: ${event.code} (${event.detail}); retrying`;
+      return `${event.service} ${event.method}: ${event.code} (${event.detail})${event.attempt > 0 ? '; retrying' : ''}`;
     case 'stop':
       return `stopped (${event.reason}) after ${event.candidates} candidates, ${event.evaluated} evaluated, ${clock(event.seconds)}${event.ladder ? `; ${ladderText(event.ladder)}` : ''}`;
   }

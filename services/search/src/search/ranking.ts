@@ -24,11 +24,15 @@ export function paretoFront(history: readonly Candidate[]): Candidate[] {
   return evaluated.filter((_, i) => !vectors.some((v, j) => j !== i && dominates(v, vectors[i]!)));
 }
 
-/** A fixed-width table of candidates with their per-architecture scores (± 95% CI over seeds) and formulas. */
+/**
+ * A fixed-width table of candidates with their per-architecture scores (± 95% CI over seeds),
+ * inference cost against BN-ReLU where measured (Candidate.cost), and formulas.
+ */
 export function candidateTable(candidates: readonly Candidate[]): string {
   if (candidates.length === 0) return '(no evaluated candidates yet)';
   const archs = [...new Set(candidates.flatMap((c) => (c.fitness?.scores ?? []).map((s) => s.architecture)))];
-  const header = ['rank', 'id', 'mean', ...archs, 'formula'];
+  const costs = candidates.some((c) => c.cost);
+  const header = ['rank', 'id', 'mean', ...archs, ...(costs ? ['cost'] : []), 'formula'];
   const rows = candidates.map((c, i) => [
     String(i + 1),
     c.id,
@@ -38,6 +42,7 @@ export function candidateTable(candidates: readonly Candidate[]): string {
       const interval = architectureIntervals(c)[a];
       return interval ? intervalText(interval) : '—';
     }),
+    ...(costs ? [c.cost ? `${c.cost.ratio.toFixed(1)}×` : '—'] : []),
     c.formula?.text ?? '',
   ]);
   const widths = header.map((h, k) => (k === header.length - 1 ? 0 : Math.max(h.length, ...rows.map((r) => r[k]!.length))));

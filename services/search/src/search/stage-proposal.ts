@@ -63,6 +63,7 @@ export class ProposalStage {
       duplicateOf: '',
       createdUnixMs: 0n,
       rungScores: [],
+      cost: undefined,
     };
     if (!verdict.accepted) return { kind: 'rejected', candidate: { ...candidate, rejection: verdict.rejection! } };
     const hash = verdict.hashes!.functional;

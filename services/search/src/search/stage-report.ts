@@ -32,7 +32,7 @@ export function account(stats: SearchStats, c: Candidate, emit: (event: SearchEv
     stats.evaluated++;
     const mean = meanAccuracy(c);
     if (!stats.best || mean > stats.best.meanAccuracy) {
-      stats.best = { id: c.id, meanAccuracy: mean, halfWidth: meanInterval(c).halfWidth, formula: c.formula?.text ?? '', scores: scoreMap(c) };
+      stats.best = { id: c.id, meanAccuracy: mean, halfWidth: meanInterval(c).halfWidth, formula: c.formula?.text ?? '', scores: scoreMap(c), costRatio: c.cost?.ratio ?? null };
       emit({ type: 'best', ...stats.best });
     }
   } else if (c.rejection) {
@@ -62,6 +62,7 @@ export function candidateEvent(index: number, c: Candidate): CandidateEvent {
     meanAccuracy: meanAccuracy(c),
     halfWidth: c.fitness ? meanInterval(c).halfWidth : null,
     scores: scoreMap(c),
+    costRatio: c.cost?.ratio ?? null,
     formula: c.formula?.text ?? '',
     seconds: c.timings ? c.timings.screenSeconds + c.timings.stabilitySeconds + c.timings.microQualitySeconds + c.timings.qualitySeconds + c.timings.evaluationSeconds : 0,
   };
