@@ -7,6 +7,7 @@ import {
   IndexSet,
   LayerGraph,
   MutationServiceService,
+  Objective,
   Op,
   RejectionReason,
   RejectionServiceService,
@@ -66,6 +67,15 @@ describe('contracts', () => {
     assert.deepEqual(back, candidate);
     const rejected = Candidate.fromPartial({ id: 'c-2', rejection: { reason: RejectionReason.REJECTION_REASON_UNSTABLE, detail: 'norm 3e9' } });
     assert.equal(Candidate.decode(Candidate.encode(rejected).finish()).rejection?.reason, RejectionReason.REJECTION_REASON_UNSTABLE);
+    const priced = Candidate.fromPartial({
+      id: 'c-3',
+      rejection: { reason: RejectionReason.REJECTION_REASON_TOO_SLOW },
+      cost: { ratio: 6.5, layerMs: 0.65, referenceMs: 0.1, executionProvider: 'cpu', shape: [8, 64, 32, 32], clock: 'cpu_time' },
+      timings: { costSeconds: 1.3, costComputeSeconds: 1.2 },
+    });
+    assert.deepEqual(Candidate.decode(Candidate.encode(priced).finish()), priced);
+    const objectives = SearchConfig.fromPartial({ objectives: [Objective.OBJECTIVE_ACCURACY, Objective.OBJECTIVE_COST] });
+    assert.deepEqual(SearchConfig.fromJSON(SearchConfig.toJSON(objectives)).objectives, objectives.objectives);
     const event = TrainResponse.fromPartial({ progress: { step: 10, loss: 2.1 } });
     assert.equal(TrainResponse.decode(TrainResponse.encode(event).finish()).progress?.step, 10);
   });
@@ -97,7 +107,7 @@ describe('contracts', () => {
   it('defines the four services with their RPCs', () => {
     assert.deepEqual(Object.keys(MutationServiceService).sort(), ['canonicalize', 'mutate', 'randomGraph', 'renderFormula']);
     assert.deepEqual(Object.keys(RejectionServiceService).sort(), ['screen', 'testQuality', 'testStability']);
-    assert.deepEqual(Object.keys(TrainingServiceService).sort(), ['getWorkerInfo', 'train']);
+    assert.deepEqual(Object.keys(TrainingServiceService).sort(), ['getWorkerInfo', 'measureCost', 'train']);
     assert.equal(TrainingServiceService.train.responseStream, true);
     assert.deepEqual(Object.keys(SelectionServiceService).sort(), [
       'getParetoFront',

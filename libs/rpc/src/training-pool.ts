@@ -12,7 +12,6 @@ import { status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-j
 import {
   TrainingServiceClient,
   type GetWorkerInfoResponse,
-  type InferenceCost,
   type MeasureCostRequest,
   type MeasureCostResponse,
   type TrainRequest,
@@ -119,11 +118,12 @@ export class TrainingPool {
   }
 
   /** A layer's inference cost against BN-ReLU, timed on some replica in one of its training slots. */
-  measureCost(request: MeasureCostRequest, signal?: AbortSignal): Promise<InferenceCost> {
+  measureCost(request: MeasureCostRequest, signal?: AbortSignal): Promise<MeasureCostResponse> {
     return this.onSomeReplica('MeasureCost', signal, async (replica) => {
       try {
         const response = await unaryCall<MeasureCostRequest, MeasureCostResponse>(replica.client, 'measureCost', request, { deadlineMs: 600_000, ...(signal ? { signal } : {}) });
-        return response.cost!;
+        if (!response.cost) throw new TrainingError(status.INTERNAL, `MeasureCost on ${replica.target} answered without a cost`);
+        return response;
       } finally {
         this.release(replica);
       }

@@ -1,6 +1,6 @@
 /**
  * The selection service on its own: `npx nx serve selection` or `node services/selection/dist/src/main.js
- * [--port 50054] [--population 100] [--tournament-fraction 0.05] [--criterion average|pareto]
+ * [--port 50054] [--population 100] [--tournament-fraction 0.05] [--criterion average|pareto] [--objectives accuracy,cost]
  * [--architectures resnet_v2,mobilenet_v2,efficientnet_b0] [--dataset fashion_mnist] [--batch-independent true]
  * [--db search.sqlite]`: with --db the population and history persist (SQLite) and a restarted
  * service continues; without it they live in memory. `--help` lists every flag; each also reads
@@ -11,13 +11,14 @@ import { ARCHITECTURES } from '@evonorm/nets';
 import { FlagError, defineFlags, exitOnFlagError, exitOnSignals, flagUsage, jsonLogger, parseFlags, serverConfig, serverFlags, startServer } from '@evonorm/rpc';
 import { SearchStore } from '@evonorm/store';
 import { parseSeed } from '@evonorm/graph';
-import { criterionFrom, selectionService } from './service.js';
+import { criterionFrom, objectivesFrom, selectionService } from './service.js';
 
 const FLAGS = defineFlags({
   ...serverFlags(50054),
   population: { type: 'int', min: 1, max: 1_000_000, default: 100, description: 'population size' },
   'tournament-fraction': { type: 'number', min: 0, exclusiveMin: true, max: 1, default: 0.05, description: 'share of the population in a tournament' },
   criterion: { type: 'enum', values: ['average', 'pareto'], default: 'average', description: 'tournament winner: best mean accuracy, or random from the Pareto front' },
+  objectives: { type: 'list', values: ['accuracy', 'cost'], default: ['accuracy'], description: 'what a tournament compares: accuracy, and with cost the inference cost ratio too' },
   architectures: { type: 'list', values: ARCHITECTURES, default: ARCHITECTURES, description: 'proxy architectures of the fitness vector' },
   dataset: { type: 'string', default: 'fashion_mnist', description: 'dataset the search trains on (recorded)' },
   'batch-independent': { type: 'enum', values: ['true', 'false'], default: 'false', description: 'S series: layers without batch statistics' },
@@ -42,6 +43,7 @@ await exitOnFlagError(
       population,
       'tournament-fraction': tournamentFraction,
       criterion,
+      objectives,
       architectures,
       dataset,
       'batch-independent': batchIndependent,
@@ -52,11 +54,13 @@ await exitOnFlagError(
     if (help) return void console.log(flagUsage('usage: node services/selection/dist/src/main.js [flags]', FLAGS));
     const config = serverConfig(server);
     if (architectures.length === 0) throw new FlagError('--architectures must name at least one architecture');
+    if (!objectives.includes('accuracy')) throw new FlagError(`--objectives must include accuracy (accuracy or accuracy,cost), got ${objectives.join(',')}`);
     const logger = jsonLogger('selection', { level: config.logLevel });
     const search = {
       populationSize: population,
       tournamentFraction,
       criterion: criterionFrom(criterion),
+      objectives: objectivesFrom(objectives),
       batchIndependent: batchIndependent === 'true',
       architectures,
       dataset,

@@ -1,5 +1,5 @@
 /** The SelectionService handlers: validation of every report and query over the population. */
-import { SelectionCriterion, type ArchitectureScore, type Candidate, type InferenceCost, type SearchConfig, type SelectionServiceServer } from '@evonorm/contracts';
+import { Objective, SelectionCriterion, type ArchitectureScore, type Candidate, type InferenceCost, type SearchConfig, type SelectionServiceServer } from '@evonorm/contracts';
 import { failedPrecondition, invalidArgument, requireGraph, requireSeed, unary, type Logger } from '@evonorm/rpc';
 import type { SearchStore } from '@evonorm/store';
 import { Population } from './population.js';
@@ -67,7 +67,7 @@ function requireSeedScores(field: string, s: ArchitectureScore): void {
 }
 
 export function selectionService(search: SearchConfig, store: SearchStore, logger: Logger): SelectionServiceServer {
-  const population = new Population({ size: search.populationSize, tournamentFraction: search.tournamentFraction, criterion: search.criterion }, store);
+  const population = new Population({ size: search.populationSize, tournamentFraction: search.tournamentFraction, criterion: search.criterion, objectives: search.objectives }, store);
   return {
     getSearch: unary('GetSearch', logger, () => ({ config: search, candidates: BigInt(population.reported), population: population.size })),
     sampleParent: unary('SampleParent', logger, (request) => {
@@ -106,4 +106,14 @@ export function criterionFrom(text: string): SelectionCriterion {
   if (text === 'average') return SelectionCriterion.SELECTION_CRITERION_AVERAGE;
   if (text === 'pareto') return SelectionCriterion.SELECTION_CRITERION_PARETO;
   throw new Error(`--criterion must be average or pareto, got ${text}`);
+}
+
+/** --objectives: "accuracy" or "accuracy,cost" (accuracy always; cost adds the inference cost ratio). */
+export function objectivesFrom(names: readonly string[]): Objective[] {
+  if (!names.includes('accuracy')) throw new Error(`--objectives must include accuracy, got ${names.join(',')}`);
+  return names.map((name) => {
+    if (name === 'accuracy') return Objective.OBJECTIVE_ACCURACY;
+    if (name === 'cost') return Objective.OBJECTIVE_COST;
+    throw new Error(`--objectives takes accuracy and cost, got ${name}`);
+  });
 }

@@ -170,6 +170,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
     measureCost: unary('MeasureCost', logger, async (request: MeasureCostRequest, context): Promise<MeasureCostResponse> => {
       const layer = requireGraph('graph', request.graph);
       const release = await slots.acquire(context.signal);
+      const started = performance.now();
       try {
         const cost = await inferenceCost(layer, {
           ep: worker.ep ?? 'cpu',
@@ -178,6 +179,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
         });
         return {
           cost: { ratio: cost.ratio, layerMs: cost.layerMs, referenceMs: cost.referenceMs, executionProvider: cost.ep, shape: [...cost.shape], clock: cost.clock },
+          seconds: (performance.now() - started) / 1000,
         };
       } catch (error) {
         if (error instanceof MeasurementError) throw failedPrecondition(error.message);
