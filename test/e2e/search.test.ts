@@ -89,7 +89,8 @@ describe('evonorm search (embedded services)', () => {
     const top = cli('top', join(root, 'a'), '-n', '3');
     assert.equal(top.code, 0, top.stderr);
     assert.match(top.stdout, /14 candidates, \d+ evaluated/);
-    assert.match(top.stdout, /rank\s+id\s+mean\s+resnet_v2\s+formula/);
+    assert.match(top.stdout, /rank\s+id\s+mean\s+resnet_v2\s+cost\s+formula/);
+    assert.match(top.stdout, /^1\s+c\d{6}\s+\S+%\s+\S+%\s+\d+\.\d×\s/m, 'the best layer’s inference cost against BN-ReLU');
     const exported = cli('export', '--from', join(root, 'a'), '--top', '2');
     assert.equal(exported.code, 0, exported.stderr);
     const files = readdirSync(join(root, 'a', 'export'));
@@ -139,6 +140,24 @@ describe('evonorm search (embedded services)', () => {
       history.every((c) => c.parentId === ''),
       'random search has no parents',
     );
+  });
+
+  it('prices layers: the cost rung rejects slow ones before training, and tournaments weigh cost (--objectives accuracy,cost)', () => {
+    const r = run('priced', '--seed', '11', '--candidates', '10', '--objectives', 'accuracy,cost', '--max-cost-ratio', '6', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const plan = (JSON.parse(readFileSync(join(root, 'priced', 'search.json'), 'utf8')) as { plan: { objectives: unknown; maxCostRatio: unknown } }).plan;
+    assert.deepEqual([plan.objectives, plan.maxCostRatio], [['accuracy', 'cost'], 6]);
+    const history = storedHistory(join(root, 'priced', 'search.sqlite'));
+    const slow = history.filter((c) => c.rejection?.reason === RejectionReason.REJECTION_REASON_TOO_SLOW);
+    assert.ok(slow.length > 0, 'the zoo has layers over 6× BN-ReLU');
+    for (const c of slow) {
+      assert.ok(c.cost!.ratio > 6, `${c.id}: ${c.cost!.ratio}`);
+      assert.equal(c.timings!.stabilityComputeSeconds + c.timings!.microQualityComputeSeconds + c.timings!.qualityComputeSeconds, 0, 'rejected before any training');
+      assert.ok(c.timings!.costComputeSeconds > 0);
+    }
+    const evaluated = history.filter((c) => c.fitness && !c.duplicateOf);
+    assert.ok(evaluated.length > 0);
+    for (const c of evaluated) assert.ok(c.cost && c.cost.ratio <= 6, `${c.id} was evaluated at ${c.cost?.ratio}× BN-ReLU`);
   });
 
   it('says how to install Fashion-MNIST when it is missing', () => {

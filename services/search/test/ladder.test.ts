@@ -77,7 +77,7 @@ describe('the ladder’s compute', () => {
 
   it('sums each rung and prices the full budget at the mean evaluated layer’s whole training', () => {
     const totals = ladderTotals(history.map(ladderEntry));
-    assert.deepEqual(totals, { screenedIn: 4, evaluated: 1, stabilitySeconds: 6, microSeconds: 1, qualitySeconds: 40, evaluationSeconds: 20, fullTrainingSeconds: 50 });
+    assert.deepEqual(totals, { screenedIn: 4, evaluated: 1, costSeconds: 0, stabilitySeconds: 6, microSeconds: 1, qualitySeconds: 40, evaluationSeconds: 20, fullTrainingSeconds: 50 });
     // Spent 67 s; four screened-in candidates at 50 s each would have cost 200 s.
     assert.deepEqual(ladderSaving(totals), { spent: 67, fullBudget: 200, factor: 200 / 67 });
     assert.equal(ladderText(totals), 'compute: micro 1 s · stability 6 s · quality 40 s · evaluation 20 s · 3.0× less than all 4 at full budget');
@@ -88,7 +88,7 @@ describe('the ladder’s compute', () => {
   it('says "more" where the ladder cost more than the full budget would have', () => {
     const costly = ladderTotals([
       ...history.map(ladderEntry),
-      { screenedIn: false, evaluated: false, stabilitySeconds: 200, microSeconds: 0, qualitySeconds: 0, evaluationSeconds: 0, fullTrainingSeconds: 0 },
+      { screenedIn: false, evaluated: false, costSeconds: 0, stabilitySeconds: 200, microSeconds: 0, qualitySeconds: 0, evaluationSeconds: 0, fullTrainingSeconds: 0 },
     ]);
     // Spent 267 s against 200 s: 267 / 200 = 1.34.
     assert.equal(ladderText(costly), 'compute: micro 1 s · stability 206 s · quality 40 s · evaluation 20 s · 1.3× more than all 4 at full budget');

@@ -123,7 +123,7 @@ describe('rankings and the live view', () => {
     assert.equal(lines[5], 'compute: stability 0 s · quality 0 s · evaluation 0 s');
     assert.match(lines[6]!, /replicas 1\/2 up, 1 busy$/);
     assert.match(lines[6]!, /^workers screening 0 · micro 0 · stability 0 · quality 0 · evaluation 0/);
-    Object.assign(stats.ladder, { screenedIn: 4, evaluated: 2, stabilitySeconds: 4, microSeconds: 2, qualitySeconds: 30, evaluationSeconds: 26, fullTrainingSeconds: 60 });
+    Object.assign(stats.ladder, { screenedIn: 4, evaluated: 2, costSeconds: 0, stabilitySeconds: 4, microSeconds: 2, qualitySeconds: 30, evaluationSeconds: 26, fullTrainingSeconds: 60 });
     // A terminal wide enough for the whole line (narrower ones cut it with …).
     const again = renderView({ ...DEFAULT_PLAN, candidates: 10, minutes: 0 }, stats, [], '', 120);
     // Spent 62 s; 4 candidates at 30 s each: 120 s, 1.9× less.

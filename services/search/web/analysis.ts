@@ -35,7 +35,7 @@ export interface FunnelStage {
 }
 
 /**
- * screened → passed the static and probe checks → micro → stable → quality → promoted → evaluated,
+ * screened → passed the static and probe checks → cost → micro → stable → quality → promoted → evaluated,
  * with each rung's compute and the ladder's saving; duplicates skip it.
  */
 export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: number; ladder: LadderTotals; saving: LadderSaving } {
@@ -45,12 +45,14 @@ export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: n
     for (const c of originals) if (reasons.includes(c.outcome)) out[c.outcome] = (out[c.outcome] ?? 0) + 1;
     return out;
   };
-  const known = new Set([...SCREEN_REASONS, 'unstable', 'low_micro_quality', 'low_quality', 'not_promoted', 'training_failed', 'evaluated']);
+  const known = new Set([...SCREEN_REASONS, 'too_slow', 'unstable', 'low_micro_quality', 'low_quality', 'not_promoted', 'training_failed', 'evaluated']);
   const screen = count([...SCREEN_REASONS, ...originals.map((c) => c.outcome).filter((o) => !known.has(o))]);
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((s, x) => s + x, 0);
   const afterScreen = originals.length - sum(screen);
+  const tooSlow = count(['too_slow']);
+  const afterCost = afterScreen - sum(tooSlow);
   const micro = count(['low_micro_quality']);
-  const afterMicro = afterScreen - sum(micro);
+  const afterMicro = afterCost - sum(micro);
   const unstable = count(['unstable']);
   const afterStability = afterMicro - sum(unstable);
   const quality = count(['low_quality']);
@@ -63,6 +65,11 @@ export function funnel(data: ReportData): { stages: FunnelStage[]; duplicates: n
     { stage: 'proposed', passed: originals.length, reasons: {}, computeSeconds: null },
     { stage: 'passed static + probe checks', passed: afterScreen, reasons: screen, computeSeconds: null },
   ];
+  // Only searches with --max-cost-ratio above 0 (runs from before it have none).
+  const maxCostRatio = Number(data.plan['max-cost-ratio'] ?? '0');
+  if (sum(tooSlow) > 0 || maxCostRatio > 0) {
+    stages.push({ stage: `passed cost rung (≤ ${maxCostRatio}× BN-ReLU)`, passed: afterCost, reasons: tooSlow, computeSeconds: ladder.costSeconds });
+  }
   // Only searches with --micro-steps > 0 (the plan says so; runs from before it have none).
   const microSteps = Number(data.plan['micro-steps'] ?? '0');
   if (sum(micro) > 0 || microSteps > 0) {

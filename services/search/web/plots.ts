@@ -14,6 +14,7 @@ const OUTCOME_COLORS: Record<string, string> = {
   batch_dependent: '#7b3294',
   non_finite: '#e08214',
   constant_output: '#fdb863',
+  too_slow: '#66bd63',
   low_micro_quality: '#91bfdb',
   unstable: '#d73027',
   low_quality: '#4575b4',

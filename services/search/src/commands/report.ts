@@ -65,7 +65,7 @@ export async function reportCommand(argv: string[]): Promise<string> {
     plan: planFlags(record.plan),
     environment: environmentOf(record, readLiveServices(dir)),
     history,
-    frontIds: historyFront(history),
+    frontIds: historyFront(history, record.plan.objectives.includes('cost')),
     frontSource: FRONT_FROM_CODE,
     notes: results.notes,
     ...(results.rerank ? { rerank: results.rerank } : {}),

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { FASHION_MNIST_DIR, FASHION_MNIST_INSTALL } from '@evonorm/data';
-import { SelectionCriterion, layerJsonFromProto } from '@evonorm/contracts';
+import { Objective, SelectionCriterion, layerJsonFromProto } from '@evonorm/contracts';
 import { grpcBackend, type Addresses, type SearchBackend } from '../search/backend.js';
 import type { SearchEvent } from '../search/events.js';
 import { startLocalServices, type LocalServices } from '../search/local.js';
@@ -22,6 +22,7 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
        evonorm search --resume <dir> [--candidates N] [--minutes M] [--json]
   method:   --strategy evolve|random  --population ${DEFAULT_PLAN.population}  --tournament-fraction ${DEFAULT_PLAN.tournamentFraction}
             --criterion average|pareto  --batch-independent  --init-zoo true|false  --seed ${DEFAULT_PLAN.seed}
+            --objectives ${DEFAULT_PLAN.objectives.join(',')} (accuracy,cost: tournaments also prefer cheaper layers, by the inference cost ratio)
   proxies:  --engine auto|onnx|tfjs  --dataset fashion_mnist|cifar10|synthetic  --architectures ${DEFAULT_PLAN.architectures.join(',')}
             --width ${scaleText(DEFAULT_PLAN.width)}  --depth ${scaleText(DEFAULT_PLAN.depth)}
             (one multiplier for all, or per architecture)  --batch-size ${DEFAULT_PLAN.batchSize}  --learning-rate ${DEFAULT_PLAN.learningRate}
@@ -31,6 +32,7 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
             --promotion-fraction ${DEFAULT_PLAN.promotionFraction} (F < 1: only layers whose rung score is in the best F of earlier ones train on)
             --evaluation-steps ${DEFAULT_PLAN.evaluationSteps}  --validation-examples ${DEFAULT_PLAN.validationExamples}
             --measure-cost ${DEFAULT_PLAN.measureCost} (time each evaluated layer's ONNX export against BN-ReLU on a replica)
+            --max-cost-ratio ${DEFAULT_PLAN.maxCostRatio} (R > 0: the cost rung, before any training, rejects layers over R × BN-ReLU)
   seeds:    --evaluation-seeds ${DEFAULT_PLAN.evaluationSeeds} (training seeds per architecture; fitness is their mean, shown ± 95% CI)
             --adaptive-seeds ${DEFAULT_PLAN.adaptiveSeeds} (0: off; N: candidates that might lead get seeds up to N until the CI
             half-width is at most --adaptive-half-width ${DEFAULT_PLAN.adaptiveHalfWidth})
@@ -112,6 +114,8 @@ async function checkSelection(backend: SearchBackend, plan: SearchPlan): Promise
   if (config.populationSize !== plan.population) differences.push(`population ${config.populationSize} (plan ${plan.population})`);
   if (Math.abs(config.tournamentFraction - plan.tournamentFraction) > 1e-12) differences.push(`tournament fraction ${config.tournamentFraction} (plan ${plan.tournamentFraction})`);
   if (CRITERION_NAMES[config.criterion] !== plan.criterion) differences.push(`criterion ${CRITERION_NAMES[config.criterion]} (plan ${plan.criterion})`);
+  const objectives = config.objectives.length === 0 ? 'accuracy' : config.objectives.map((o) => (o === Objective.OBJECTIVE_COST ? 'cost' : 'accuracy')).join(',');
+  if (objectives !== plan.objectives.join(',')) differences.push(`objectives ${objectives} (plan ${plan.objectives.join(',')})`);
   if (config.batchIndependent !== plan.batchIndependent) differences.push(`batch-independent ${config.batchIndependent} (plan ${plan.batchIndependent})`);
   if (config.architectures.join(',') !== plan.architectures.join(',')) differences.push(`architectures ${config.architectures.join(',')} (plan ${plan.architectures.join(',')})`);
   if (differences.length > 0) {

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { ChannelCredentials } from '@grpc/grpc-js';
-import { SelectionServiceClient, TrainingServiceClient, type Candidate, type GetSearchResponse, type GetWorkerInfoResponse } from '@evonorm/contracts';
+import { Objective, SelectionServiceClient, TrainingServiceClient, type Candidate, type GetSearchResponse, type GetWorkerInfoResponse } from '@evonorm/contracts';
 import { channelCredentials, unaryCall } from '@evonorm/rpc';
 import { SearchStore } from '@evonorm/store';
 import type { ReplicaView } from '../report/model.js';
@@ -119,7 +119,8 @@ export class StoreSource {
       this.history.push(...page.candidates);
       if (page.next === undefined) break;
     }
-    return { history: this.history, frontIds: historyFront(this.history), frontSource: FRONT_FROM_CODE, replicas: [], status: `${reason}; read from ${storePath(this.dir)}` };
+    const withCost = this.store.config()?.objectives.includes(Objective.OBJECTIVE_COST) ?? false;
+    return { history: this.history, frontIds: historyFront(this.history, withCost), frontSource: FRONT_FROM_CODE, replicas: [], status: `${reason}; read from ${storePath(this.dir)}` };
   }
 
   close(): void {

@@ -11,7 +11,7 @@ import {
   SelectionServiceClient,
   type Candidate,
   type GetSearchResponse,
-  type InferenceCost,
+  type MeasureCostResponse,
   type LayerGraph,
   type MeasureCostRequest,
   type ReportCandidateResponse,
@@ -44,7 +44,8 @@ export interface SearchBackend {
   testQuality(request: TestQualityRequest, signal: AbortSignal): Promise<TestQualityResponse>;
   train(request: TrainRequest, signal: AbortSignal): Promise<TrainResult>;
   /** A layer's inference cost against BN-ReLU, timed on a training replica. */
-  measureCost(request: MeasureCostRequest, signal: AbortSignal): Promise<InferenceCost>;
+  /** The layer's inference cost and the seconds its measurement took on the replica. */
+  measureCost(request: MeasureCostRequest, signal: AbortSignal): Promise<MeasureCostResponse>;
   report(candidate: Candidate): Promise<ReportCandidateResponse>;
   /** Every reported candidate, oldest first. */
   history(): Promise<Candidate[]>;

@@ -11,6 +11,9 @@ export function ladderEntry(c: Candidate): LadderEntry | undefined {
   return {
     screenedIn,
     evaluated: c.fitness !== undefined,
+    // The cost rung's measurement; an evaluated layer's cost measured after its training (no
+    // --max-cost-ratio) is not part of the ladder.
+    costSeconds: t?.costComputeSeconds ?? 0,
     stabilitySeconds: t?.stabilityComputeSeconds ?? 0,
     microSeconds: t?.microQualityComputeSeconds ?? 0,
     qualitySeconds: t?.qualityComputeSeconds ?? 0,

@@ -143,6 +143,8 @@ export function selectionFlags(plan: SearchPlan, db: string): string[] {
     String(plan.tournamentFraction),
     '--criterion',
     plan.criterion,
+    '--objectives',
+    plan.objectives.join(','),
     '--architectures',
     plan.architectures.join(','),
     '--dataset',

@@ -14,7 +14,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Candidate, Fitness } from '@evonorm/contracts';
-import type { SearchBackend } from './backend.js';
+import type { RetryNotice, SearchBackend } from './backend.js';
 import type { SearchEvent, SearchStats, StopReason } from './events.js';
 import { reuse } from './outcomes.js';
 import type { SearchPlan } from './plan.js';
@@ -24,7 +24,7 @@ import { evaluationStage } from './stage-evaluation.js';
 import { ladderSaving } from './ladder.js';
 import { RungScores, notPromoted, promotionDecision, rungMean } from './promotion.js';
 import { ProposalStage } from './stage-proposal.js';
-import { costStage } from './stage-cost.js';
+import { costRung, costStage } from './stage-cost.js';
 import { rejectionStage } from './stage-rejection.js';
 import { account, newStats, reportStage } from './stage-report.js';
 
@@ -96,14 +96,18 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   emit({ type: 'start', plan, resumedAt: reported, dir: options.dir ?? '', training: options.trainingLabel ?? '' });
 
   /** Rejection tests, then (when promoted: promotion.ts) evaluation, of new candidate i. */
-  const testAndEvaluate = async (i: number, base: Candidate): Promise<Candidate> => {
+  const testAndEvaluate = async (i: number, screened: Candidate): Promise<Candidate> => {
+    const onCostFailure = (notice: RetryNotice): void => emit({ type: 'retry', ...notice });
+    const priced = await costRung(plan, backend, screened, work.signal, onCostFailure);
+    if (priced.rejected) return priced.candidate;
+    const base = priced.candidate;
     const outcome = await rejectionStage(plan, backend, stats, base, work.signal);
     if (outcome.rejected) return outcome.rejected;
     const withRung = { ...base, rungScores: [...outcome.rungScores] };
     const decision = promotionDecision(plan, rungMean(outcome.rungScores), rungs.upTo(i - plan.concurrency));
     if (!decision.promoted) return notPromoted(plan, withRung, decision);
     const evaluated = await evaluationStage(plan, backend, stats, withRung, work.signal, outcome.heads);
-    return costStage(plan, backend, evaluated, work.signal, (notice) => emit({ type: 'retry', ...notice }));
+    return costStage(plan, backend, evaluated, work.signal, onCostFailure);
   };
 
   /** Proposes and screens candidate i (in index order); the returned promise is its final outcome. */

@@ -11,6 +11,8 @@ export const STRATEGIES = ['evolve', 'random'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 export const CRITERIA = ['average', 'pareto'] as const;
 export type Criterion = (typeof CRITERIA)[number];
+export const OBJECTIVES = ['accuracy', 'cost'] as const;
+export type ObjectiveName = (typeof OBJECTIVES)[number];
 export const DATASETS = ['fashion_mnist', 'cifar10', 'synthetic'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
@@ -54,6 +56,11 @@ export interface SearchPlan {
   readonly population: number;
   readonly tournamentFraction: number;
   readonly criterion: Criterion;
+  /**
+   * What a tournament compares: accuracy (the criterion's), and with cost the inference cost ratio
+   * too (the winner is drawn from the members no other beats on both; needs measureCost).
+   */
+  readonly objectives: readonly ObjectiveName[];
   readonly batchIndependent: boolean;
   /**
    * Start the initial population with the zoo (BN-ReLU, GN-ReLU, EvoNorm-B0/B1/B2/S0/S1/S2), then
@@ -121,6 +128,12 @@ export interface SearchPlan {
    * (Candidate.cost; stage-cost.ts). Runs saved before it read back as false.
    */
   readonly measureCost: boolean;
+  /**
+   * The cost rung (0: off): before any training, a layer whose inference cost is above this many
+   * times BN-ReLU's is rejected too_slow (stage-cost.ts); its measured cost is kept for the rest of
+   * the ladder. Needs measureCost.
+   */
+  readonly maxCostRatio: number;
 }
 
 /** The main job's defaults: a small real search on Fashion-MNIST, about 12 minutes on 2 cores. */
@@ -131,6 +144,7 @@ export const DEFAULT_PLAN: SearchPlan = {
   population: 12,
   tournamentFraction: 0.25,
   criterion: 'average',
+  objectives: ['accuracy'],
   batchIndependent: false,
   initZoo: true,
   architectures: ['resnet_v2', 'mobilenet_v2'],
@@ -165,6 +179,7 @@ export const DEFAULT_PLAN: SearchPlan = {
   // 1,000, not 500: the binomial sd of one accuracy near 70% falls from 2.0 to 1.4 points.
   validationExamples: 1000,
   measureCost: true,
+  maxCostRatio: 0,
 };
 
 export class PlanError extends Error {
@@ -188,6 +203,12 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(isInt(plan.population, 1, 1_000_000), 'population', 'must be an integer in 1..1000000', plan.population);
   check(plan.tournamentFraction > 0 && plan.tournamentFraction <= 1, 'tournament-fraction', 'must be in (0, 1]', plan.tournamentFraction);
   check((CRITERIA as readonly string[]).includes(plan.criterion), 'criterion', `must be one of ${CRITERIA.join(', ')}`, plan.criterion);
+  check(
+    plan.objectives.every((o) => (OBJECTIVES as readonly string[]).includes(o)) && plan.objectives.includes('accuracy') && new Set(plan.objectives).size === plan.objectives.length,
+    'objectives',
+    'must be accuracy or accuracy,cost',
+    plan.objectives.join(','),
+  );
   check(plan.architectures.length > 0 && plan.architectures.every(isArchitecture), 'architectures', `must be a comma list of ${ARCHITECTURES.join(', ')}`, plan.architectures.join(','));
   check(new Set(plan.architectures).size === plan.architectures.length, 'architectures', 'must not repeat an architecture', plan.architectures.join(','));
   check((DATASETS as readonly string[]).includes(plan.dataset), 'dataset', `must be one of ${DATASETS.join(', ')}`, plan.dataset);
@@ -240,6 +261,9 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(plan.learningRate > 0 && plan.learningRate <= 10, 'learning-rate', 'must be in (0, 10]', plan.learningRate);
   check(isInt(plan.validationExamples, 10, 50_000), 'validation-examples', 'must be an integer in 10..50000', plan.validationExamples);
   check(typeof plan.measureCost === 'boolean', 'measure-cost', 'must be true or false', plan.measureCost);
+  check(plan.measureCost || !plan.objectives.includes('cost'), 'objectives', 'with cost needs --measure-cost true', plan.objectives.join(','));
+  check(Number.isFinite(plan.maxCostRatio) && (plan.maxCostRatio === 0 || plan.maxCostRatio >= 1), 'max-cost-ratio', 'must be 0 (off) or a ratio to BN-ReLU of at least 1', plan.maxCostRatio);
+  check(plan.measureCost || plan.maxCostRatio === 0, 'max-cost-ratio', 'needs --measure-cost true', plan.maxCostRatio);
   return plan;
 }
 
@@ -263,6 +287,8 @@ export function planFromJson(raw: Readonly<Record<string, unknown>>): SearchPlan
     microSteps: 0,
     microMinAccuracy: DEFAULT_PLAN.microMinAccuracy,
     measureCost: false,
+    objectives: ['accuracy'],
+    maxCostRatio: 0,
   };
   return { ...seeds, ...(raw as unknown as SearchPlan), seed };
 }
@@ -281,6 +307,7 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
   population: (p, v) => (p.population = Number(v)),
   'tournament-fraction': (p, v) => (p.tournamentFraction = Number(v)),
   criterion: (p, v) => (p.criterion = v),
+  objectives: (p, v) => (p.objectives = v.split(',').filter((o) => o.length > 0)),
   'batch-independent': (p, v) => (p.batchIndependent = v === 'true' || v === ''),
   'init-zoo': (p, v) => {
     if (v !== 'true' && v !== 'false') throw new PlanError(`--init-zoo must be true or false, got ${JSON.stringify(v)}`);
@@ -315,6 +342,7 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
     if (v !== 'true' && v !== 'false') throw new PlanError(`--measure-cost must be true or false, got ${JSON.stringify(v)}`);
     p.measureCost = v === 'true';
   },
+  'max-cost-ratio': (p, v) => (p.maxCostRatio = Number(v)),
 };
 
 /** The default plan with flags applied, validated. */
