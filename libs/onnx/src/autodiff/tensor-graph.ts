@@ -209,9 +209,10 @@ export class TensorGraph {
   }
 
   /**
-   * mean(a²) over `axes` (kept), as one ReduceSumSquare and a scaling of the small result, with a
-   * gradient rule of its own: ∂/∂a = a · (2/n)·d, one pass over memory (the rules of the ops it
-   * stands for take four).
+   * mean(a²) over `axes` (kept), as Mul(a, a) and a ReduceMean, with a gradient rule of its own:
+   * ∂/∂a = a · (2/n)·d, one pass over memory (the rules of the ops it stands for take four). Not
+   * ReduceSumSquare: ONNX Runtime's CPU kernel for it takes about twice as long as the full-size
+   * Mul and the ReduceMean together (libs/onnx layer.ts has the figures).
    */
   meanSquare(a: string, axes: readonly number[]): string {
     const shape = this.shape(a).map((d, i) => (axes.includes(i) ? 1 : d));
@@ -219,14 +220,7 @@ export class TensorGraph {
     const key = JSON.stringify(['MeanSquare', a, axes]);
     const known = this.computed.get(key);
     if (known) return known;
-    const sum = this.builder.node('ReduceSumSquare', [a], { axes: [...axes], keepdims: 1 });
-    const output = this.builder.node('Mul', [
-      sum,
-      this.constant(
-        1 / n,
-        shape.map(() => 1),
-      ),
-    ]);
+    const output = this.builder.node('ReduceMean', [this.builder.node('Mul', [a, a])], { axes: [...axes], keepdims: 1 });
     this.computed.set(key, output);
     return this.recordComposite('MeanSquare', [a], output, shape, { count: n });
   }
