@@ -212,7 +212,14 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
     // y = a / d · γ + β with a full-size d: a / (d/γ) + β, with 1/γ pushed into d's own small
     // operands where d is built of max, add and products by small factors (B0's denominator), so
     // that no full-size pass is added for it and the Mul by γ goes (γ > 0 keeps max a max).
-    const scaled = dividedByGamma(last.inputs[1]!, graph, values, (v, k) => b.node('Div', [v, k]), (op, inputs) => b.node(op, inputs), gamma);
+    const scaled = dividedByGamma(
+      last.inputs[1]!,
+      graph,
+      values,
+      (v, k) => b.node('Div', [v, k]),
+      (op, inputs) => b.node(op, inputs),
+      gamma,
+    );
     if (scaled !== undefined && isFull(values[last.inputs[0]!]!.extent)) return b.node('Add', [b.node('Div', [values[last.inputs[0]!]!.name, scaled]), beta]);
   }
   const full = isFull(output.extent) ? output.name : b.node('Expand', [output.name, b.node('Shape', [x])]);

@@ -177,7 +177,7 @@ describe('export optimizer', () => {
     assert.equal(optimized.filter((t) => t === 'Reciprocal').length, 1);
   });
 
-  it('pushes 1/γ into B0\'s denominator when γ > 0 (no Mul by γ), and not when some γ is negative; both exact', async () => {
+  it("pushes 1/γ into B0's denominator when γ > 0 (no Mul by γ), and not when some γ is negative; both exact", async () => {
     const graph = zooLayer('evonorm-b0').graph;
     const rng = Rng.fromSeed(41);
     for (const negative of [false, true]) {
