@@ -86,8 +86,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once stdout and stderr have flushed: writes to a pipe are asynchronous in Node, and
+ * process.exit at once would cut whatever is longer than the pipe's buffer (64 KiB: `top --json`
+ * of a long search piped to jq).
+ */
+function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (error: unknown) => {
     if (
       error instanceof FlagError ||
@@ -98,9 +108,9 @@ main(process.argv.slice(2)).then(
       (error instanceof TypeError && 'code' in error)
     ) {
       console.error(`evonorm: ${(error as Error).message}`);
-      process.exit(2);
+      return exitAfterFlush(2);
     }
     console.error(error);
-    process.exit(1);
+    exitAfterFlush(1);
   },
 );

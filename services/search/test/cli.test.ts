@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Candidate, graphToProto } from '@evonorm/contracts';
 import { layerJson, renderFormula, zooLayer } from '@evonorm/graph';
+import { SearchStore } from '@evonorm/store';
+import { DEFAULT_PLAN } from '../src/index.js';
+import { writeRun } from '../src/search/run-folder.js';
 import { ort } from '@evonorm/onnx';
 
 const CLI = fileURLToPath(new URL('../../bin/evonorm.js', import.meta.url));
@@ -163,5 +167,34 @@ describe('--ep cuda on a machine without it', () => {
     const remote = run('search', '--dir', dir, '--selection', 'a:1', '--mutation', 'a:2', '--rejection', 'a:3', '--training', 'a:4', '--ep', 'cuda');
     assert.equal(remote.code, 2);
     assert.match(remote.stderr, /--replicas-per-gpu place the training replicas a search starts itself/);
+  });
+});
+
+describe('evonorm output through a pipe', () => {
+  it('writes all of a JSON answer longer than a pipe buffer (64 KiB) before it exits', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evonorm-pipe-'));
+    writeRun(dir, { version: 1, plan: { ...DEFAULT_PLAN, minutes: 0, candidates: 300 }, createdUnixMs: 0 });
+    const store = SearchStore.open(join(dir, 'search.sqlite'));
+    const graph = graphToProto(zooLayer('evonorm-b0').graph);
+    for (let i = 0; i < 300; i++) {
+      const hash = (i + 1).toString(16).padStart(16, '0');
+      const scores = ['resnet_v2', 'mobilenet_v2'].map((architecture) => ({ architecture, accuracy: 0.5 + i / 1000, loss: 1, steps: 80, seconds: 10, seedAccuracies: [0.5 + i / 1000] }));
+      store.report(
+        Candidate.fromPartial({
+          id: `c${String(i).padStart(6, '0')}`,
+          graph,
+          hashes: { structural: hash, functional: hash },
+          fitness: { scores, meanAccuracy: 0.5 + i / 1000 },
+          formula: { text: 'x / max(…)' },
+        }),
+        12,
+      );
+    }
+    store.close();
+    // A reader that starts late, as a pager or a busy jq does: the pipe fills before anyone reads it.
+    const piped = spawnSync('sh', ['-c', '"$0" "$1" top "$2" -n 300 --json | (sleep 0.5; cat)', process.execPath, CLI, dir], { encoding: 'utf8' });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.ok(piped.stdout.length > 65_536, `${piped.stdout.length} characters: long enough to need more than one pipe buffer`);
+    assert.equal((JSON.parse(piped.stdout) as { layers: unknown[] }).layers.length, 300);
   });
 });
