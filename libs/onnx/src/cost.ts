@@ -39,7 +39,8 @@ export async function inferenceCost(layer: LayerGraph, options: CostOptions = {}
   const build = (graph: LayerGraph): Uint8Array => chainModel({ name: '', graph }, { shape, chain, dtype, optimize: true });
   const [base, timed, reference] = await timeModels([generatedModel(shape, dtype), build(layer), build(zooLayer('bn-relu').graph)], { repeats: 20, warmup: 3, ...options });
   const clock = ep === 'cpu' ? 'cpu_time' : 'wall';
-  const perLayer = (t: typeof base): number => Math.max(0, ((clock === 'cpu_time' ? t!.cpuMs : t!.ms) - (clock === 'cpu_time' ? base!.cpuMs : base!.ms)) / chain);
+  const read = (t: typeof base): number => (clock === 'cpu_time' ? t!.cpuMs : t!.ms);
+  const perLayer = (t: typeof base): number => Math.max(0, (read(t) - read(base)) / chain);
   const layerMs = perLayer(timed);
   const referenceMs = perLayer(reference);
   if (!(referenceMs > 0)) throw new MeasurementError(`BN-ReLU's chain was not measurably slower than the generator at [${shape.join(', ')}] on ${ep}`);

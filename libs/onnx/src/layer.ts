@@ -212,15 +212,9 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
     // y = a / d · γ + β with a full-size d: a / (d/γ) + β, with 1/γ pushed into d's own small
     // operands where d is built of max, add and products by small factors (B0's denominator), so
     // that no full-size pass is added for it and the Mul by γ goes (γ > 0 keeps max a max).
-    const scaled = dividedByGamma(
-      last.inputs[1]!,
-      graph,
-      values,
-      (v, k) => b.node('Div', [v, k]),
-      (op, inputs) => b.node(op, inputs),
-      gamma,
-    );
-    if (scaled !== undefined && isFull(values[last.inputs[0]!]!.extent)) return b.node('Add', [b.node('Div', [values[last.inputs[0]!]!.name, scaled]), beta]);
+    const numerator = values[last.inputs[0]!]!;
+    const scaled = isFull(numerator.extent) ? dividedByGamma(b, last.inputs[1]!, graph, values, gamma) : undefined;
+    if (scaled !== undefined) return b.node('Add', [b.node('Div', [numerator.name, scaled]), beta]);
   }
   const full = isFull(output.extent) ? output.name : b.node('Expand', [output.name, b.node('Shape', [x])]);
   return b.node('Add', [b.node('Mul', [full, gamma]), beta]);
@@ -233,29 +227,22 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
  * and a small factor divides the factor. Nodes used more than once are not rewritten (the original
  * would still be needed).
  */
-function dividedByGamma(
-  id: number,
-  graph: LayerGraph,
-  values: readonly Value[],
-  divide: (value: string, by: string) => string,
-  node: (op: 'Max' | 'Add' | 'Mul', inputs: string[]) => string,
-  gamma: string,
-): string | undefined {
+function dividedByGamma(b: GraphBuilder, id: number, graph: LayerGraph, values: readonly Value[], gamma: string): string | undefined {
   const value = values[id]!;
-  if (isReduced(value.extent)) return divide(value.name, gamma);
+  if (isReduced(value.extent)) return b.node('Div', [value.name, gamma]);
   if (id < NUM_INITIAL) return undefined;
   const uses = graph.nodes.reduce((n, other) => n + other.inputs.filter((i) => i === id).length, 0);
-  const own = graph.nodes[id - NUM_INITIAL]!;
   if (uses !== 1) return undefined;
+  const own = graph.nodes[id - NUM_INITIAL]!;
   const [p, q] = own.inputs;
   if (own.op === 'max' || own.op === 'add') {
-    const a = dividedByGamma(p!, graph, values, divide, node, gamma);
-    const c = a === undefined ? undefined : dividedByGamma(q!, graph, values, divide, node, gamma);
-    return a === undefined || c === undefined ? undefined : node(own.op === 'max' ? 'Max' : 'Add', [a, c]);
+    const a = dividedByGamma(b, p!, graph, values, gamma);
+    const c = a === undefined ? undefined : dividedByGamma(b, q!, graph, values, gamma);
+    return a === undefined || c === undefined ? undefined : b.node(own.op === 'max' ? 'Max' : 'Add', [a, c]);
   }
   if (own.op === 'mul') {
     const [big, small] = isReduced(values[q!]!.extent) ? [values[p!]!, values[q!]!] : [values[q!]!, values[p!]!];
-    if (isReduced(small.extent) && isFull(big.extent)) return node('Mul', [big.name, divide(small.name, gamma)]);
+    if (isReduced(small.extent) && isFull(big.extent)) return b.node('Mul', [big.name, b.node('Div', [small.name, gamma])]);
   }
   return undefined;
 }

@@ -16,32 +16,18 @@ import { candidateTable } from '../src/search/ranking.js';
 import { costRung, costStage } from '../src/search/stage-cost.js';
 import { ladderEntry } from '../src/search/ladder-entry.js';
 import { ladderText, ladderTotals } from '../src/search/ladder.js';
+import { stubBackend } from './stub-backend.js';
 
 const COST = InferenceCost.fromPartial({ ratio: 2.5, layerMs: 0.25, referenceMs: 0.1, executionProvider: 'cpu', shape: [8, 64, 32, 32], clock: 'cpu_time' });
 
 function costBackend(answer: () => Promise<InferenceCost>): { backend: SearchBackend; calls: MeasureCostRequest[] } {
   const calls: MeasureCostRequest[] = [];
-  const unused = (): never => {
-    throw new Error('not used by the stage under test');
-  };
-  const backend: SearchBackend = {
-    getSearch: unused,
-    randomGraph: unused,
-    mutate: unused,
-    sampleParent: unused,
-    screen: unused,
-    testStability: unused,
-    testQuality: unused,
-    train: unused,
+  const backend = stubBackend({
     measureCost: (request) => {
       calls.push(request);
       return answer().then((cost) => ({ cost, seconds: 1.25 }));
     },
-    report: unused,
-    history: unused,
-    replicas: () => [],
-    close: () => {},
-  };
+  });
   return { backend, calls };
 }
 

@@ -7,15 +7,13 @@ import { DEFAULT_PLAN, newStats, planFrom, planFromJson, type SearchBackend, typ
 import { seedFor } from '../src/search/seeds.js';
 import { MICRO_DOWNSAMPLE, microRequest } from '../src/search/stage-micro-quality.js';
 import { rejectionStage } from '../src/search/stage-rejection.js';
+import { stubBackend } from './stub-backend.js';
 
 type Answer = { readonly accuracy: number; readonly failure?: TrainingFailure };
 
 /** Trainings answer `micro` when downsampled (the micro rung), else `proxy` (the quality rung). */
 function backend(micro: Answer, proxy = 0.5): { backend: SearchBackend; calls: TrainRequest[] } {
   const calls: TrainRequest[] = [];
-  const unused = (): never => {
-    throw new Error('not used by the stage under test');
-  };
   const train = async (request: TrainRequest): Promise<TrainResult> => {
     calls.push(request);
     const isMicro = request.config!.downsample > 1;
@@ -29,24 +27,7 @@ function backend(micro: Answer, proxy = 0.5): { backend: SearchBackend; calls: T
       failureDetail: failure === TrainingFailure.TRAINING_FAILURE_UNSPECIFIED ? '' : 'loss is NaN at step 3',
     });
   };
-  return {
-    calls,
-    backend: {
-      getSearch: unused,
-      randomGraph: unused,
-      mutate: unused,
-      sampleParent: unused,
-      screen: unused,
-      testStability: unused,
-      testQuality: unused,
-      train,
-      measureCost: unused,
-      report: unused,
-      history: unused,
-      replicas: () => [],
-      close: () => {},
-    },
-  };
+  return { calls, backend: stubBackend({ train }) };
 }
 
 const candidate = (): Candidate =>

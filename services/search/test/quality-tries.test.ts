@@ -8,29 +8,7 @@ import { evaluationSeed } from '../src/search/seeds.js';
 import { evaluationStage } from '../src/search/stage-evaluation.js';
 import { rungRequest } from '../src/search/stage-quality-rung.js';
 import { qualitySeed, rejectionStage } from '../src/search/stage-rejection.js';
-
-/** A backend that answers `calls` and fails any other call (the stages under test use no other). */
-function backendWith(calls: Partial<SearchBackend>): SearchBackend {
-  const unused = (): never => {
-    throw new Error('not used by the stage under test');
-  };
-  return {
-    getSearch: unused,
-    randomGraph: unused,
-    mutate: unused,
-    sampleParent: unused,
-    screen: unused,
-    testStability: unused,
-    testQuality: unused,
-    train: unused,
-    measureCost: unused,
-    report: unused,
-    history: unused,
-    replicas: () => [],
-    close: () => {},
-    ...calls,
-  };
-}
+import { stubBackend } from './stub-backend.js';
 
 /** A backend whose quality test scores `accuracy(architecture, attempt)`; attempts are told apart by their seed. */
 function qualityBackend(plan: SearchPlan, accuracy: (architecture: string, attempt: number) => number): { backend: SearchBackend; calls: TestQualityRequest[] } {
@@ -47,7 +25,7 @@ function qualityBackend(plan: SearchPlan, accuracy: (architecture: string, attem
       rejection: accepted ? undefined : { reason: RejectionReason.REJECTION_REASON_LOW_QUALITY, detail: `${architecture}: ${score.accuracy}`, problems: [], scores: [score] },
     };
   };
-  return { backend: backendWith({ testQuality }), calls };
+  return { backend: stubBackend({ testQuality }), calls };
 }
 
 const candidate = (): Candidate =>
@@ -118,7 +96,7 @@ function trainingBackend(accuracy: (architecture: string, seed: bigint, step: nu
     const checkpoint = request.stopAfterStep ? { step: end, steps: request.config!.steps, tensors: [{ name: 'param.w', data: Buffer.from(`${architecture}/${request.seed}`) }] } : undefined;
     return TrainResult.fromPartial({ score, seconds: end / 10, checkpoint });
   };
-  return { backend: backendWith({ train }), calls };
+  return { backend: stubBackend({ train }), calls };
 }
 
 describe('the quality test as the first rung of the evaluation (--quality-rung, the default)', () => {

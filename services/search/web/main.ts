@@ -11,6 +11,7 @@ function render(data: ReportData): void {
   const started = performance.now();
   const root = document.getElementById('app')!;
   const evaluated = data.candidates.filter((c) => c.mean !== null).length;
+  const cost = costPlot(data);
   const page = h(
     'main',
     { 'data-candidates': String(data.candidates.length) },
@@ -33,7 +34,7 @@ function render(data: ReportData): void {
       : [
           h('section', { id: 'progress' }, h('h2', {}, 'Progress'), h('div', { class: 'plots' }, historyPlot(data, 'index'), historyPlot(data, 'minutes'))),
           h('section', { id: 'architectures' }, h('h2', {}, 'Per-architecture accuracy and the Pareto front'), h('div', { class: 'plots' }, ...architecturePlots(data))),
-          ...[costPlot(data)].filter((p): p is HTMLElement => p !== undefined).map((p) => h('section', { id: 'cost' }, h('h2', {}, 'Inference cost'), h('div', { class: 'plots' }, p))),
+          ...(cost ? [h('section', { id: 'cost' }, h('h2', {}, 'Inference cost'), h('div', { class: 'plots' }, cost))] : []),
           funnelSection(data),
           topTable(data),
           lineageSection(data),

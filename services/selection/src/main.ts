@@ -54,7 +54,6 @@ await exitOnFlagError(
     if (help) return void console.log(flagUsage('usage: node services/selection/dist/src/main.js [flags]', FLAGS));
     const config = serverConfig(server);
     if (architectures.length === 0) throw new FlagError('--architectures must name at least one architecture');
-    if (!objectives.includes('accuracy')) throw new FlagError(`--objectives must include accuracy (accuracy or accuracy,cost), got ${objectives.join(',')}`);
     const logger = jsonLogger('selection', { level: config.logLevel });
     const search = {
       populationSize: population,

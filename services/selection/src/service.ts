@@ -1,6 +1,6 @@
 /** The SelectionService handlers: validation of every report and query over the population. */
 import { Objective, SelectionCriterion, type ArchitectureScore, type Candidate, type InferenceCost, type SearchConfig, type SelectionServiceServer } from '@evonorm/contracts';
-import { failedPrecondition, invalidArgument, requireGraph, requireSeed, unary, type Logger } from '@evonorm/rpc';
+import { FlagError, failedPrecondition, invalidArgument, requireGraph, requireSeed, unary, type Logger } from '@evonorm/rpc';
 import type { SearchStore } from '@evonorm/store';
 import { Population } from './population.js';
 
@@ -110,10 +110,10 @@ export function criterionFrom(text: string): SelectionCriterion {
 
 /** --objectives: "accuracy" or "accuracy,cost" (accuracy always; cost adds the inference cost ratio). */
 export function objectivesFrom(names: readonly string[]): Objective[] {
-  if (!names.includes('accuracy')) throw new Error(`--objectives must include accuracy, got ${names.join(',')}`);
+  if (!names.includes('accuracy')) throw new FlagError(`--objectives must include accuracy (accuracy or accuracy,cost), got ${names.join(',')}`);
   return names.map((name) => {
     if (name === 'accuracy') return Objective.OBJECTIVE_ACCURACY;
     if (name === 'cost') return Objective.OBJECTIVE_COST;
-    throw new Error(`--objectives takes accuracy and cost, got ${name}`);
+    throw new FlagError(`--objectives takes accuracy and cost, got ${name}`);
   });
 }

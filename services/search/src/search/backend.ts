@@ -43,8 +43,7 @@ export interface SearchBackend {
   testStability(request: TestStabilityRequest, signal: AbortSignal): Promise<TestStabilityResponse>;
   testQuality(request: TestQualityRequest, signal: AbortSignal): Promise<TestQualityResponse>;
   train(request: TrainRequest, signal: AbortSignal): Promise<TrainResult>;
-  /** A layer's inference cost against BN-ReLU, timed on a training replica. */
-  /** The layer's inference cost and the seconds its measurement took on the replica. */
+  /** A layer's inference cost against BN-ReLU, timed on a training replica, and the seconds the measurement took there. */
   measureCost(request: MeasureCostRequest, signal: AbortSignal): Promise<MeasureCostResponse>;
   report(candidate: Candidate): Promise<ReportCandidateResponse>;
   /** Every reported candidate, oldest first. */

@@ -25,18 +25,21 @@ export interface CandidateEvent {
   readonly seconds: number;
 }
 
+/** The best layer so far: what the live view keeps and the 'best' event carries. */
+export interface BestSoFar {
+  readonly id: string;
+  readonly meanAccuracy: number;
+  /** As CandidateEvent's. */
+  readonly halfWidth?: number | null;
+  readonly scores: Readonly<Record<string, number>>;
+  readonly costRatio?: number | null;
+  readonly formula: string;
+}
+
 export type SearchEvent =
   | { readonly type: 'start'; readonly plan: SearchPlan; readonly resumedAt: number; readonly dir: string; readonly training: string }
   | CandidateEvent
-  | {
-      readonly type: 'best';
-      readonly id: string;
-      readonly meanAccuracy: number;
-      readonly halfWidth?: number | null;
-      readonly scores: Readonly<Record<string, number>>;
-      readonly costRatio?: number | null;
-      readonly formula: string;
-    }
+  | ({ readonly type: 'best' } & BestSoFar)
   | ({ readonly type: 'retry' } & RetryNotice)
   | {
       readonly type: 'stop';
@@ -63,5 +66,5 @@ export interface SearchStats {
   stages: { screening: number; stability: number; micro: number; quality: number; evaluation: number; inFlight: number };
   /** Compute per rung of the rejection ladder and what it saved (ladder.ts). */
   ladder: LadderTotals;
-  best?: { id: string; meanAccuracy: number; halfWidth?: number | null; formula: string; scores: Readonly<Record<string, number>>; costRatio?: number | null };
+  best?: BestSoFar;
 }

@@ -43,8 +43,6 @@ export interface CostRungOutcome {
   /** The candidate with its cost where measured, rejected too_slow when over the limit. */
   readonly candidate: Candidate;
   readonly rejected: boolean;
-  /** The measurement's own seconds on the replica (0 when it failed). */
-  readonly computeSeconds: number;
 }
 
 /**
@@ -52,17 +50,17 @@ export interface CostRungOutcome {
  * seconds in its timings, and rejects it when its ratio is above plan.maxCostRatio.
  */
 export async function costRung(plan: SearchPlan, backend: SearchBackend, base: Candidate, signal: AbortSignal, onFailure: FailureSink): Promise<CostRungOutcome> {
-  if (plan.maxCostRatio <= 0) return { candidate: base, rejected: false, computeSeconds: 0 };
+  if (plan.maxCostRatio <= 0) return { candidate: base, rejected: false };
   const started = performance.now();
   const measured = await measure(backend, base, signal, onFailure);
   if (base.timings) {
     base.timings.costSeconds = (performance.now() - started) / 1000;
     base.timings.costComputeSeconds = measured?.seconds ?? 0;
   }
-  if (!measured) return { candidate: base, rejected: false, computeSeconds: 0 };
+  if (!measured) return { candidate: base, rejected: false };
   const cost = measured.cost!;
   const withCost = { ...base, cost };
-  if (cost.ratio <= plan.maxCostRatio) return { candidate: withCost, rejected: false, computeSeconds: measured.seconds };
+  if (cost.ratio <= plan.maxCostRatio) return { candidate: withCost, rejected: false };
   const detail = `cost rung: inference cost ${cost.ratio.toFixed(2)}× BN-ReLU's (${cost.layerMs.toFixed(3)} ms against ${cost.referenceMs.toFixed(3)} ms per layer at [${cost.shape.join(', ')}] on ${cost.executionProvider}) > --max-cost-ratio ${plan.maxCostRatio}`;
-  return { candidate: rejected(withCost, { reason: RejectionReason.REJECTION_REASON_TOO_SLOW, detail, problems: [], scores: [] }), rejected: true, computeSeconds: measured.seconds };
+  return { candidate: rejected(withCost, { reason: RejectionReason.REJECTION_REASON_TOO_SLOW, detail, problems: [], scores: [] }), rejected: true };
 }
