@@ -14,6 +14,7 @@ import type { RetryNotice } from '../src/search/backend.js';
 import { costText } from '../src/search/progress.js';
 import { candidateTable } from '../src/search/ranking.js';
 import { costRung, costStage } from '../src/search/stage-cost.js';
+import { candidateEvent } from '../src/search/stage-report.js';
 import { ladderEntry } from '../src/search/ladder-entry.js';
 import { ladderText, ladderTotals } from '../src/search/ladder.js';
 import { stubBackend } from './stub-backend.js';
@@ -97,6 +98,7 @@ describe('inference cost (--measure-cost)', () => {
     assert.deepEqual(slow.candidate.cost, COST);
     assert.equal(slow.candidate.timings!.costComputeSeconds, 1.25);
     assert.ok(slow.candidate.timings!.costSeconds >= 0);
+    assert.equal(candidateEvent(10, slow.candidate).seconds, 0.01 + slow.candidate.timings!.costSeconds, "the candidate's seconds include the cost rung's");
 
     const fast = await costRung(planFrom({ 'max-cost-ratio': '2.5' }), backend, screened(), signal, () => {});
     assert.equal(fast.rejected, false, 'a ratio equal to the limit passes');

@@ -64,6 +64,6 @@ export function candidateEvent(index: number, c: Candidate): CandidateEvent {
     scores: scoreMap(c),
     costRatio: c.cost?.ratio ?? null,
     formula: c.formula?.text ?? '',
-    seconds: c.timings ? c.timings.screenSeconds + c.timings.stabilitySeconds + c.timings.microQualitySeconds + c.timings.qualitySeconds + c.timings.evaluationSeconds : 0,
+    seconds: c.timings ? c.timings.screenSeconds + c.timings.costSeconds + c.timings.stabilitySeconds + c.timings.microQualitySeconds + c.timings.qualitySeconds + c.timings.evaluationSeconds : 0,
   };
 }
