@@ -9,9 +9,9 @@ import { status } from '@grpc/grpc-js';
 import { Candidate, InferenceCost, RejectionReason, Timings, graphToProto, type MeasureCostRequest } from '@evonorm/contracts';
 import { zooLayer } from '@evonorm/graph';
 import { TrainingError } from '@evonorm/rpc';
-import { DEFAULT_PLAN, planFrom, planFromJson, type SearchBackend } from '../src/index.js';
+import { DEFAULT_PLAN, newStats, planFrom, planFromJson, type SearchBackend } from '../src/index.js';
 import type { RetryNotice } from '../src/search/backend.js';
-import { costText } from '../src/search/progress.js';
+import { costText, renderView } from '../src/search/progress.js';
 import { candidateTable } from '../src/search/ranking.js';
 import { costRung, costStage } from '../src/search/stage-cost.js';
 import { candidateEvent } from '../src/search/stage-report.js';
@@ -39,8 +39,13 @@ describe('inference cost (--measure-cost)', () => {
   const signal = new AbortController().signal;
 
   it('times every evaluated layer once and keeps the answer on the candidate', async () => {
-    const { backend, calls } = costBackend(async () => COST);
-    const c = await costStage(DEFAULT_PLAN, backend, evaluated(), signal, () => assert.fail('no failure expected'));
+    const stats = newStats(0);
+    const { backend, calls } = costBackend(async () => {
+      assert.equal(stats.stages.evaluation, 1, 'the live view counts the measurement as part of the evaluation');
+      return COST;
+    });
+    const c = await costStage(DEFAULT_PLAN, backend, stats, evaluated(), signal, () => assert.fail('no failure expected'));
+    assert.equal(stats.stages.evaluation, 0);
     assert.deepEqual(c.cost, COST);
     assert.equal(calls.length, 1);
     assert.deepEqual(calls[0]!.graph, evaluated().graph);
@@ -49,8 +54,8 @@ describe('inference cost (--measure-cost)', () => {
   it('times nothing that was rejected, nor with --measure-cost false (on by default; off in runs saved before it)', async () => {
     const { backend, calls } = costBackend(async () => COST);
     const rejected = Candidate.fromPartial({ id: 'c000008', graph: evaluated().graph, rejection: { reason: 8 } });
-    assert.equal((await costStage(DEFAULT_PLAN, backend, rejected, signal, () => {})).cost, undefined);
-    assert.equal((await costStage(planFrom({ 'measure-cost': 'false' }), backend, evaluated(), signal, () => {})).cost, undefined);
+    assert.equal((await costStage(DEFAULT_PLAN, backend, newStats(0), rejected, signal, () => {})).cost, undefined);
+    assert.equal((await costStage(planFrom({ 'measure-cost': 'false' }), backend, newStats(0), evaluated(), signal, () => {})).cost, undefined);
     assert.equal(calls.length, 0);
     assert.equal(DEFAULT_PLAN.measureCost, true);
     const { measureCost: _, ...old } = DEFAULT_PLAN;
@@ -63,7 +68,7 @@ describe('inference cost (--measure-cost)', () => {
       throw new TrainingError(status.FAILED_PRECONDITION, "BN-ReLU's chain was not measurably slower than the generator");
     });
     const notices: RetryNotice[] = [];
-    const c = await costStage(DEFAULT_PLAN, backend, evaluated(), signal, (n) => notices.push(n));
+    const c = await costStage(DEFAULT_PLAN, backend, newStats(0), evaluated(), signal, (n) => notices.push(n));
     assert.equal(c.cost, undefined);
     assert.ok(c.fitness, 'the outcome stands');
     assert.deepEqual(
@@ -89,9 +94,24 @@ describe('inference cost (--measure-cost)', () => {
 
   it('the cost rung (--max-cost-ratio R) rejects a layer over R × BN-ReLU before any training, and keeps the cost it measured', async () => {
     const plan = planFrom({ 'max-cost-ratio': '2' });
-    const { backend, calls } = costBackend(async () => COST);
+    const stats = newStats(0);
+    let rungWorkers = -1;
+    const { backend, calls } = costBackend(async () => {
+      rungWorkers = stats.stages.cost;
+      return COST;
+    });
     const screened = (): Candidate => Candidate.fromPartial({ id: 'c000010', graph: evaluated().graph, timings: Timings.fromPartial({ screenSeconds: 0.01 }) });
-    const slow = await costRung(plan, backend, screened(), signal, () => assert.fail('no failure expected'));
+    const slow = await costRung(plan, backend, stats, screened(), signal, () => assert.fail('no failure expected'));
+    assert.deepEqual([rungWorkers, stats.stages.cost], [1, 0], 'the live view counts a cost-rung worker while it measures');
+    assert.match(
+      renderView(plan, stats, [], '').find((l) => l.startsWith('workers'))!,
+      /^workers screening 0 · cost 0 · micro 0 ·/,
+    );
+    assert.doesNotMatch(
+      renderView(DEFAULT_PLAN, stats, [], '').find((l) => l.startsWith('workers'))!,
+      /cost/,
+      'no cost workers without the rung',
+    );
     assert.equal(slow.rejected, true);
     assert.equal(slow.candidate.rejection?.reason, RejectionReason.REJECTION_REASON_TOO_SLOW);
     assert.match(slow.candidate.rejection!.detail, /^cost rung: inference cost 2\.50× BN-ReLU's \(0\.250 ms against 0\.100 ms per layer at \[8, 64, 32, 32\] on cpu\) > --max-cost-ratio 2$/);
@@ -100,14 +120,14 @@ describe('inference cost (--measure-cost)', () => {
     assert.ok(slow.candidate.timings!.costSeconds >= 0);
     assert.equal(candidateEvent(10, slow.candidate).seconds, 0.01 + slow.candidate.timings!.costSeconds, "the candidate's seconds include the cost rung's");
 
-    const fast = await costRung(planFrom({ 'max-cost-ratio': '2.5' }), backend, screened(), signal, () => {});
+    const fast = await costRung(planFrom({ 'max-cost-ratio': '2.5' }), backend, newStats(0), screened(), signal, () => {});
     assert.equal(fast.rejected, false, 'a ratio equal to the limit passes');
     assert.equal(fast.candidate.rejection, undefined);
-    const later = await costStage(plan, backend, { ...fast.candidate, fitness: evaluated().fitness }, signal, () => {});
+    const later = await costStage(plan, backend, newStats(0), { ...fast.candidate, fitness: evaluated().fitness }, signal, () => {});
     assert.deepEqual(later.cost, COST);
     assert.equal(calls.length, 2, 'the evaluated layer is not timed again');
 
-    const off = await costRung(DEFAULT_PLAN, backend, screened(), signal, () => {});
+    const off = await costRung(DEFAULT_PLAN, backend, newStats(0), screened(), signal, () => {});
     assert.deepEqual([off.rejected, off.candidate.cost, calls.length], [false, undefined, 2], 'off by default: no measurement');
   });
 
@@ -116,7 +136,9 @@ describe('inference cost (--measure-cost)', () => {
       throw new TrainingError(status.UNAVAILABLE, 'replica gone');
     });
     const notices: RetryNotice[] = [];
-    const outcome = await costRung(planFrom({ 'max-cost-ratio': '2' }), backend, Candidate.fromPartial({ id: 'c000011', graph: evaluated().graph, timings: {} }), signal, (n) => notices.push(n));
+    const outcome = await costRung(planFrom({ 'max-cost-ratio': '2' }), backend, newStats(0), Candidate.fromPartial({ id: 'c000011', graph: evaluated().graph, timings: {} }), signal, (n) =>
+      notices.push(n),
+    );
     assert.deepEqual([outcome.rejected, outcome.candidate.cost, outcome.candidate.rejection], [false, undefined, undefined]);
     assert.deepEqual(
       notices.map((n) => [n.method, n.code]),

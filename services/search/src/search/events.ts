@@ -63,7 +63,7 @@ export interface SearchStats {
   duplicates: number;
   rejectionsByReason: Record<string, number>;
   /** Candidates in each stage right now. */
-  stages: { screening: number; stability: number; micro: number; quality: number; evaluation: number; inFlight: number };
+  stages: { screening: number; cost: number; stability: number; micro: number; quality: number; evaluation: number; inFlight: number };
   /** Compute per rung of the rejection ladder and what it saved (ladder.ts). */
   ladder: LadderTotals;
   best?: BestSoFar;

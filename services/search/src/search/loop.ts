@@ -98,7 +98,7 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
   /** Rejection tests, then (when promoted: promotion.ts) evaluation, of new candidate i. */
   const testAndEvaluate = async (i: number, screened: Candidate): Promise<Candidate> => {
     const onCostFailure = (notice: RetryNotice): void => emit({ type: 'retry', ...notice });
-    const priced = await costRung(plan, backend, screened, work.signal, onCostFailure);
+    const priced = await costRung(plan, backend, stats, screened, work.signal, onCostFailure);
     if (priced.rejected) return priced.candidate;
     const base = priced.candidate;
     const outcome = await rejectionStage(plan, backend, stats, base, work.signal);
@@ -107,7 +107,7 @@ export async function runSearch(options: RunOptions): Promise<SearchSummary> {
     const decision = promotionDecision(plan, rungMean(outcome.rungScores), rungs.upTo(i - plan.concurrency));
     if (!decision.promoted) return notPromoted(plan, withRung, decision);
     const evaluated = await evaluationStage(plan, backend, stats, withRung, work.signal, outcome.heads);
-    return costStage(plan, backend, evaluated, work.signal, onCostFailure);
+    return costStage(plan, backend, stats, evaluated, work.signal, onCostFailure);
   };
 
   /** Proposes and screens candidate i (in index order); the returned promise is its final outcome. */

@@ -65,7 +65,7 @@ export function renderView(plan: SearchPlan, stats: SearchStats, replicas: reado
     stats.best ? `     ${stats.best.formula}` : '',
     `rejections ${reasons || '—'}`,
     ladderText(stats.ladder),
-    `workers screening ${s.screening} · micro ${s.micro} · stability ${s.stability} · quality ${s.quality} · evaluation ${s.evaluation}   replicas ${up}/${replicas.length} up, ${busy} busy`,
+    `workers screening ${s.screening} · ${plan.maxCostRatio > 0 ? `cost ${s.cost} · ` : ''}micro ${s.micro} · stability ${s.stability} · quality ${s.quality} · evaluation ${s.evaluation}   replicas ${up}/${replicas.length} up, ${busy} busy`,
     `last ${last}`,
   ];
   return lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));

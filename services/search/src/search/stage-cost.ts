@@ -15,13 +15,25 @@ import { RejectionReason, type Candidate, type MeasureCostResponse } from '@evon
 import { status } from '@grpc/grpc-js';
 import { TrainingError } from '@evonorm/rpc';
 import type { RetryNotice, SearchBackend } from './backend.js';
+import type { SearchStats } from './events.js';
 import { rejected } from './outcomes.js';
 import type { SearchPlan } from './plan.js';
 
 type FailureSink = (notice: RetryNotice) => void;
 
-/** The measurement, or undefined (reported to onFailure) when the replica could not make it. */
-async function measure(backend: SearchBackend, candidate: Candidate, signal: AbortSignal, onFailure: FailureSink): Promise<MeasureCostResponse | undefined> {
+/**
+ * The measurement, or undefined (reported to onFailure) when the replica could not make it. The
+ * live view counts it under `stage`: the cost rung's own, or the evaluation it completes.
+ */
+async function measure(
+  backend: SearchBackend,
+  stats: SearchStats,
+  stage: 'cost' | 'evaluation',
+  candidate: Candidate,
+  signal: AbortSignal,
+  onFailure: FailureSink,
+): Promise<MeasureCostResponse | undefined> {
+  stats.stages[stage]++;
   try {
     return await backend.measureCost({ graph: candidate.graph }, signal);
   } catch (error) {
@@ -29,13 +41,15 @@ async function measure(backend: SearchBackend, candidate: Candidate, signal: Abo
     if (!(error instanceof TrainingError)) throw error;
     onFailure({ service: 'training', method: 'MeasureCost', code: status[error.code] ?? String(error.code), detail: `${candidate.id}: no inference cost: ${error.details}`, attempt: 0 });
     return undefined;
+  } finally {
+    stats.stages[stage]--;
   }
 }
 
 /** An evaluated layer with its cost (unchanged when it has one already, from the cost rung). */
-export async function costStage(plan: SearchPlan, backend: SearchBackend, candidate: Candidate, signal: AbortSignal, onFailure: FailureSink): Promise<Candidate> {
+export async function costStage(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, candidate: Candidate, signal: AbortSignal, onFailure: FailureSink): Promise<Candidate> {
   if (!plan.measureCost || !candidate.fitness || candidate.cost) return candidate;
-  const measured = await measure(backend, candidate, signal, onFailure);
+  const measured = await measure(backend, stats, 'evaluation', candidate, signal, onFailure);
   return measured ? { ...candidate, cost: measured.cost } : candidate;
 }
 
@@ -49,10 +63,10 @@ export interface CostRungOutcome {
  * The cost rung (a pass-through when plan.maxCostRatio is 0): measures `base`, records the rung's
  * seconds in its timings, and rejects it when its ratio is above plan.maxCostRatio.
  */
-export async function costRung(plan: SearchPlan, backend: SearchBackend, base: Candidate, signal: AbortSignal, onFailure: FailureSink): Promise<CostRungOutcome> {
+export async function costRung(plan: SearchPlan, backend: SearchBackend, stats: SearchStats, base: Candidate, signal: AbortSignal, onFailure: FailureSink): Promise<CostRungOutcome> {
   if (plan.maxCostRatio <= 0) return { candidate: base, rejected: false };
   const started = performance.now();
-  const measured = await measure(backend, base, signal, onFailure);
+  const measured = await measure(backend, stats, 'cost', base, signal, onFailure);
   if (base.timings) {
     base.timings.costSeconds = (performance.now() - started) / 1000;
     base.timings.costComputeSeconds = measured?.seconds ?? 0;

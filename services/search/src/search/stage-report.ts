@@ -18,7 +18,7 @@ export function newStats(startedMs: number): SearchStats {
     evaluated: 0,
     duplicates: 0,
     rejectionsByReason: {},
-    stages: { screening: 0, stability: 0, micro: 0, quality: 0, evaluation: 0, inFlight: 0 },
+    stages: { screening: 0, cost: 0, stability: 0, micro: 0, quality: 0, evaluation: 0, inFlight: 0 },
     ladder: newLadder(),
   };
 }
