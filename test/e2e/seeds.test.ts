@@ -161,10 +161,12 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
           bySeconds: Array<{ seconds: number; best: number | null }>;
           rejections: Record<string, number>;
         }>;
+        pending: string[];
         summary: Record<string, Array<{ candidates: number; mean: number }>>;
         rerank: { reference: string; layers: Array<{ name: string }> };
       };
     const result = read();
+    assert.deepEqual(result.pending, []);
     assert.deepEqual(
       result.searches.map((s) => [s.name, s.candidates]),
       [

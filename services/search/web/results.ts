@@ -151,6 +151,9 @@ export function compareSection(compare: CompareView): HTMLElement {
     return p ? [{ arm, p }] : [];
   });
   const evenText = even.length ? ` At equal compute: ${even.map(({ arm, p }) => `${arm}: ${intervalText(p)} after ${Math.round(p.seconds)} training s`).join('; ')}.` : '';
+  const pending = compare.pending ?? [];
+  const pendingText = pending.length ? ` Unfinished: ${pending.length} search(es) still to run (${pending.join(', ')}); these figures are over the finished ones.` : '';
+  const noRerank = pending.length ? 'The rerank runs when every search has finished.' : 'The comparison ran without a rerank (--rerank-steps 0).';
   return h(
     'section',
     { id: 'compare' },
@@ -158,7 +161,7 @@ export function compareSection(compare: CompareView): HTMLElement {
     h(
       'p',
       { class: 'note' },
-      `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}`,
+      `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}${pendingText}`,
     ),
     curvesPlot(compare, 'candidates'),
     ...(compare.summaryBySeconds ? [curvesPlot(compare, 'seconds')] : []),
@@ -170,7 +173,7 @@ export function compareSection(compare: CompareView): HTMLElement {
     ),
     ...(compare.rerank
       ? [h('h3', {}, "Each search's best against BN-ReLU (test split)"), h('p', { class: 'note' }, rerankNote(compare.rerank)), rerankTable(compare.rerank, 'compare-rerank')]
-      : [h('p', { class: 'note' }, 'The comparison ran without a rerank (--rerank-steps 0).')]),
+      : [h('p', { class: 'note' }, noRerank)]),
   );
 }
 

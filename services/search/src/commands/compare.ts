@@ -9,7 +9,7 @@
  * Resumable: running it again on the same --dir continues unfinished searches and skips finished ones.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,10 @@ export interface CompareResult {
   readonly arms: readonly Arm[];
   readonly seeds: readonly string[];
   readonly searchFlags: readonly string[];
+  /** The finished searches, arm by arm. */
   readonly searches: readonly SearchEntry[];
+  /** Searches not finished yet (compare.json is written after each search); empty once all have run. */
+  readonly pending: readonly string[];
   /** Per arm: mean best-so-far over its seeds after each candidate count, ± 95% CI. */
   readonly summary: Readonly<Record<string, ReturnType<typeof meanCurve>>>;
   /** Per arm: the same at equal training seconds (the same compute), up to the least any search of the comparison spent. */
@@ -120,6 +123,39 @@ function runSearchProcess(args: readonly string[], logPath: string): Promise<num
 
 function timestamp(): string {
   return new Date().toISOString().slice(0, 19).replace(/:/g, '-');
+}
+
+/**
+ * compare.json's content for the searches finished so far: listed arm by arm, each arm's seeds in
+ * order, with the names of those still to run in `pending`. Arms are summarized over the seeds they
+ * have finished, and the curve by seconds only up to the least any finished search spent.
+ */
+export function summarize(
+  head: Pick<CompareResult, 'version' | 'candidates' | 'strategies' | 'vary' | 'arms' | 'seeds' | 'searchFlags' | 'rerank'>,
+  order: ReadonlyArray<{ readonly name: string }>,
+  finished: readonly SearchEntry[],
+): CompareResult {
+  const done = new Set(finished.map((e) => e.name));
+  const searches = head.arms.flatMap((arm) => finished.filter((e) => e.arm === arm.name));
+  const leastSeconds = Math.min(...finished.map((e) => e.trainingSeconds));
+  const summary = Object.fromEntries(head.arms.map((arm) => [arm.name, meanCurve(searches.filter((e) => e.arm === arm.name).map((e) => e.byCandidates))]));
+  const summaryBySeconds = Object.fromEntries(
+    head.arms.map((arm) => [
+      arm.name,
+      meanCurveBySeconds(
+        searches.filter((e) => e.arm === arm.name).map((e) => e.bySeconds),
+        leastSeconds,
+      ),
+    ]),
+  );
+  return { ...head, searches, pending: order.filter((o) => !done.has(o.name)).map((o) => o.name), summary, summaryBySeconds };
+}
+
+function writeCompareJson(dir: string, result: CompareResult): void {
+  // Through a temporary file and a rename, so that a reader never sees half of it.
+  const path = join(dir, 'compare.json');
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {
@@ -168,41 +204,32 @@ export async function compareCommand(argv: string[]): Promise<number> {
     if (before !== JSON.stringify(identity)) throw new FlagError(`${dir} holds a comparison with other settings (${before}); use the same flags to continue it, or another --dir`);
   } else writeFileSync(identityPath, `${JSON.stringify(identity)}\n`);
 
+  // Seed by seed, every arm of one seed before the next seed's: a comparison stopped part way holds
+  // paired searches (the same seed under every arm), which compare.json already summarizes.
+  const order = seeds.flatMap((seed) => arms.map((arm) => ({ arm, seed, name: `${arm.name}-seed${seed}` })));
   const entries: SearchEntry[] = [];
-  for (const arm of arms) {
-    for (const seed of seeds) {
-      const name = `${arm.name}-seed${seed}`;
-      const sub = join(dir, name);
-      const started = existsSync(recordPath(sub));
-      const done = started ? (await readHistory(sub)).history.length >= values.candidates : false;
-      if (!done) {
-        console.error(`${started ? 'continuing' : 'running'} ${name} (${values.candidates} candidates)`);
-        const args = started
-          ? ['--resume', sub, '--json', ...serviceFlags]
-          : ['--dir', sub, '--strategy', arm.strategy, '--seed', String(seed), '--candidates', String(values.candidates), '--minutes', '0', '--json', ...arm.flags, ...searchFlags, ...serviceFlags];
-        const code = await runSearchProcess(args, join(dir, `${name}.log`));
-        if (code !== 0) {
-          console.error(`${name} stopped (exit ${code}; its events are in ${join(dir, `${name}.log`)}); run the same command again to continue`);
-          return code === 130 ? 130 : 1;
-        }
+  const result = (rerank: RerankResult | null): CompareResult => summarize({ version: 1, ...identity, arms, rerank }, order, entries);
+  for (const { arm, seed, name } of order) {
+    const sub = join(dir, name);
+    const started = existsSync(recordPath(sub));
+    const done = started ? (await readHistory(sub)).history.length >= values.candidates : false;
+    if (!done) {
+      console.error(`${started ? 'continuing' : 'running'} ${name} (${values.candidates} candidates)`);
+      const args = started
+        ? ['--resume', sub, '--json', ...serviceFlags]
+        : ['--dir', sub, '--strategy', arm.strategy, '--seed', String(seed), '--candidates', String(values.candidates), '--minutes', '0', '--json', ...arm.flags, ...searchFlags, ...serviceFlags];
+      const code = await runSearchProcess(args, join(dir, `${name}.log`));
+      if (code !== 0) {
+        console.error(`${name} stopped (exit ${code}; its events are in ${join(dir, `${name}.log`)}); run the same command again to continue`);
+        return code === 130 ? 130 : 1;
       }
-      const { history } = await readHistory(sub);
-      entries.push({ name, arm: arm.name, strategy: arm.strategy, seed: String(seed), dir: sub, candidates: history.length, ...searchCurve(history) });
     }
+    const { history } = await readHistory(sub);
+    entries.push({ name, arm: arm.name, strategy: arm.strategy, seed: String(seed), dir: sub, candidates: history.length, ...searchCurve(history) });
+    // Written after every search, so that the searches finished so far can be read (and reported) while the rest run.
+    writeCompareJson(dir, result(null));
   }
 
-  const ofArm = (arm: Arm): SearchEntry[] => entries.filter((e) => e.arm === arm.name);
-  const summary = Object.fromEntries(arms.map((arm) => [arm.name, meanCurve(ofArm(arm).map((e) => e.byCandidates))]));
-  const leastSeconds = Math.min(...entries.map((e) => e.trainingSeconds));
-  const summaryBySeconds = Object.fromEntries(
-    arms.map((arm) => [
-      arm.name,
-      meanCurveBySeconds(
-        ofArm(arm).map((e) => e.bySeconds),
-        leastSeconds,
-      ),
-    ]),
-  );
   let rerankResult: RerankResult | null = null;
   if (values['rerank-steps'] > 0) {
     const { record } = await readHistory(entries[0]!.dir);
@@ -225,16 +252,17 @@ export async function compareCommand(argv: string[]): Promise<number> {
       { flags: { replicas: values.replicas, 'threads-per-replica': values['threads-per-replica'], 'fashion-mnist-dir': values['fashion-mnist-dir'], 'cifar10-dir': values['cifar10-dir'] }, dir },
     );
   }
-  const result: CompareResult = { version: 1, ...identity, arms, searches: entries, summary, summaryBySeconds, rerank: rerankResult };
-  writeFileSync(join(dir, 'compare.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const final = result(rerankResult);
+  writeCompareJson(dir, final);
   if (values.json) {
-    console.log(JSON.stringify(result));
+    console.log(JSON.stringify(final));
     return 0;
   }
+  const { searches, summary, summaryBySeconds } = final;
   const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
   console.log(`\n${dir}: ${arms.map((a) => a.name).join(' vs ')}, ${seeds.length} seed(s), ${values.candidates} candidates each`);
-  const width = Math.max(...entries.map((e) => e.name.length)) + 2;
-  for (const e of entries)
+  const width = Math.max(...searches.map((e) => e.name.length)) + 2;
+  for (const e of searches)
     console.log(
       `  ${e.name.padEnd(width)} best ${pct(e.best?.meanAccuracy)}  ${e.evaluated} evaluated, ${Math.round(e.trainingSeconds)} training s, rejections ${
         Object.entries(e.rejections)

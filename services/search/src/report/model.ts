@@ -130,6 +130,8 @@ export interface CompareView {
     /** Absent in hand-made files; compare.json always has it. */
     readonly bySeconds?: ReadonlyArray<{ readonly seconds: number; readonly best: number | null }>;
   }>;
+  /** Searches still to run (compare.json is written after each search); absent in older files. */
+  readonly pending?: readonly string[];
   /** Per arm: mean best-so-far over seeds after each candidate count, ± 95% CI. */
   readonly summary: Readonly<Record<string, ReadonlyArray<IntervalView & { readonly candidates: number }>>>;
   /** Per arm: the same at equal training seconds (absent in older files). */
