@@ -14,6 +14,8 @@
  *  - for a division by a full-size d built of max, add and products by small factors (B0's
  *    max(s, v1·x + σ)), 1/γ pushed into d's small operands when γ > 0, so the Mul by γ goes;
  *  - means of squares as ReduceMean(v·v), not ReduceSumSquare, which ORT's CPU runs slower;
+ *  - a full-size affine v·s + t with small s and t (the output's v·(γ/σ) + β, B0's v1·x + σ) as
+ *    one BatchNormalization with mean 0, variance 1 and ε 0, one pass instead of a Mul and an Add;
  *  - x·σ(v·x) as ORT's fused com.microsoft QuickGelu when v is the same in every channel;
  *  - a layer whose canonical form is BN-ReLU as stock BatchNormalization + Relu, with γ folded
  *    into the BN scale when γ ≥ 0 (max(z, 0)·γ = max(z·γ, 0)).
@@ -58,7 +60,6 @@ const union = (a: Extent, b: Extent): Extent => [a[0] || b[0], a[1] || b[1], a[2
 const isFull = (e: Extent): boolean => e.every(Boolean);
 const isReduced = (e: Extent): boolean => !e[2] && !e[3];
 
-const BINARY_ONNX = { add: 'Add', mul: 'Mul', div: 'Div', max: 'Max' } as const;
 const UNARY_ONNX = { neg: 'Neg', sigmoid: 'Sigmoid', tanh: 'Tanh', exp: 'Exp', abs: 'Abs' } as const;
 
 /** Emits one layer into `b`, reading `x` ([N,C,H,W]); returns the name of its output y. */
@@ -142,15 +143,43 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
 
   const uniform = (a: Float64Array): boolean => a.every((v) => v === a[0]);
 
+  /**
+   * big·scale + shift with small scale and shift (no h, w extent): one BatchNormalization pass
+   * (mean 0, variance 1, ε 0, which ONNX defines as exactly big·scale + shift) instead of a full-size
+   * Mul and a full-size Add. Per-sample factors become channels of a [1, N·C, H, W] view of big.
+   * Not in float16: ORT's CPU BatchNormalization has no half kernel. (ORT's CUDA kernel raises ε to
+   * cuDNN's minimum, 1e-5 in older cuDNN: there y is then off by 5e-6 relative, far below float32 tolerances.)
+   */
+  const affine = (big: string, scale: Value, shift: Value): string | undefined => {
+    if (!optimize || dtype === 'float16') return undefined;
+    const perSample = scale.extent[0] || shift.extent[0];
+    const flat = b.initializer(name('affine_flat'), [-1], [1], 'int64');
+    // Both factors at their common [N or 1, C, 1, 1] shape, flattened to BN's per-channel vectors.
+    const template = b.node('Add', [b.node('Add', [scale.name, shift.name]), b.initializer(name('affine_c'), new Array<number>(C).fill(0), [1, C, 1, 1], dtype)]);
+    const at = (v: Value): string => b.node('Reshape', [b.node('Expand', [v.name, b.node('Shape', [template])]), flat]);
+    const size = b.node('Shape', [at(scale)]);
+    const constant = (stem: string, value: number): string => b.node('Expand', [scalar(stem, value, dtype), size]);
+    const input = perSample ? b.node('Reshape', [big, b.initializer(name('affine_view'), [1, -1, 0, 0], [4], 'int64')]) : big;
+    const y = b.node('BatchNormalization', [input, at(scale), at(shift), constant('affine_mean', 0), constant('affine_var', 1)], { epsilon: { float: 0 } });
+    return perSample ? b.node('Reshape', [y, b.node('Shape', [big])]) : y;
+  };
+
   graph.nodes.forEach((node, index) => {
     const id = index + NUM_INITIAL;
     const a = values[node.inputs[0]!]!;
     const c = node.inputs.length > 1 ? values[node.inputs[1]!]! : undefined;
     let out: Value;
     switch (node.op) {
-      case 'add':
+      case 'add': {
+        // big·f + s with small f and s: one pass (B0's v1·x + σ where γ may be negative).
+        const [p, q] = node.inputs as [number, number];
+        const parts = isReduced(c!.extent) ? scaledProduct(p, graph, values) : isReduced(a.extent) ? scaledProduct(q, graph, values) : undefined;
+        const fused = parts && affine(parts.big.name, parts.factor, isReduced(c!.extent) ? c! : a);
+        out = fused !== undefined ? { name: fused, extent: FULL } : { name: b.node('Add', [a.name, c!.name]), extent: union(a.extent, c!.extent) };
+        break;
+      }
       case 'max':
-        out = { name: b.node(BINARY_ONNX[node.op], [a.name, c!.name]), extent: union(a.extent, c!.extent) };
+        out = { name: b.node('Max', [a.name, c!.name]), extent: union(a.extent, c!.extent) };
         break;
       case 'mul': {
         // x·σ(v1·x) with one v1 for all channels: ORT's fused QuickGelu (x·σ(αx)); no double kernel.
@@ -204,8 +233,8 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
     const small = isScale(q) ? q : last.op === 'mul' && isScale(p) ? p : undefined;
     const big = small === q ? p : q;
     if (small && isFull(big.extent)) {
-      const scale = last.op === 'div' ? b.node('Reciprocal', [small.name]) : small.name;
-      return b.node('Add', [b.node('Mul', [big.name, b.node('Mul', [scale, gamma])]), beta]);
+      const scale = b.node('Mul', [last.op === 'div' ? b.node('Reciprocal', [small.name]) : small.name, gamma]);
+      return affine(big.name, { name: scale, extent: small.extent }, { name: beta, extent: CHANNEL }) ?? b.node('Add', [b.node('Mul', [big.name, scale]), beta]);
     }
   }
   if (optimize && last.op === 'div' && isFull(output.extent) && params.gamma.every((g) => g > 0)) {
@@ -213,12 +242,30 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
     // operands where d is built of max, add and products by small factors (B0's denominator), so
     // that no full-size pass is added for it and the Mul by γ goes (γ > 0 keeps max a max).
     const numerator = values[last.inputs[0]!]!;
-    const scaled = isFull(numerator.extent) ? dividedByGamma(b, last.inputs[1]!, graph, values, gamma) : undefined;
+    const scaled = isFull(numerator.extent) ? dividedByGamma(b, last.inputs[1]!, graph, values, gamma, affine) : undefined;
     if (scaled !== undefined) return b.node('Add', [b.node('Div', [numerator.name, scaled]), beta]);
   }
   const full = isFull(output.extent) ? output.name : b.node('Expand', [output.name, b.node('Shape', [x])]);
   return b.node('Add', [b.node('Mul', [full, gamma]), beta]);
 }
+
+/** How many times node inputs read value `id`. */
+function usesOf(graph: LayerGraph, id: number): number {
+  return graph.nodes.reduce((n, other) => n + other.inputs.filter((i) => i === id).length, 0);
+}
+
+/** If value `id` is a product of a full-size value and a small one (no h, w extent) read only once: the two. */
+function scaledProduct(id: number, graph: LayerGraph, values: readonly Value[]): { big: Value; factor: Value } | undefined {
+  if (id < NUM_INITIAL || usesOf(graph, id) !== 1) return undefined;
+  const own = graph.nodes[id - NUM_INITIAL]!;
+  if (own.op !== 'mul') return undefined;
+  const [p, q] = own.inputs.map((i) => values[i]!) as [Value, Value];
+  const [big, factor] = isReduced(q.extent) ? [p, q] : [q, p];
+  return isReduced(factor.extent) && isFull(big.extent) ? { big, factor } : undefined;
+}
+
+/** Emits big·scale + shift for small scale and shift as one pass, or undefined where it cannot. */
+type Affine = (big: string, scale: Value, shift: Value) => string | undefined;
 
 /**
  * The name of value `id` divided by γ (> 0, per channel), built without a full-size pass of its own,
@@ -227,24 +274,32 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
  * and a small factor divides the factor. Nodes used more than once are not rewritten (the original
  * would still be needed).
  */
-function dividedByGamma(b: GraphBuilder, id: number, graph: LayerGraph, values: readonly Value[], gamma: string): string | undefined {
+function dividedByGamma(b: GraphBuilder, id: number, graph: LayerGraph, values: readonly Value[], gamma: string, affine: Affine): string | undefined {
   const value = values[id]!;
   if (isReduced(value.extent)) return b.node('Div', [value.name, gamma]);
-  if (id < NUM_INITIAL) return undefined;
-  const uses = graph.nodes.reduce((n, other) => n + other.inputs.filter((i) => i === id).length, 0);
-  if (uses !== 1) return undefined;
+  if (id < NUM_INITIAL || usesOf(graph, id) !== 1) return undefined;
   const own = graph.nodes[id - NUM_INITIAL]!;
-  const [p, q] = own.inputs;
+  const [p, q] = own.inputs as [number, number];
+  if (own.op === 'add') {
+    // (big·f + s)/γ = big·(f/γ) + s/γ in one pass (B0's v1·x + σ).
+    for (const [product, other] of [
+      [p, q],
+      [q, p],
+    ] as const) {
+      const parts = isReduced(values[other]!.extent) ? scaledProduct(product, graph, values) : undefined;
+      const fused =
+        parts &&
+        affine(parts.big.name, { name: b.node('Div', [parts.factor.name, gamma]), extent: parts.factor.extent }, { name: b.node('Div', [values[other]!.name, gamma]), extent: values[other]!.extent });
+      if (fused !== undefined) return fused;
+    }
+  }
   if (own.op === 'max' || own.op === 'add') {
-    const a = dividedByGamma(b, p!, graph, values, gamma);
-    const c = a === undefined ? undefined : dividedByGamma(b, q!, graph, values, gamma);
+    const a = dividedByGamma(b, p, graph, values, gamma, affine);
+    const c = a === undefined ? undefined : dividedByGamma(b, q, graph, values, gamma, affine);
     return a === undefined || c === undefined ? undefined : b.node(own.op === 'max' ? 'Max' : 'Add', [a, c]);
   }
-  if (own.op === 'mul') {
-    const [big, small] = isReduced(values[q!]!.extent) ? [values[p!]!, values[q!]!] : [values[q!]!, values[p!]!];
-    if (isReduced(small.extent) && isFull(big.extent)) return b.node('Mul', [big.name, b.node('Div', [small.name, gamma])]);
-  }
-  return undefined;
+  const parts = own.op === 'mul' ? scaledProduct(id, graph, values) : undefined;
+  return parts && b.node('Mul', [parts.big.name, b.node('Div', [parts.factor.name, gamma])]);
 }
 
 let cachedBnReluHash: string | undefined;

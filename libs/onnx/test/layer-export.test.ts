@@ -167,17 +167,20 @@ describe('export optimizer', () => {
     const optimized = model.node!.map((n) => n.opType!);
     assert.ok(naive.includes('Div'));
     assert.ok(optimized.includes('QuickGelu'));
-    // Full-size work left: QuickGelu, one Mul by the folded scale, one Add of β, and the one-pass
-    // statistics: ReduceMean of x and of x·x (no centered copy of x, no Div at all, and no
-    // ReduceSumSquare, which ONNX Runtime's CPU runs slower than the Mul and the ReduceMean).
+    // Full-size work left: QuickGelu, one BatchNormalization that multiplies by the folded scale
+    // and adds β in one pass, and the one-pass statistics: ReduceMean of x and of x·x (no centered
+    // copy of x, no Div at all, and no ReduceSumSquare, which ONNX Runtime's CPU runs slower than
+    // the Mul and the ReduceMean).
     assert.ok(!optimized.includes('Sigmoid'));
+    assert.equal(optimized.filter((t) => t === 'BatchNormalization').length, 1);
+    assert.ok(!opTypes(exportLayer(graph, { channels: 64, optimize: true, dtype: 'float16' })).includes('BatchNormalization'), 'ORT has no CPU half BatchNormalization');
     assert.ok(!optimized.includes('Div') && !optimized.includes('ReduceSumSquare'), optimized.join(', '));
     assert.equal(optimized.filter((t) => t === 'ReduceMean').length, 2);
     assert.equal(naive.filter((t) => t === 'Sub').length, 1);
     assert.equal(optimized.filter((t) => t === 'Reciprocal').length, 1);
   });
 
-  it("pushes 1/γ into B0's denominator when γ > 0 (no Mul by γ), and not when some γ is negative; both exact", async () => {
+  it("pushes 1/γ into B0's denominator when γ > 0 (no Mul by γ), and not when some γ is negative; both exact, both with v1·x + σ in one pass", async () => {
     const graph = zooLayer('evonorm-b0').graph;
     const rng = Rng.fromSeed(41);
     for (const negative of [false, true]) {
@@ -189,6 +192,8 @@ describe('export optimizer', () => {
       const gamma = model.initializer!.find((t) => t.name === 'gamma')!.name!;
       const readers = model.node!.filter((n) => n.input!.includes(gamma)).map((n) => n.opType);
       assert.deepEqual([...new Set(readers)], negative ? ['Mul'] : ['Div'], readers.join(', '));
+      // v1·x + σ, divided by γ or not, is one BatchNormalization pass rather than a Mul and an Add.
+      assert.equal(model.node!.filter((n) => n.opType === 'BatchNormalization').length, 1);
       const e64 = scaledError(await runExport(c, 'float64', true), c.reference);
       assert.ok(e64 <= 1e-9, `float64, negative γ ${negative}: ${e64}`);
       const e32 = normwiseError(await runExport(c, 'float32', true), c.reference);
