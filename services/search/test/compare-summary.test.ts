@@ -18,6 +18,7 @@ function entry(arm: string, seed: number, bests: ReadonlyArray<number | null>): 
     evaluated: bests.filter((b) => b !== null).length,
     trainingSeconds: bests.length,
     best: null,
+    generalization: null,
   };
 }
 

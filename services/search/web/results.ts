@@ -138,6 +138,7 @@ export function compareSection(compare: CompareView): HTMLElement {
       h('td', { class: 'num' }, String(s.evaluated)),
       h('td', { class: 'num' }, String(Math.round(s.trainingSeconds))),
       h('td', { class: 'num' }, s.best ? `${(100 * s.best.meanAccuracy).toFixed(1)}%` : '—'),
+      h('td', { class: 'num' }, s.generalization ? `${s.generalization.flips} of ${s.generalization.topQuarter}` : '—'),
       h('td', { class: 'formula-text' }, s.best ? `${s.best.id}: ${s.best.formula}` : ''),
     ),
   );
@@ -151,6 +152,10 @@ export function compareSection(compare: CompareView): HTMLElement {
     return p ? [{ arm, p }] : [];
   });
   const evenText = even.length ? ` At equal compute: ${even.map(({ arm, p }) => `${arm}: ${intervalText(p)} after ${Math.round(p.seconds)} training s`).join('; ')}.` : '';
+  const pooled = Object.entries(compare.generalization ?? {}).flatMap(([arm, g]) => (g ? [`${arm}: ${g.flips} of ${g.topQuarter} (${g.layers} layers)`] : []));
+  const generalizationText = pooled.length
+    ? ` Generalization across the proxies (layers in the top quarter on one that are in the bottom half on the other, pooled over seeds): ${pooled.join('; ')}.`
+    : '';
   const pending = compare.pending ?? [];
   const pendingText = pending.length ? ` Unfinished: ${pending.length} search(es) still to run (${pending.join(', ')}); these figures are over the finished ones.` : '';
   const noRerank = pending.length ? 'The rerank runs when every search has finished.' : 'The comparison ran without a rerank (--rerank-steps 0).';
@@ -161,14 +166,18 @@ export function compareSection(compare: CompareView): HTMLElement {
     h(
       'p',
       { class: 'note' },
-      `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}${pendingText}`,
+      `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}${generalizationText}${pendingText}`,
     ),
     curvesPlot(compare, 'candidates'),
     ...(compare.summaryBySeconds ? [curvesPlot(compare, 'seconds')] : []),
     h(
       'table',
       { class: 'top', id: 'compare-searches' },
-      h('thead', {}, h('tr', {}, ...['search', 'arm', 'candidates', 'evaluated', 'training s', 'best (validation)', 'best layer'].map((t) => h('th', {}, t)))),
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['search', 'arm', 'candidates', 'evaluated', 'training s', 'best (validation)', 'top ¼ on one proxy, bottom ½ on the other', 'best layer'].map((t) => h('th', {}, t))),
+      ),
       h('tbody', {}, ...rows),
     ),
     ...(compare.rerank

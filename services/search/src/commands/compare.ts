@@ -17,6 +17,7 @@ import { parseSeed, structuralHash } from '@evonorm/graph';
 import { FlagError, defineFlags, flagUsage, parseFlags, type FlagSpec } from '@evonorm/rpc';
 import { compareArms, parseVary, type Arm } from '../search/compare-arms.js';
 import { meanCurve, meanCurveBySeconds, searchCurve, type SearchCurve } from '../search/curves.js';
+import { generalization, pooledGeneralization, type Generalization } from '../search/generalization.js';
 import { readHistory } from '../search/history.js';
 import { PLAN_FLAGS, PlanError, STRATEGIES } from '../search/plan.js';
 import { topCandidates } from '../search/ranking.js';
@@ -71,6 +72,8 @@ export interface SearchEntry extends SearchCurve {
   readonly seed: string;
   readonly dir: string;
   readonly candidates: number;
+  /** How often a layer in the top quarter on one proxy is in the bottom half on the other (null: too few layers). */
+  readonly generalization: Generalization | null;
 }
 
 export interface CompareResult {
@@ -90,6 +93,8 @@ export interface CompareResult {
   readonly summary: Readonly<Record<string, ReturnType<typeof meanCurve>>>;
   /** Per arm: the same at equal training seconds (the same compute), up to the least any search of the comparison spent. */
   readonly summaryBySeconds: Readonly<Record<string, ReturnType<typeof meanCurveBySeconds>>>;
+  /** Per arm: its searches' generalization counts pooled over seeds. */
+  readonly generalization: Readonly<Record<string, Generalization | null>>;
   readonly rerank: RerankResult | null;
 }
 
@@ -148,7 +153,8 @@ export function summarize(
       ),
     ]),
   );
-  return { ...head, searches, pending: order.filter((o) => !done.has(o.name)).map((o) => o.name), summary, summaryBySeconds };
+  const pooled = Object.fromEntries(head.arms.map((arm) => [arm.name, pooledGeneralization(searches.filter((e) => e.arm === arm.name).map((e) => e.generalization ?? undefined)) ?? null]));
+  return { ...head, searches, pending: order.filter((o) => !done.has(o.name)).map((o) => o.name), summary, summaryBySeconds, generalization: pooled };
 }
 
 function writeCompareJson(dir: string, result: CompareResult): void {
@@ -225,7 +231,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
       }
     }
     const { history } = await readHistory(sub);
-    entries.push({ name, arm: arm.name, strategy: arm.strategy, seed: String(seed), dir: sub, candidates: history.length, ...searchCurve(history) });
+    entries.push({ name, arm: arm.name, strategy: arm.strategy, seed: String(seed), dir: sub, candidates: history.length, ...searchCurve(history), generalization: generalization(history) ?? null });
     // Written after every search, so that the searches finished so far can be read (and reported) while the rest run.
     writeCompareJson(dir, result(null));
   }
@@ -276,6 +282,8 @@ export async function compareCommand(argv: string[]): Promise<number> {
     const even = summaryBySeconds[arm.name]!.at(-1);
     if (last) console.log(`  ${arm.name}: mean best after ${last.candidates} candidates ${pct(last.mean)}${pm(last.halfWidth)}`);
     if (even) console.log(`  ${arm.name}: mean best after ${Math.round(even.seconds)} training s ${pct(even.mean)}${pm(even.halfWidth)}`);
+    const g = final.generalization[arm.name];
+    if (g) console.log(`  ${arm.name}: of ${g.topQuarter} layers in the top quarter on ${g.architectures[0]} or ${g.architectures[1]} (of ${g.layers}), ${g.flips} in the bottom half on the other`);
   }
   if (rerankResult) console.log(`\nrerank against BN-ReLU (test split):\n${rerankTable(rerankResult)}`);
   console.log(`\nwritten to ${join(dir, 'compare.json')}`);

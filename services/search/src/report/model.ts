@@ -107,6 +107,14 @@ export interface RerankView {
   }>;
 }
 
+/** How often a layer in the top quarter on one proxy is in the bottom half on the other. */
+export interface GeneralizationView {
+  readonly architectures: readonly [string, string];
+  readonly layers: number;
+  readonly topQuarter: number;
+  readonly flips: number;
+}
+
 /** compare.json (docs/experiments.md, "Evolution versus random search"): the fields the page draws. */
 export interface CompareView {
   readonly candidates: number;
@@ -129,7 +137,11 @@ export interface CompareView {
     readonly byCandidates: ReadonlyArray<number | null>;
     /** Absent in hand-made files; compare.json always has it. */
     readonly bySeconds?: ReadonlyArray<{ readonly seconds: number; readonly best: number | null }>;
+    /** Layers in the top quarter on one proxy, and those of them in the bottom half on the other (absent in older files). */
+    readonly generalization?: GeneralizationView | null;
   }>;
+  /** Per arm: the same counts pooled over its seeds (absent in older files). */
+  readonly generalization?: Readonly<Record<string, GeneralizationView | null>>;
   /** Searches still to run (compare.json is written after each search); absent in older files. */
   readonly pending?: readonly string[];
   /** Per arm: mean best-so-far over seeds after each candidate count, ± 95% CI. */
