@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Candidate } from '@evonorm/contracts';
+import { structuralHash, zooLayers } from '@evonorm/graph';
 import { topCandidates } from '../src/search/ranking.js';
 import type { CompareResult } from '../src/commands/compare.js';
 import type { RerankResult } from '../src/search/rerank.js';
@@ -118,6 +119,21 @@ describe('evonorm report (headless Chromium)', () => {
     );
     const costs = await opened.page.$$eval('#top td.cost', (tds) => tds.map((td) => (td as unknown as { innerText: string }).innerText));
     assert.ok(costs.length > 0 && costs.every((t) => /^\d+\.\d×$/.test(t)), costs.join(', '));
+  });
+
+  it('labels every zoo layer on the cost and accuracy plots with no two labels overlapping', async () => {
+    const boxes = await opened.page.$$eval('figure[data-plot] text[data-label-dy]', (texts) =>
+      texts.map((t) => {
+        const r = t.getBoundingClientRect();
+        return { plot: t.closest('figure')!.getAttribute('data-plot')!, label: t.textContent!, x0: r.left, x1: r.right, y0: r.top, y1: r.bottom };
+      }),
+    );
+    const zooByHash = new Map(zooLayers().map((z) => [structuralHash(z.graph), z.name]));
+    const zoo = new Set(history.filter((c) => c.fitness && c.cost && zooByHash.has(c.hashes!.structural)).map((c) => zooByHash.get(c.hashes!.structural)));
+    assert.ok(zoo.size > 1, 'the tiny search evaluated several zoo layers');
+    assert.deepEqual(new Set(boxes.filter((b) => b.plot === 'cost').map((b) => b.label)), zoo);
+    for (const [i, a] of boxes.entries())
+      for (const b of boxes.slice(i + 1)) if (a.plot === b.plot) assert.ok(a.x1 <= b.x0 || b.x1 <= a.x0 || a.y1 <= b.y0 || b.y1 <= a.y0, `${a.plot}: ${a.label} overlaps ${b.label}`);
   });
 
   it("draws the funnel with each rung's compute and the ladder's saving, from the stored timings", async () => {

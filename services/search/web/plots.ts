@@ -46,6 +46,51 @@ function taggedDots(data: readonly Datum[], options: Plot.DotOptions): Plot.Dot 
   });
 }
 
+interface LabelBox {
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
+}
+
+/** Vertical offsets tried in turn for a label, in pixels from its dot: above, below, further out. */
+const LABEL_OFFSETS = [-12, 15, -24, 27, -36, 39];
+
+/**
+ * Zoo labels over their dots, spread so that they do not overlap: each label, in the order of the
+ * data, takes the first offset (above the dot, below, further out) whose box (about 6 px a
+ * character at 10 px) clears the labels placed before it. Several zoo layers often sit close
+ * together, as on the cost plot, where they share a cost and differ by a point of accuracy.
+ */
+function zooLabels(data: readonly Datum[], options: Pick<Plot.TextOptions, 'x' | 'y'>): Plot.Text {
+  const labelled = data.filter((c) => c.zoo);
+  return Plot.text(labelled, {
+    ...options,
+    text: 'zoo',
+    fontSize: 10,
+    fontWeight: 'bold',
+    fill: '#2b5fad',
+    render(index, scales, values, dimensions, context, next) {
+      const g = next!(index, scales, values, dimensions, context)!;
+      const placed: LabelBox[] = [];
+      g.querySelectorAll('text').forEach((text, k) => {
+        const i = index[k]!;
+        const [x, y] = [Number(values.x?.[i] ?? 0), Number(values.y?.[i] ?? 0)];
+        const half = (6 * (labelled[i]!.zoo ?? '').length) / 2;
+        const clear = (b: LabelBox): boolean => placed.every((p) => b.x1 <= p.x0 || b.x0 >= p.x1 || b.y1 <= p.y0 || b.y0 >= p.y1);
+        // Kept inside the frame: a label by the right or left edge shifts inwards.
+        const dx = Math.min(0, dimensions.width - dimensions.marginRight - (x + half)) || Math.max(0, dimensions.marginLeft - (x - half));
+        const box = (dy: number): LabelBox => ({ x0: x + dx - half, x1: x + dx + half, y0: y + dy - 6, y1: y + dy + 6 });
+        const dy = LABEL_OFFSETS.find((o) => clear(box(o))) ?? LABEL_OFFSETS[0]!;
+        placed.push(box(dy));
+        text.setAttribute('transform', `${text.getAttribute('transform') ?? ''} translate(${dx} ${dy})`.trim());
+        text.dataset.labelDy = String(dy);
+      });
+      return g;
+    },
+  });
+}
+
 function figure(name: string, title: string, caption: string, plot: Element): HTMLElement {
   const fig = document.createElement('figure');
   fig.dataset.plot = name;
@@ -119,10 +164,7 @@ export function costPlot(data: ReportData): HTMLElement | undefined {
         fillOpacity: 0.8,
         title: (c: Datum) => `${tip(c)}\ncost ${c.costRatio!.toFixed(2)}× BN-ReLU`,
       }),
-      Plot.text(
-        points.filter((c) => c.zoo),
-        { x: 'costRatio', y: 'y', text: 'zoo', dy: -12, fontSize: 10, fontWeight: 'bold', fill: '#2b5fad' },
-      ),
+      zooLabels(points, { x: 'costRatio', y: 'y' }),
     ],
   });
   return figure(
@@ -174,10 +216,7 @@ export function architecturePlots(data: ReportData): HTMLElement[] {
           evaluated.filter((c) => c.zoo),
           { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, r: 8, stroke: '#2b5fad', strokeWidth: 1.5, fill: 'none' },
         ),
-        Plot.text(
-          evaluated.filter((c) => c.zoo),
-          { x: 'index', y: (c: Datum) => c.scores[a] ?? 0, text: 'zoo', dy: -10, fontSize: 10 },
-        ),
+        zooLabels(evaluated, { x: 'index', y: (c: Datum) => c.scores[a] ?? 0 }),
       ],
     });
     return [figure('architectures-0', `Accuracy on ${a} (one architecture)`, caption, plot)];
@@ -206,10 +245,7 @@ export function architecturePlots(data: ReportData): HTMLElement[] {
           evaluated.filter((c) => c.zoo),
           { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, r: 8, stroke: '#2b5fad', strokeWidth: 1.5, fill: 'none' },
         ),
-        Plot.text(
-          evaluated.filter((c) => c.zoo),
-          { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0, text: 'zoo', dy: -13, fontSize: 10, fontWeight: 'bold', fill: '#2b5fad' },
-        ),
+        zooLabels(evaluated, { x: (c: Datum) => c.scores[a] ?? 0, y: (c: Datum) => c.scores[b] ?? 0 }),
       ],
     });
     return figure(`architectures-${k}`, `${a} against ${b}`, caption, plot);
