@@ -156,11 +156,13 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
     const flat = b.initializer(name('affine_flat'), [-1], [1], 'int64');
     // Both factors at their common [N or 1, C, 1, 1] shape, flattened to BN's per-channel vectors.
     const template = b.node('Add', [b.node('Add', [scale.name, shift.name]), b.initializer(name('affine_c'), new Array<number>(C).fill(0), [1, C, 1, 1], dtype)]);
-    const at = (v: Value): string => b.node('Reshape', [b.node('Expand', [v.name, b.node('Shape', [template])]), flat]);
-    const size = b.node('Shape', [at(scale)]);
+    const common = b.node('Shape', [template]);
+    const at = (v: Value): string => b.node('Reshape', [b.node('Expand', [v.name, common]), flat]);
+    const [scaleVector, shiftVector] = [at(scale), at(shift)];
+    const size = b.node('Shape', [scaleVector]);
     const constant = (stem: string, value: number): string => b.node('Expand', [scalar(stem, value, dtype), size]);
     const input = perSample ? b.node('Reshape', [big, b.initializer(name('affine_view'), [1, -1, 0, 0], [4], 'int64')]) : big;
-    const y = b.node('BatchNormalization', [input, at(scale), at(shift), constant('affine_mean', 0), constant('affine_var', 1)], { epsilon: { float: 0 } });
+    const y = b.node('BatchNormalization', [input, scaleVector, shiftVector, constant('affine_mean', 0), constant('affine_var', 1)], { epsilon: { float: 0 } });
     return perSample ? b.node('Reshape', [y, b.node('Shape', [big])]) : y;
   };
 
@@ -172,9 +174,8 @@ export function emitLayer(b: GraphBuilder, graph: LayerGraph, x: string, options
     switch (node.op) {
       case 'add': {
         // big·f + s with small f and s: one pass (B0's v1·x + σ where γ may be negative).
-        const [p, q] = node.inputs as [number, number];
-        const parts = isReduced(c!.extent) ? scaledProduct(p, graph, values) : isReduced(a.extent) ? scaledProduct(q, graph, values) : undefined;
-        const fused = parts && affine(parts.big.name, parts.factor, isReduced(c!.extent) ? c! : a);
+        const parts = affineSum(id, graph, values);
+        const fused = parts && affine(parts.big.name, parts.factor, parts.shift);
         out = fused !== undefined ? { name: fused, extent: FULL } : { name: b.node('Add', [a.name, c!.name]), extent: union(a.extent, c!.extent) };
         break;
       }
@@ -264,6 +265,22 @@ function scaledProduct(id: number, graph: LayerGraph, values: readonly Value[]):
   return isReduced(factor.extent) && isFull(big.extent) ? { big, factor } : undefined;
 }
 
+/** If value `id` is big·f + s (in either order) with small f and s and the product read only once: its parts. */
+function affineSum(id: number, graph: LayerGraph, values: readonly Value[]): { big: Value; factor: Value; shift: Value } | undefined {
+  if (id < NUM_INITIAL) return undefined;
+  const own = graph.nodes[id - NUM_INITIAL]!;
+  if (own.op !== 'add') return undefined;
+  const [p, q] = own.inputs as [number, number];
+  for (const [product, other] of [
+    [p, q],
+    [q, p],
+  ] as const) {
+    const parts = isReduced(values[other]!.extent) ? scaledProduct(product, graph, values) : undefined;
+    if (parts) return { ...parts, shift: values[other]! };
+  }
+  return undefined;
+}
+
 /** Emits big·scale + shift for small scale and shift as one pass, or undefined where it cannot. */
 type Affine = (big: string, scale: Value, shift: Value) => string | undefined;
 
@@ -280,19 +297,10 @@ function dividedByGamma(b: GraphBuilder, id: number, graph: LayerGraph, values: 
   if (id < NUM_INITIAL || usesOf(graph, id) !== 1) return undefined;
   const own = graph.nodes[id - NUM_INITIAL]!;
   const [p, q] = own.inputs as [number, number];
-  if (own.op === 'add') {
-    // (big·f + s)/γ = big·(f/γ) + s/γ in one pass (B0's v1·x + σ).
-    for (const [product, other] of [
-      [p, q],
-      [q, p],
-    ] as const) {
-      const parts = isReduced(values[other]!.extent) ? scaledProduct(product, graph, values) : undefined;
-      const fused =
-        parts &&
-        affine(parts.big.name, { name: b.node('Div', [parts.factor.name, gamma]), extent: parts.factor.extent }, { name: b.node('Div', [values[other]!.name, gamma]), extent: values[other]!.extent });
-      if (fused !== undefined) return fused;
-    }
-  }
+  // (big·f + s)/γ = big·(f/γ) + s/γ in one pass (B0's v1·x + σ).
+  const sum = affineSum(id, graph, values);
+  const fused = sum && affine(sum.big.name, { name: b.node('Div', [sum.factor.name, gamma]), extent: sum.factor.extent }, { name: b.node('Div', [sum.shift.name, gamma]), extent: sum.shift.extent });
+  if (fused !== undefined) return fused;
   if (own.op === 'max' || own.op === 'add') {
     const a = dividedByGamma(b, p, graph, values, gamma, affine);
     const c = a === undefined ? undefined : dividedByGamma(b, q, graph, values, gamma, affine);

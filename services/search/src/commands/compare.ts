@@ -141,19 +141,20 @@ export function summarize(
   finished: readonly SearchEntry[],
 ): CompareResult {
   const done = new Set(finished.map((e) => e.name));
-  const searches = head.arms.flatMap((arm) => finished.filter((e) => e.arm === arm.name));
+  const ofArm = (arm: Arm): SearchEntry[] => finished.filter((e) => e.arm === arm.name);
+  const searches = head.arms.flatMap(ofArm);
   const leastSeconds = Math.min(...finished.map((e) => e.trainingSeconds));
-  const summary = Object.fromEntries(head.arms.map((arm) => [arm.name, meanCurve(searches.filter((e) => e.arm === arm.name).map((e) => e.byCandidates))]));
+  const summary = Object.fromEntries(head.arms.map((arm) => [arm.name, meanCurve(ofArm(arm).map((e) => e.byCandidates))]));
   const summaryBySeconds = Object.fromEntries(
     head.arms.map((arm) => [
       arm.name,
       meanCurveBySeconds(
-        searches.filter((e) => e.arm === arm.name).map((e) => e.bySeconds),
+        ofArm(arm).map((e) => e.bySeconds),
         leastSeconds,
       ),
     ]),
   );
-  const pooled = Object.fromEntries(head.arms.map((arm) => [arm.name, pooledGeneralization(searches.filter((e) => e.arm === arm.name).map((e) => e.generalization ?? undefined)) ?? null]));
+  const pooled = Object.fromEntries(head.arms.map((arm) => [arm.name, pooledGeneralization(ofArm(arm).map((e) => e.generalization ?? undefined)) ?? null]));
   return { ...head, searches, pending: order.filter((o) => !done.has(o.name)).map((o) => o.name), summary, summaryBySeconds, generalization: pooled };
 }
 
@@ -218,8 +219,9 @@ export async function compareCommand(argv: string[]): Promise<number> {
   for (const { arm, seed, name } of order) {
     const sub = join(dir, name);
     const started = existsSync(recordPath(sub));
-    const done = started ? (await readHistory(sub)).history.length >= values.candidates : false;
-    if (!done) {
+    // A finished search's history is read once, here; one that runs is read again when it ends.
+    let history = started ? (await readHistory(sub)).history : [];
+    if (history.length < values.candidates) {
       console.error(`${started ? 'continuing' : 'running'} ${name} (${values.candidates} candidates)`);
       const args = started
         ? ['--resume', sub, '--json', ...serviceFlags]
@@ -229,8 +231,8 @@ export async function compareCommand(argv: string[]): Promise<number> {
         console.error(`${name} stopped (exit ${code}; its events are in ${join(dir, `${name}.log`)}); run the same command again to continue`);
         return code === 130 ? 130 : 1;
       }
+      history = (await readHistory(sub)).history;
     }
-    const { history } = await readHistory(sub);
     entries.push({ name, arm: arm.name, strategy: arm.strategy, seed: String(seed), dir: sub, candidates: history.length, ...searchCurve(history), generalization: generalization(history) ?? null });
     // Written after every search, so that the searches finished so far can be read (and reported) while the rest run.
     writeCompareJson(dir, result(null));
