@@ -23,6 +23,8 @@ function formulaOf(graph: LayerGraph | undefined): { text: string; latex: string
 
 export class ProposalStage {
   private readonly zoo;
+  /** Whether the population has been full (P members); it then stays full, members only aging out. */
+  private full = false;
 
   constructor(
     private readonly plan: SearchPlan,
@@ -38,13 +40,23 @@ export class ProposalStage {
     const { plan, backend } = this;
     const zooLayer = this.zoo[i];
     if (zooLayer) return { graph: graphToProto(zooLayer.graph), parentId: '' };
-    // The first P candidates form the initial population (zoo, then random graphs); those the
-    // rejection stages turn away never enter it, so it starts at most P strong.
-    if (plan.strategy === 'evolve' && i >= plan.population) {
+    // The initial population. From the zoo: the first P candidates (the zoo, then random graphs),
+    // of which the zoo's layers pass. From random graphs: random graphs until P layers have passed
+    // rejection and entered. Counting candidates there (the first P) left a search, where about 1
+    // random graph in 60 passes, with one or two members whose mutants were all rejected or
+    // duplicates. The size seen here is fixed by the seed: candidate i is proposed right after
+    // candidate i - concurrency was reported (loop.ts).
+    if (plan.strategy === 'evolve' && i >= plan.population && (this.zoo.length > 0 || (await this.populationFull()))) {
       const parent = await backend.sampleParent(seedFor(plan.seed, i, 'tournament'));
       if (parent) return { graph: await backend.mutate(parent.graph!, seedFor(plan.seed, i, 'mutation'), plan.batchIndependent), parentId: parent.id };
     }
     return { graph: await backend.randomGraph(seedFor(plan.seed, i, 'graph'), plan.batchIndependent), parentId: '' };
+  }
+
+  /** Whether P layers have entered the population (asked of the selection service until they have). */
+  private async populationFull(): Promise<boolean> {
+    this.full ||= (await this.backend.getSearch()).population >= this.plan.population;
+    return this.full;
   }
 
   /** Proposes and screens candidate i. */
