@@ -3,11 +3,12 @@
  * per evaluation (every seed's score stored, mean ± 95% CI shown), a rerank of its best against one
  * baseline on two seeds (rerank.json, differences paired by seed, a held-out architecture), and a
  * comparison of two 6-candidate searches (compare.json) that a second run continues without redoing,
+ * and that continues from its searches' history.jsonl alone (as committed, without SQLite),
  * a comparison of two values of one search flag (--vary), and a comparison interrupted with SIGINT that stops its search cleanly and continues it.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -196,7 +197,12 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
     assert.deepEqual(Object.keys(result.generalization).sort(), ['evolve', 'random']);
     assert.equal(result.rerank.reference, 'bn-relu');
     assert.ok(result.rerank.layers.some((l) => l.name === 'bn-relu'));
-    const reranked = result.rerank.layers.filter((l) => l.name !== 'bn-relu').flatMap((l) => l.name.split('/')[0]!.split('+'));
+    assert.ok(
+      result.rerank.layers.some((l) => l.name === 'evonorm-b0'),
+      'the paper’s layer is re-ranked beside BN-ReLU',
+    );
+    const baselines = new Set(['bn-relu', 'evonorm-b0']);
+    const reranked = result.rerank.layers.filter((l) => !baselines.has(l.name)).flatMap((l) => l.name.split('/')[0]!.split('+'));
     assert.deepEqual(reranked.sort(), ['evolve-seed5', 'random-seed5'], "each search's best is re-ranked once; a best two searches share is one row");
     const random = storedHistory(join(dir, 'random-seed5', 'search.sqlite'));
     assert.ok(
@@ -214,6 +220,28 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
     const changed = cli(...args.map((a) => (a === '6' ? '7' : a)));
     assert.equal(changed.code, 2);
     assert.match(changed.stderr, /holds a comparison with other settings/);
+
+    // Carried as text (what a committed experiment holds: no SQLite stores, no logs), the
+    // comparison is still finished, and a search in it resumes from its history.jsonl.
+    const carried = join(root, 'compare-carried');
+    for (const name of ['evolve-seed5', 'random-seed5']) {
+      mkdirSync(join(carried, name), { recursive: true });
+      for (const file of ['search.json', 'history.jsonl']) copyFileSync(join(dir, name, file), join(carried, name, file));
+    }
+    copyFileSync(join(dir, 'compare-plan.json'), join(carried, 'compare-plan.json'));
+    const fromText = cli(...args.map((a, i) => (a === dir ? carried : args[i - 1] === '--rerank-steps' ? '0' : a)));
+    assert.equal(fromText.code, 0, fromText.stderr);
+    assert.doesNotMatch(fromText.stderr, /running|continuing/, 'searches carried as text are finished');
+    assert.deepEqual(
+      (JSON.parse(readFileSync(join(carried, 'compare.json'), 'utf8')) as ReturnType<typeof read>).searches.map((s) => s.byCandidates),
+      result.searches.map((s) => s.byCandidates),
+    );
+    const resumed = cli('search', '--resume', join(carried, 'evolve-seed5'), '--candidates', '8', '--replicas', '2');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /rebuilt .*search\.sqlite from .*history\.jsonl \(6 candidates\)/);
+    const history = storedHistory(join(carried, 'evolve-seed5', 'search.sqlite'));
+    assert.equal(history.length, 8);
+    assert.deepEqual(history.slice(0, 6), storedHistory(join(dir, 'evolve-seed5', 'search.sqlite')));
   });
 
   it('compares settings of one search flag (--vary): a search per value, each with its value, summed up per arm', () => {

@@ -14,7 +14,7 @@ import { DEFAULT_PLAN, PLAN_FLAGS, PlanError, planFrom, scaleText, validatePlan,
 import { toJson } from '../search/json.js';
 import { jsonSink, liveSink, lineSink, type ProgressSink } from '../search/progress.js';
 import { candidateTable, topCandidates } from '../search/ranking.js';
-import { defaultRunDir, readRun, recordPath, writeRun } from '../search/run-folder.js';
+import { archivePath, defaultRunDir, readRun, recordPath, restoreRunStore, storePath, writeRun } from '../search/run-folder.js';
 import { writeLiveServices } from '../report/environment.js';
 import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags, type FlagSpec, type FlagValues } from '@evonorm/rpc';
 
@@ -150,6 +150,9 @@ export async function searchCommand(argv: string[]): Promise<number> {
         ...(flags.minutes !== undefined ? { minutes: Number(flags.minutes) } : {}),
       });
       addresses ??= record.addresses;
+      // A folder carried as text (committed with an experiment's results) gets its store back.
+      const restored = addresses ? undefined : restoreRunStore(dir);
+      if (restored !== undefined) console.error(`rebuilt ${storePath(dir)} from ${archivePath(dir)} (${restored} candidates)`);
     } else {
       dir = values.dir ?? defaultRunDir();
       if (existsSync(recordPath(dir))) throw new FlagError(`${dir} already holds a search; continue it with: evonorm search --resume ${dir}`);

@@ -1,10 +1,10 @@
-/** Reads a finished or running search's history from its run folder (SQLite) or its selection service. */
+/** Reads a finished or running search's history from its run folder (SQLite, else history.jsonl) or its selection service. */
 import { existsSync } from 'node:fs';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { SelectionServiceClient, type Candidate } from '@evonorm/contracts';
 import { channelCredentials, unaryCall } from '@evonorm/rpc';
-import { SearchStore } from '@evonorm/store';
-import { readRun, storePath, type RunRecord } from './run-folder.js';
+import { SearchStore, readArchive } from '@evonorm/store';
+import { archivePath, readRun, storePath, type RunRecord } from './run-folder.js';
 
 /** `channel`: credentials for a remote selection service (plaintext by default). */
 export async function readHistory(dir: string, channel: ChannelCredentials = channelCredentials()): Promise<{ record: RunRecord; history: Candidate[] }> {
@@ -22,6 +22,7 @@ export async function readHistory(dir: string, channel: ChannelCredentials = cha
       store.close();
     }
   }
+  if (existsSync(archivePath(dir))) return { record, history: readArchive(archivePath(dir)).candidates };
   if (!record.addresses) return { record, history: [] };
   const client = new SelectionServiceClient(record.addresses.selection, channel);
   try {

@@ -1,9 +1,13 @@
 /**
  * The run folder of a search: search.json (the plan and, for a search over remote services, their
- * addresses), search.sqlite (the selection service's store, in the embedded default) and logs/.
+ * addresses), search.sqlite (the selection service's store, in the embedded default), logs/, and
+ * history.jsonl (the store as text, written by compare for finished searches: @evonorm/store's
+ * archive.ts). A folder with search.json and history.jsonl but no store, as committed with an
+ * experiment's results, is rebuilt on --resume.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SearchStore, readArchive, restoreArchive, writeArchive } from '@evonorm/store';
 import type { Addresses } from './backend.js';
 import { toJson } from './json.js';
 import { planFromJson, validatePlan, type SearchPlan } from './plan.js';
@@ -25,6 +29,25 @@ export class RunFolderError extends Error {
 
 export const recordPath = (dir: string): string => join(dir, 'search.json');
 export const storePath = (dir: string): string => join(dir, 'search.sqlite');
+export const archivePath = (dir: string): string => join(dir, 'history.jsonl');
+
+/** Rebuilds a missing store from the folder's history.jsonl; the count restored, or undefined when there was nothing to do. */
+export function restoreRunStore(dir: string): number | undefined {
+  if (existsSync(storePath(dir)) || !existsSync(archivePath(dir))) return undefined;
+  return restoreArchive(archivePath(dir), storePath(dir));
+}
+
+/** Writes (or refreshes) the folder's history.jsonl from its store, unless it already holds as many candidates; returns the count. */
+export function archiveRun(dir: string): number {
+  const store = SearchStore.open(storePath(dir));
+  try {
+    const stored = store.statistics().candidates;
+    if (existsSync(archivePath(dir)) && readArchive(archivePath(dir)).candidates.length === stored) return stored;
+    return writeArchive(store, archivePath(dir));
+  } finally {
+    store.close();
+  }
+}
 
 export function readRun(dir: string): RunRecord {
   const path = recordPath(dir);
