@@ -17,18 +17,33 @@ export interface TrainingCheckpoint {
 
 /** A checkpoint that does not belong to the training asked to resume it. */
 export class CheckpointMismatchError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The part at fault, and what is wrong with it without the subject (for a field-named error). */
+    readonly field: 'steps' | 'step' | 'tensors' = 'tensors',
+    readonly detail = message,
+  ) {
     super(message);
     this.name = 'CheckpointMismatchError';
   }
 }
 
+const scheduleError = (field: 'steps' | 'step', detail: string): CheckpointMismatchError => new CheckpointMismatchError(`the checkpoint's ${field} ${detail}`, field, detail);
+
+/**
+ * Throws unless a checkpoint at `step` of a `checkpointSteps`-step schedule can resume a training of
+ * `steps` steps. Needs no network, so a service can answer a bad request before it waits for a slot.
+ */
+export function checkCheckpointSchedule(checkpoint: Pick<TrainingCheckpoint, 'step' | 'steps'>, steps: number): void {
+  if (checkpoint.steps !== steps) throw scheduleError('steps', `must equal the training's steps (${steps}): it comes from a schedule of ${checkpoint.steps} steps`);
+  if (!Number.isInteger(checkpoint.step) || checkpoint.step < 1 || checkpoint.step >= steps) {
+    throw scheduleError('step', `must be in [1, ${steps - 1}], got ${checkpoint.step}`);
+  }
+}
+
 /** Throws unless `checkpoint` can resume a training of `steps` steps whose fresh state is `fresh`. */
 export function checkCheckpoint(checkpoint: TrainingCheckpoint, steps: number, fresh: ReadonlyMap<string, Float32Array>): void {
-  if (checkpoint.steps !== steps) throw new CheckpointMismatchError(`the checkpoint comes from a ${checkpoint.steps}-step schedule, this training has ${steps} steps`);
-  if (!Number.isInteger(checkpoint.step) || checkpoint.step < 1 || checkpoint.step >= steps) {
-    throw new CheckpointMismatchError(`the checkpoint's step must be in [1, ${steps - 1}], got ${checkpoint.step}`);
-  }
+  checkCheckpointSchedule(checkpoint, steps);
   for (const [name, value] of fresh) {
     const saved = checkpoint.tensors.get(name);
     if (!saved) throw new CheckpointMismatchError(`the checkpoint has no tensor ${name}: it comes from another network or layer`);

@@ -64,10 +64,10 @@ describe('resuming a training from its checkpoint', () => {
     const checkpoint = head.checkpoint!;
     await assert.rejects(
       train({ ...options('onnx'), steps: 9, resume: checkpoint }),
-      (e: Error) => e instanceof CheckpointMismatchError && /7-step schedule, this training has 9 steps/.test(e.message),
+      (e: Error) => e instanceof CheckpointMismatchError && /the checkpoint's steps must equal the training's steps \(9\): it comes from a schedule of 7 steps/.test(e.message),
     );
     await assert.rejects(train({ ...options('onnx', 'bn-relu'), resume: checkpoint }), (e: Error) => e instanceof CheckpointMismatchError && /another network or layer/.test(e.message));
-    await assert.rejects(train({ ...options('onnx'), resume: { ...checkpoint, step: 0 } }), /stopAfter must be an integer in \[1, 7\]|step must be in \[1, 6\]/);
+    await assert.rejects(train({ ...options('onnx'), resume: { ...checkpoint, step: 0 } }), /stopAfter must be an integer in \[1, 7\]|the checkpoint's step must be in \[1, 6\]/);
     const truncated = new Map(checkpoint.tensors);
     const [name, value] = [...truncated][0]!;
     truncated.set(name, value.subarray(1));

@@ -5,7 +5,7 @@
  */
 import { TrainingCheckpoint as WireCheckpoint } from '@evonorm/contracts';
 import { invalidArgument } from '@evonorm/rpc';
-import type { TrainingCheckpoint } from '@evonorm/train';
+import { CheckpointMismatchError, checkCheckpointSchedule, type TrainingCheckpoint } from '@evonorm/train';
 
 export function checkpointToWire(checkpoint: TrainingCheckpoint): WireCheckpoint {
   return {
@@ -17,8 +17,14 @@ export function checkpointToWire(checkpoint: TrainingCheckpoint): WireCheckpoint
 
 /** The request's resume_from for a training of `steps` steps, or invalid-argument errors naming the field. */
 export function checkpointFromWire(wire: WireCheckpoint, steps: number): TrainingCheckpoint {
-  if (wire.steps !== steps) throw invalidArgument('resume_from.steps', `must equal config.steps (${steps}): the checkpoint comes from a ${wire.steps}-step schedule`);
-  if (wire.step < 1 || wire.step >= steps) throw invalidArgument('resume_from.step', `must be in [1, ${steps - 1}], got ${wire.step}`);
+  // Checked here as well as by train(), which sees the checkpoint only after the request has
+  // waited for a slot and built its network.
+  try {
+    checkCheckpointSchedule(wire, steps);
+  } catch (error) {
+    if (error instanceof CheckpointMismatchError) throw invalidArgument(`resume_from.${error.field}`, error.detail);
+    throw error;
+  }
   const tensors = new Map<string, Float32Array>();
   wire.tensors.forEach((tensor, i) => {
     if (!/^(param|momentum|state)\./.test(tensor.name)) throw invalidArgument(`resume_from.tensors[${i}].name`, `must start with param., momentum. or state., got ${JSON.stringify(tensor.name)}`);

@@ -149,7 +149,12 @@ describe('training service (separate process, generated client)', () => {
   const BAD: Array<{ name: string; req: TrainRequest; code: status; says: RegExp }> = [
     { name: 'stop past the schedule', req: request({ stopAfterStep: 20 }), code: status.INVALID_ARGUMENT, says: /^stop_after_step: must be in \[1, 19\] \(0 runs to config\.steps\), got 20/ },
     { name: 'stop before the resumed step', req: request({ stopAfterStep: 2, resumeFrom: checkpoint }), code: status.INVALID_ARGUMENT, says: /^stop_after_step: must be in \[4, 19\]/ },
-    { name: 'checkpoint of another schedule', req: request({ resumeFrom: { ...checkpoint, steps: 80 } }), code: status.INVALID_ARGUMENT, says: /^resume_from\.steps: must equal config\.steps \(20\)/ },
+    {
+      name: 'checkpoint of another schedule',
+      req: request({ resumeFrom: { ...checkpoint, steps: 80 } }),
+      code: status.INVALID_ARGUMENT,
+      says: /^resume_from\.steps: must equal the training's steps \(20\): it comes from a schedule of 80 steps/,
+    },
     { name: 'checkpoint at step 0', req: request({ resumeFrom: { ...checkpoint, step: 0 } }), code: status.INVALID_ARGUMENT, says: /^resume_from\.step: must be in \[1, 19\], got 0/ },
     {
       name: 'checkpoint tensor of no known kind',
