@@ -71,7 +71,10 @@ export class SearchStore {
     return new SearchStore(db);
   }
 
-  /** Records a candidate (idempotent by id); evaluated ones join the population, evicting the oldest beyond `populationSize`. */
+  /**
+   * Records a candidate (idempotent by id); evaluated ones join the population, evicting the oldest
+   * beyond `populationSize`, except a copy of a member while the population is not yet full.
+   */
   report(candidate: Candidate, populationSize: number): ReportOutcome {
     return this.db.transaction((): ReportOutcome => {
       const known = this.db.prepare('SELECT sequence FROM candidates WHERE id = ?').get(candidate.id) as { sequence: number } | undefined;
@@ -96,10 +99,10 @@ export class SearchStore {
           stored.createdUnixMs,
           Buffer.from(Candidate.encode(stored).finish()),
         );
-      if (!evaluated) return { sequence: next, enteredPopulation: false, evictedId: '', alreadyReported: false };
+      if (!evaluated || this.copiesMemberBeforeFull(stored, populationSize)) return { sequence: next, enteredPopulation: false, evictedId: '', alreadyReported: false };
       this.db.prepare('INSERT INTO population (candidate_id) VALUES (?)').run(stored.id);
       let evictedId = '';
-      const count = (this.db.prepare('SELECT COUNT(*) AS n FROM population').get() as { n: number }).n;
+      const count = this.populationSize();
       if (count > populationSize) {
         const oldest = this.db.prepare('SELECT position, candidate_id FROM population ORDER BY position LIMIT 1').get() as { position: number; candidate_id: string };
         this.db.prepare('DELETE FROM population WHERE position = ?').run(oldest.position);
@@ -107,6 +110,17 @@ export class SearchStore {
       }
       return { sequence: next, enteredPopulation: true, evictedId, alreadyReported: false };
     })();
+  }
+
+  /**
+   * The initial population is P distinct layers: until it is full, a functional duplicate of a
+   * member does not enter. From random graphs, simple layers such as tanh(x) recur so often that
+   * copies of them otherwise filled most of it. Once full, duplicates enter as any child does.
+   */
+  private copiesMemberBeforeFull(candidate: Candidate, populationSize: number): boolean {
+    const hash = candidate.hashes?.functional;
+    if (!hash || this.populationSize() >= populationSize) return false;
+    return this.db.prepare('SELECT 1 FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE c.functional_hash = ? LIMIT 1').get(hash) !== undefined;
   }
 
   /** The population, oldest first. */

@@ -33,6 +33,23 @@ describe('SearchStore', () => {
     store.close();
   });
 
+  it('fills the population with distinct layers: a copy of a member enters only once the population is full', () => {
+    const store = SearchStore.open(':memory:');
+    const hashes = ['1111111111111111', '2222222222222222', '3333333333333333'];
+    assert.equal(store.report(evaluated('a', 0.5, hashes[0]), 3).enteredPopulation, true);
+    assert.equal(store.report(evaluated('a-copy', 0.5, hashes[0]), 3).enteredPopulation, false, 'a copy of a member, population not full');
+    assert.equal(store.report(evaluated('b', 0.6, hashes[1]), 3).enteredPopulation, true);
+    assert.equal(store.report(evaluated('unhashed', 0.6), 3).enteredPopulation, true, 'without a functional hash nothing is known to be a copy');
+    assert.deepEqual(store.report(evaluated('b-copy', 0.6, hashes[1]), 3), { sequence: 5, enteredPopulation: true, evictedId: 'a', alreadyReported: false }, 'full: a copy is a child like any other');
+    assert.equal(store.report(evaluated('c', 0.7, hashes[2]), 3).evictedId, 'b');
+    assert.deepEqual(
+      store.population().map((c) => c.id),
+      ['unhashed', 'b-copy', 'c'],
+    );
+    assert.equal(store.statistics().candidates, 6, 'the copy that stayed out is in the history');
+    store.close();
+  });
+
   it('finds evaluations by functional hash, pages the history and counts rejections', () => {
     const store = SearchStore.open(':memory:');
     store.report(evaluated('a', 0.5, 'ffff000011112222'), 10);
