@@ -307,11 +307,22 @@ describe('multi-seed evaluation, rerank and compare (embedded services)', () => 
     assert.equal(stop?.reason, 'interrupted', 'the search stopped on the forwarded signal, not killed');
     const kept = storedHistory(join(dir, 'evolve-seed0', 'search.sqlite')).length;
     assert.ok(kept < 12, `stopped early (${kept} candidates kept)`);
+    const archived = readFileSync(join(dir, 'evolve-seed0', 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(archived.length, 1 + kept, 'the stopped search is written as text too: a header and a line per kept candidate');
 
     const again = cli(...args);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /continuing evolve-seed0/);
     assert.equal(storedHistory(join(dir, 'evolve-seed0', 'search.sqlite')).length, 12);
+    assert.equal(
+      readFileSync(join(dir, 'evolve-seed0', 'history.jsonl'), 'utf8')
+        .trim()
+        .split('\n').length,
+      13,
+      'and rewritten once it finishes',
+    );
     const starts = readFileSync(log, 'utf8')
       .trim()
       .split('\n')

@@ -8,8 +8,8 @@
  * Writes <dir>/compare.json: each search's best-so-far curve by candidate count and by training
  * seconds, its rejections, the mean curves per arm over seeds (± 95% CI), and the rerank.
  * Resumable: running it again on the same --dir continues unfinished searches and skips finished ones.
- * Each finished search is also written as text (<arm>-seed<seed>/history.jsonl), so a comparison
- * committed without its SQLite stores continues on another machine.
+ * Each finished or stopped search is also written as text (<arm>-seed<seed>/history.jsonl), so a
+ * comparison committed without its SQLite stores continues on another machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -230,13 +230,16 @@ export async function compareCommand(argv: string[]): Promise<number> {
         ? ['--resume', sub, '--json', ...serviceFlags]
         : ['--dir', sub, '--strategy', arm.strategy, '--seed', String(seed), '--candidates', String(values.candidates), '--minutes', '0', '--json', ...arm.flags, ...searchFlags, ...serviceFlags];
       const code = await runSearchProcess(args, join(dir, `${name}.log`));
+      // Stopped or finished, the search as text too (history.jsonl), so the comparison can be
+      // committed and continued elsewhere: a stopped one resumes from it as from its store.
+      if (existsSync(storePath(sub))) archiveRun(sub);
       if (code !== 0) {
         console.error(`${name} stopped (exit ${code}; its events are in ${join(dir, `${name}.log`)}); run the same command again to continue`);
         return code === 130 ? 130 : 1;
       }
       history = (await readHistory(sub)).history;
     }
-    // The finished search as text too, so the comparison can be committed and continued elsewhere.
+    // (Also for a search finished before compare wrote history.jsonl.)
     if (existsSync(storePath(sub))) archiveRun(sub);
     entries.push({ name, arm: arm.name, strategy: arm.strategy, seed: String(seed), dir: sub, candidates: history.length, ...searchCurve(history), generalization: generalization(history) ?? null });
     // Written after every search, so that the searches finished so far can be read (and reported) while the rest run.
