@@ -1,4 +1,4 @@
-/** Evolution's initial population: from random graphs, random draws until P layers have entered; from the zoo, the first P candidates. */
+/** Evolution's start: from random graphs, mutants in proportion to the members that have entered until there are P; from the zoo, the first P candidates are the initial population. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Candidate, GetSearchResponse, graphToProto, type LayerGraph } from '@evonorm/contracts';
@@ -35,15 +35,28 @@ function proposals(flags: Record<string, string>, sizes: number[]) {
 }
 
 describe('the initial population', () => {
-  it('from random graphs: draws random graphs past the first P candidates until P layers have entered, then mutates tournament winners', async () => {
-    const { stage, drawn, plan, asked } = proposals({ 'init-zoo': 'false' }, [0, 1, 2, 3]);
+  it('from random graphs: random graphs while the population is empty, mutants once it is full, and no more questions then', async () => {
+    const { stage, drawn, plan, asked } = proposals({ 'init-zoo': 'false' }, [0, 0, 3]);
     const parents: string[] = [];
-    for (let i = 0; i < 8; i++) parents.push((await stage.graph(i)).parentId);
+    for (let i = 0; i < 7; i++) parents.push((await stage.graph(i)).parentId);
     const seed = (i: number, what: 'graph' | 'tournament' | 'mutation') => String(seedFor(plan.seed, i, what));
-    assert.deepEqual(drawn, [...[0, 1, 2, 3, 4, 5].map((i) => `random ${seed(i, 'graph')}`), ...[6, 7].flatMap((i) => [`tournament ${seed(i, 'tournament')}`, `mutation ${seed(i, 'mutation')}`])]);
-    assert.deepEqual(parents, ['', '', '', '', '', '', 'c000001', 'c000001']);
-    // Asked at candidates 3, 4, 5 (0, 1, 2 members) and 6 (full); not again once full.
-    assert.equal(asked(), 4);
+    assert.deepEqual(drawn, [...[0, 1, 2, 3, 4].map((i) => `random ${seed(i, 'graph')}`), ...[5, 6].flatMap((i) => [`tournament ${seed(i, 'tournament')}`, `mutation ${seed(i, 'mutation')}`])]);
+    assert.deepEqual(parents, ['', '', '', '', '', 'c000001', 'c000001']);
+    assert.equal(asked(), 3, 'asked at candidates 3, 4 and 5, not once the population was full');
+  });
+
+  it('from random graphs: while n of P members have entered, a candidate is a mutant with probability n / P, the same for the same seed', async () => {
+    const share = async (members: number, seed: string) => {
+      const { stage, drawn } = proposals({ 'init-zoo': 'false', population: '12', seed }, [members]);
+      for (let i = 12; i < 612; i++) await stage.graph(i);
+      return { mutants: drawn.filter((d) => d.startsWith('mutation')).length / 600, drawn };
+    };
+    for (const members of [1, 6, 11]) {
+      const { mutants } = await share(members, '0');
+      // 600 draws: the binomial's standard deviation is at most 0.02.
+      assert.ok(Math.abs(mutants - members / 12) < 0.07, `${members} of 12 members: ${mutants} mutants`);
+    }
+    assert.deepEqual((await share(6, '3')).drawn, (await share(6, '3')).drawn);
   });
 
   it('from the zoo: the first P candidates are the initial population, whatever entered', async () => {

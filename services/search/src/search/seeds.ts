@@ -6,7 +6,7 @@
  */
 
 /** What a seed is for; each purpose is an independent stream. */
-export const SEED_PURPOSE = { graph: 1, tournament: 2, mutation: 3, stability: 4, quality: 5, training: 6, micro: 7 } as const;
+export const SEED_PURPOSE = { graph: 1, tournament: 2, mutation: 3, stability: 4, quality: 5, training: 6, micro: 7, start: 8 } as const;
 export type SeedPurpose = keyof typeof SEED_PURPOSE;
 
 function mix32(h: number): number {

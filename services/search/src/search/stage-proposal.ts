@@ -5,7 +5,7 @@
  * reuses its original's outcome. Called in index order; see loop.ts.
  */
 import { Timings, graphFromProto, graphToProto, type Candidate, type LayerGraph } from '@evonorm/contracts';
-import { renderFormula, zooLayers } from '@evonorm/graph';
+import { Rng, renderFormula, zooLayers } from '@evonorm/graph';
 import type { SearchBackend } from './backend.js';
 import type { SearchPlan } from './plan.js';
 import { candidateId, seedFor } from './seeds.js';
@@ -40,23 +40,30 @@ export class ProposalStage {
     const { plan, backend } = this;
     const zooLayer = this.zoo[i];
     if (zooLayer) return { graph: graphToProto(zooLayer.graph), parentId: '' };
-    // The initial population. From the zoo: the first P candidates (the zoo, then random graphs),
-    // of which the zoo's layers pass. From random graphs: random graphs until P layers have passed
-    // rejection and entered. Counting candidates there (the first P) left a search, where about 1
-    // random graph in 60 passes, with one or two members whose mutants were all rejected or
-    // duplicates. The size seen here is fixed by the seed: candidate i is proposed right after
-    // candidate i - concurrency was reported (loop.ts).
-    if (plan.strategy === 'evolve' && i >= plan.population && (this.zoo.length > 0 || (await this.populationFull()))) {
+    if (plan.strategy === 'evolve' && i >= plan.population && (await this.mutates(i))) {
       const parent = await backend.sampleParent(seedFor(plan.seed, i, 'tournament'));
       if (parent) return { graph: await backend.mutate(parent.graph!, seedFor(plan.seed, i, 'mutation'), plan.batchIndependent), parentId: parent.id };
     }
     return { graph: await backend.randomGraph(seedFor(plan.seed, i, 'graph'), plan.batchIndependent), parentId: '' };
   }
 
-  /** Whether P layers have entered the population (asked of the selection service until they have). */
-  private async populationFull(): Promise<boolean> {
-    this.full ||= (await this.backend.getSearch()).population >= this.plan.population;
-    return this.full;
+  /**
+   * Whether candidate i (i >= P) is a tournament winner's mutant rather than a random graph.
+   * From the zoo: always (the first P candidates, the zoo then random graphs, were the initial
+   * population). From random graphs, where about 1 in 130 candidates adds a distinct layer, filling
+   * P = 12 members first would spend most of a 2,000-candidate search on random search; counting
+   * the first P candidates instead left seed 1 of that comparison with one member (tanh) whose
+   * mutants were all rejected or duplicates. So while n < P members have entered, candidate i
+   * mutates with probability n / P (a draw seeded by (seed, i)) and is a random graph otherwise:
+   * evolution starts from the first member and the population keeps filling. The n seen here is
+   * fixed by the seed: candidate i is proposed right after candidate i - concurrency was reported
+   * (loop.ts).
+   */
+  private async mutates(i: number): Promise<boolean> {
+    if (this.zoo.length > 0 || this.full) return true;
+    const members = (await this.backend.getSearch()).population;
+    this.full = members >= this.plan.population;
+    return this.full || Rng.fromSeed(seedFor(this.plan.seed, i, 'start')).float() < members / this.plan.population;
   }
 
   /** Proposes and screens candidate i. */
