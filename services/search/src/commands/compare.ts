@@ -230,16 +230,15 @@ export async function compareCommand(argv: string[]): Promise<number> {
         ? ['--resume', sub, '--json', ...serviceFlags]
         : ['--dir', sub, '--strategy', arm.strategy, '--seed', String(seed), '--candidates', String(values.candidates), '--minutes', '0', '--json', ...arm.flags, ...searchFlags, ...serviceFlags];
       const code = await runSearchProcess(args, join(dir, `${name}.log`));
-      // Stopped or finished, the search as text too (history.jsonl), so the comparison can be
-      // committed and continued elsewhere: a stopped one resumes from it as from its store.
-      if (existsSync(storePath(sub))) archiveRun(sub);
       if (code !== 0) {
+        // A stopped search as text too: it resumes from history.jsonl as from its store.
+        if (existsSync(storePath(sub))) archiveRun(sub);
         console.error(`${name} stopped (exit ${code}; its events are in ${join(dir, `${name}.log`)}); run the same command again to continue`);
         return code === 130 ? 130 : 1;
       }
       history = (await readHistory(sub)).history;
     }
-    // (Also for a search finished before compare wrote history.jsonl.)
+    // The search as text too (history.jsonl), so the comparison can be committed and continued elsewhere.
     if (existsSync(storePath(sub))) archiveRun(sub);
     entries.push({ name, arm: arm.name, strategy: arm.strategy, seed: String(seed), dir: sub, candidates: history.length, ...searchCurve(history), generalization: generalization(history) ?? null });
     // Written after every search, so that the searches finished so far can be read (and reported) while the rest run.

@@ -1,9 +1,9 @@
 /**
  * The run folder of a search: search.json (the plan and, for a search over remote services, their
  * addresses), search.sqlite (the selection service's store, in the embedded default), logs/, and
- * history.jsonl (the store as text, written by compare for finished searches: @evonorm/store's
- * archive.ts). A folder with search.json and history.jsonl but no store, as committed with an
- * experiment's results, is rebuilt on --resume.
+ * history.jsonl (the store as text, @evonorm/store's archive.ts, written by compare for finished
+ * and stopped searches). A folder with search.json and history.jsonl but no store, as committed
+ * with an experiment's results, is rebuilt on --resume.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
