@@ -31,8 +31,9 @@ export class CheckpointMismatchError extends Error {
 const scheduleError = (field: 'steps' | 'step', detail: string): CheckpointMismatchError => new CheckpointMismatchError(`the checkpoint's ${field} ${detail}`, field, detail);
 
 /**
- * Throws unless a checkpoint at `step` of a `checkpointSteps`-step schedule can resume a training of
- * `steps` steps. Needs no network, so a service can answer a bad request before it waits for a slot.
+ * Throws unless a checkpoint at `checkpoint.step` of a `checkpoint.steps`-step schedule can resume a
+ * training of `steps` steps. Needs no network, so a service can answer a bad request before it
+ * waits for a slot.
  */
 export function checkCheckpointSchedule(checkpoint: Pick<TrainingCheckpoint, 'step' | 'steps'>, steps: number): void {
   if (checkpoint.steps !== steps) throw scheduleError('steps', `must equal the training's steps (${steps}): it comes from a schedule of ${checkpoint.steps} steps`);
