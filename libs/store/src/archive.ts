@@ -5,7 +5,7 @@
  * the same store (sequences, population, metadata), so a search or a comparison can be continued on
  * another machine.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Candidate, SearchConfig } from '@evonorm/contracts';
 import { SearchStore } from './store.js';
 
@@ -39,23 +39,48 @@ export function writeArchive(store: SearchStore, path: string): number {
   return lines.length;
 }
 
+const parseLine = (path: string, line: string, at: number): unknown => {
+  try {
+    return JSON.parse(line);
+  } catch (error) {
+    throw new ArchiveError(`${path} line ${at + 1} is not JSON: ${(error as Error).message}`);
+  }
+};
+
+const checkHeader = (path: string, line: string): ArchiveHeader => {
+  const header = parseLine(path, line, 0) as Partial<ArchiveHeader> | null;
+  if (header?.format !== ARCHIVE_FORMAT || header.version !== 1 || typeof header.candidates !== 'number') {
+    throw new ArchiveError(`${path} is not an ${ARCHIVE_FORMAT} archive (version 1)`);
+  }
+  return { format: ARCHIVE_FORMAT, version: 1, candidates: header.candidates, meta: header.meta ?? {} };
+};
+
+/** The candidate count the archive's header states, read from its first line only (an archive can hold thousands of candidates). */
+export function archivedCount(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    const chunk = Buffer.alloc(1 << 16);
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
+      const end = chunk.subarray(0, read).indexOf(0x0a);
+      chunks.push(Buffer.from(chunk.subarray(0, end < 0 ? read : end)));
+      if (end >= 0) break;
+    }
+    return checkHeader(path, Buffer.concat(chunks).toString('utf8')).candidates;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The archive's metadata and candidates, checked for form and count. */
 export function readArchive(path: string): { meta: Record<string, string>; candidates: Candidate[] } {
   const lines = readFileSync(path, 'utf8')
     .split('\n')
     .filter((line) => line.length > 0);
-  const parse = (line: string, at: number): unknown => {
-    try {
-      return JSON.parse(line);
-    } catch (error) {
-      throw new ArchiveError(`${path} line ${at + 1} is not JSON: ${(error as Error).message}`);
-    }
-  };
-  const header = parse(lines[0] ?? '', 0) as Partial<ArchiveHeader> | null;
-  if (header?.format !== ARCHIVE_FORMAT || header.version !== 1) throw new ArchiveError(`${path} is not an ${ARCHIVE_FORMAT} archive (version 1)`);
-  const candidates = lines.slice(1).map((line, k) => Candidate.fromJSON(parse(line, k + 1)));
+  const header = checkHeader(path, lines[0] ?? '');
+  const candidates = lines.slice(1).map((line, k) => Candidate.fromJSON(parseLine(path, line, k + 1)));
   if (candidates.length !== header.candidates) throw new ArchiveError(`${path} holds ${candidates.length} candidates, its header says ${header.candidates} (cut short?)`);
-  return { meta: header.meta ?? {}, candidates };
+  return { meta: header.meta, candidates };
 }
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Candidate, RejectionReason, SearchConfig } from '@evonorm/contracts';
-import { ArchiveError, SearchStore, readArchive, restoreArchive, writeArchive } from '../src/index.js';
+import { ArchiveError, SearchStore, archivedCount, readArchive, restoreArchive, writeArchive } from '../src/index.js';
 
 /** A store with evaluated, rejected and duplicate candidates, a uint64 seed above 2^63 and a population that has aged. */
 function filledStore(path: string): SearchStore {
@@ -64,5 +64,19 @@ describe('history archive', () => {
     );
     writeFileSync(join(dir, 'other.jsonl'), '{"hello": 1}\n');
     assert.throws(() => restoreArchive(join(dir, 'other.jsonl'), join(dir, 'c.sqlite')), /not an evonorm-history archive/);
+    assert.throws(() => archivedCount(join(dir, 'other.jsonl')), /not an evonorm-history archive/);
+  });
+
+  it('reads the candidate count from the header line alone, however long the header', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evonorm-archive-'));
+    const store = filledStore(join(dir, 'a.sqlite'));
+    store.setMeta('long', 'x'.repeat(200_000)); // a header longer than one read
+    const path = join(dir, 'history.jsonl');
+    writeArchive(store, path);
+    store.close();
+    assert.equal(archivedCount(path), 7);
+    const [header] = readFileSync(path, 'utf8').split('\n');
+    writeFileSync(join(dir, 'header-only.jsonl'), header!); // no newline and no candidates: the header is what counts
+    assert.equal(archivedCount(join(dir, 'header-only.jsonl')), 7);
   });
 });

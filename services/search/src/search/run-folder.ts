@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SearchStore, readArchive, restoreArchive, writeArchive } from '@evonorm/store';
+import { SearchStore, archivedCount, restoreArchive, writeArchive } from '@evonorm/store';
 import type { Addresses } from './backend.js';
 import { toJson } from './json.js';
 import { planFromJson, validatePlan, type SearchPlan } from './plan.js';
@@ -37,12 +37,12 @@ export function restoreRunStore(dir: string): number | undefined {
   return restoreArchive(archivePath(dir), storePath(dir));
 }
 
-/** Writes (or refreshes) the folder's history.jsonl from its store, unless it already holds as many candidates; returns the count. */
+/** Writes (or refreshes) the folder's history.jsonl from its store, unless its header already counts as many candidates; returns the count. */
 export function archiveRun(dir: string): number {
   const store = SearchStore.open(storePath(dir));
   try {
     const stored = store.statistics().candidates;
-    if (existsSync(archivePath(dir)) && readArchive(archivePath(dir)).candidates.length === stored) return stored;
+    if (existsSync(archivePath(dir)) && archivedCount(archivePath(dir)) === stored) return stored;
     return writeArchive(store, archivePath(dir));
   } finally {
     store.close();
