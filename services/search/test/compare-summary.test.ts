@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { summarize, type SearchEntry } from '../src/commands/compare.js';
+import { separation, separationText } from '../src/search/separation.js';
+import { confidenceInterval } from '../src/search/statistics.js';
 
 /** A finished search whose best-so-far is `bests` after candidates 1, 2, ..., one training second each. */
 function entry(arm: string, seed: number, bests: ReadonlyArray<number | null>): SearchEntry {
@@ -68,5 +70,40 @@ describe('compare.json of a comparison stopped part way', () => {
     );
     assert.deepEqual(none.summary, { evolve: [], random: [] });
     assert.deepEqual(none.summaryBySeconds, { evolve: [], random: [] });
+  });
+
+  it("says from which candidate count on the arms' 95% intervals stay apart, on both budget axes", () => {
+    // Two seeds per arm. The intervals (t with 1 df: ±12.7 sd/√2) overlap until candidate 3, touch
+    // nowhere after it: evolve's seeds agree closely from there, random's stay at 0.40 and 0.41.
+    const finished = [entry('evolve', 0, [0.3, 0.5, 0.7, 0.8]), entry('random', 0, [0.4, 0.4, 0.4, 0.4]), entry('evolve', 1, [0.5, 0.45, 0.701, 0.801]), entry('random', 1, [0.41, 0.41, 0.41, 0.41])];
+    const result = summarize({ ...head, candidates: 4 }, order, finished);
+    const [s] = result.separations;
+    assert.deepEqual(s!.arms, ['evolve', 'random']);
+    assert.deepEqual(s!.byCandidates, { leader: 'evolve', trailing: 'random', from: 3, points: 4 });
+    // By seconds (one second per candidate): the grid's points from 3 s on.
+    assert.equal(s!.bySeconds!.leader, 'evolve');
+    assert.equal(s!.bySeconds!.from, 3);
+    assert.equal(
+      separationText(s!),
+      'evolve vs random, 95% intervals of the mean best so far over seeds: by candidates, evolve above random from candidate 3 on; by training seconds, evolve above random from 3 s on',
+    );
+  });
+
+  it('names the leader but no budget when the intervals overlap at the end, or with one seed', () => {
+    const point = (candidates: number, xs: number[]) => ({ candidates, ...confidenceInterval(xs) });
+    const apartThenNot = separation({ arm: 'a', curve: [point(1, [0.9, 0.91]), point(2, [0.9, 0.91])] }, { arm: 'b', curve: [point(1, [0.1, 0.11]), point(2, [0.5, 1.0])] }, (p) => p.candidates);
+    // Apart at 1, overlapping at 2 (the last point): no budget from which on they stay apart. b's mean 0.75 < a's 0.905.
+    assert.deepEqual(apartThenNot, { leader: 'a', trailing: 'b', from: null, points: 2 });
+    const oneSeed = separation({ arm: 'a', curve: [point(1, [0.2])] }, { arm: 'b', curve: [point(1, [0.9])] }, (p) => p.candidates);
+    assert.deepEqual(oneSeed, { leader: 'b', trailing: 'a', from: null, points: 1 });
+    // Curves with no budget in common.
+    assert.equal(
+      separation({ arm: 'a', curve: [point(1, [0.2, 0.3])] }, { arm: 'b', curve: [point(2, [0.2, 0.3])] }, (p) => p.candidates),
+      null,
+    );
+    assert.equal(
+      separationText({ arms: ['a', 'b'], byCandidates: oneSeed, bySeconds: null }),
+      'a vs b, 95% intervals of the mean best so far over seeds: by candidates, b ahead at the end, intervals not apart there; by training seconds, no common budget',
+    );
   });
 });

@@ -15,6 +15,7 @@ import type { Candidate } from '@evonorm/contracts';
 import { structuralHash, zooLayers } from '@evonorm/graph';
 import { topCandidates } from '../src/search/ranking.js';
 import type { CompareResult } from '../src/commands/compare.js';
+import { separationText } from '../src/search/separation.js';
 import type { RerankResult } from '../src/search/rerank.js';
 import { readRun } from '../src/search/run-folder.js';
 import { drawn, launchChromium, openPage, textOf, type OpenedPage } from './report-browser.js';
@@ -285,6 +286,9 @@ describe('evonorm report of an evonorm compare folder (headless Chromium)', () =
       const last = points.at(-1)!;
       assert.ok(text.includes(`${arm}: ${(100 * last.mean).toFixed(1)}%`) && text.includes(`after ${Math.round(last.seconds)} training s`), `${arm} at equal compute in ${text}`);
     }
+    // Whether the intervals come apart, in the words compare prints.
+    assert.equal(compare.separations.length, 1);
+    assert.ok(text.includes(separationText(compare.separations[0]!)), `separation in ${text}`);
   });
 
   it("ranks each search's best against BN-ReLU and answers from that rerank", async () => {

@@ -5,6 +5,7 @@
  */
 import * as Plot from '@observablehq/plot';
 import type { CandidateView, CompareView, IntervalView, RerankView } from '../src/report/model.js';
+import { separationText } from '../src/search/separation.js';
 import { intervalText } from '../src/search/statistics.js';
 import { formula, h } from './sections.js';
 
@@ -156,6 +157,8 @@ export function compareSection(compare: CompareView): HTMLElement {
   const generalizationText = pooled.length
     ? ` Generalization across the proxies (layers in the top quarter on one that are in the bottom half on the other, pooled over seeds): ${pooled.join('; ')}.`
     : '';
+  const separations = compare.separations ?? [];
+  const separationsText = separations.length ? ` ${separations.map((s) => `${separationText(s)}.`).join(' ')}` : '';
   const pending = compare.pending ?? [];
   const pendingText = pending.length ? ` Unfinished: ${pending.length} search(es) still to run (${pending.join(', ')}); these figures are over the finished ones.` : '';
   const noRerank = pending.length ? 'The rerank runs when every search has finished.' : 'The comparison ran without a rerank (--rerank-steps 0).';
@@ -166,7 +169,7 @@ export function compareSection(compare: CompareView): HTMLElement {
     h(
       'p',
       { class: 'note' },
-      `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}${generalizationText}${pendingText}`,
+      `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}${separationsText}${generalizationText}${pendingText}`,
     ),
     curvesPlot(compare, 'candidates'),
     ...(compare.summaryBySeconds ? [curvesPlot(compare, 'seconds')] : []),

@@ -20,6 +20,7 @@ import { parseSeed, structuralHash } from '@evonorm/graph';
 import { FlagError, defineFlags, flagUsage, parseFlags, type FlagSpec } from '@evonorm/rpc';
 import { compareArms, parseVary, type Arm } from '../search/compare-arms.js';
 import { meanCurve, meanCurveBySeconds, searchCurve, type SearchCurve } from '../search/curves.js';
+import { separation, separationText, type ArmSeparation } from '../search/separation.js';
 import { generalization, pooledGeneralization, type Generalization } from '../search/generalization.js';
 import { readHistory } from '../search/history.js';
 import { PLAN_FLAGS, PlanError, STRATEGIES } from '../search/plan.js';
@@ -98,6 +99,8 @@ export interface CompareResult {
   readonly summaryBySeconds: Readonly<Record<string, ReturnType<typeof meanCurveBySeconds>>>;
   /** Per arm: its searches' generalization counts pooled over seeds. */
   readonly generalization: Readonly<Record<string, Generalization | null>>;
+  /** Per pair of arms: from which budget on one arm's mean best-so-far stays above the other's with the 95% intervals apart. */
+  readonly separations: readonly ArmSeparation[];
   readonly rerank: RerankResult | null;
 }
 
@@ -158,7 +161,14 @@ export function summarize(
     ]),
   );
   const pooled = Object.fromEntries(head.arms.map((arm) => [arm.name, pooledGeneralization(ofArm(arm).map((e) => e.generalization ?? undefined)) ?? null]));
-  return { ...head, searches, pending: order.filter((o) => !done.has(o.name)).map((o) => o.name), summary, summaryBySeconds, generalization: pooled };
+  const separations = head.arms.flatMap((a, i) =>
+    head.arms.slice(i + 1).map((b) => ({
+      arms: [a.name, b.name] as const,
+      byCandidates: separation({ arm: a.name, curve: summary[a.name]! }, { arm: b.name, curve: summary[b.name]! }, (p) => p.candidates),
+      bySeconds: separation({ arm: a.name, curve: summaryBySeconds[a.name]! }, { arm: b.name, curve: summaryBySeconds[b.name]! }, (p) => p.seconds),
+    })),
+  );
+  return { ...head, searches, pending: order.filter((o) => !done.has(o.name)).map((o) => o.name), summary, summaryBySeconds, generalization: pooled, separations };
 }
 
 function writeCompareJson(dir: string, result: CompareResult): void {
@@ -296,6 +306,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     const g = final.generalization[arm.name];
     if (g) console.log(`  ${arm.name}: of ${g.topQuarter} layers in the top quarter on ${g.architectures[0]} or ${g.architectures[1]} (of ${g.layers}), ${g.flips} in the bottom half on the other`);
   }
+  for (const s of final.separations) console.log(`  ${separationText(s)}`);
   if (rerankResult) console.log(`\nrerank against BN-ReLU and EvoNorm (test split):\n${rerankTable(rerankResult)}`);
   console.log(`\nwritten to ${join(dir, 'compare.json')}`);
   return 0;

@@ -4,6 +4,7 @@
  * browser bundle can share these types.
  */
 import type { LadderEntry } from '../search/ladder.js';
+import type { ArmSeparation } from '../search/separation.js';
 import type { Interval } from '../search/statistics.js';
 
 /** evaluated, duplicate (outcome reused from a functionally equal candidate), or a rejection reason such as low_quality. */
@@ -148,5 +149,7 @@ export interface CompareView {
   readonly summary: Readonly<Record<string, ReadonlyArray<IntervalView & { readonly candidates: number }>>>;
   /** Per arm: the same at equal training seconds (absent in older files). */
   readonly summaryBySeconds?: Readonly<Record<string, ReadonlyArray<IntervalView & { readonly seconds: number }>>>;
+  /** Per pair of arms: from which budget on one stays above the other with the 95% intervals apart (absent in older files). */
+  readonly separations?: readonly ArmSeparation[];
   readonly rerank: RerankView | null;
 }
