@@ -1,8 +1,9 @@
 /**
  * The SQLite record of one search (better-sqlite3, WAL, one writer): every candidate ever
  * reported, stored losslessly as its protobuf bytes beside the columns queries need; the
- * population in age order; and key-value metadata (configuration, generator state). A report is
- * one transaction, so a killed process loses nothing it acknowledged.
+ * population in age order, with the members it has evicted and when (so the population as of any
+ * earlier report can be read back); and key-value metadata (configuration, generator state). A
+ * report is one transaction, so a killed process loses nothing it acknowledged.
  *
  * 64-bit values: the protobuf bytes are the record, so every uint64/int64 field round-trips whole,
  * uint64s above 2^63-1 included. The INTEGER columns hold only what SQLite's signed 64 bits hold
@@ -47,6 +48,18 @@ CREATE TABLE IF NOT EXISTS population (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
+/**
+ * Membership over time: a member's row stays when it ages out, with the sequence of the report
+ * that evicted it. Stores from before these columns get them on open; their earlier evictions
+ * were deleted, so the population as of a sequence before the migration can miss members.
+ */
+const MEMBERSHIP_COLUMNS = `
+ALTER TABLE population ADD COLUMN entered_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE population ADD COLUMN evicted_at INTEGER;
+UPDATE population SET entered_at = (SELECT sequence FROM candidates WHERE id = population.candidate_id);
+CREATE INDEX IF NOT EXISTS population_members ON population (evicted_at);
+`;
+
 type Row = { message: Buffer };
 
 function decode(row: Row | undefined): Candidate | undefined {
@@ -68,6 +81,8 @@ export class SearchStore {
     db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('population') as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'evicted_at')) db.transaction(() => db.exec(MEMBERSHIP_COLUMNS))();
     return new SearchStore(db);
   }
 
@@ -100,12 +115,15 @@ export class SearchStore {
           Buffer.from(Candidate.encode(stored).finish()),
         );
       if (!evaluated || this.copiesMemberBeforeFull(stored, populationSize)) return { sequence: next, enteredPopulation: false, evictedId: '', alreadyReported: false };
-      this.db.prepare('INSERT INTO population (candidate_id) VALUES (?)').run(stored.id);
+      this.db.prepare('INSERT INTO population (candidate_id, entered_at) VALUES (?, ?)').run(stored.id, next);
       let evictedId = '';
       const count = this.populationSize();
       if (count > populationSize) {
-        const oldest = this.db.prepare('SELECT position, candidate_id FROM population ORDER BY position LIMIT 1').get() as { position: number; candidate_id: string };
-        this.db.prepare('DELETE FROM population WHERE position = ?').run(oldest.position);
+        const oldest = this.db.prepare('SELECT position, candidate_id FROM population WHERE evicted_at IS NULL ORDER BY position LIMIT 1').get() as {
+          position: number;
+          candidate_id: string;
+        };
+        this.db.prepare('UPDATE population SET evicted_at = ? WHERE position = ?').run(next, oldest.position);
         evictedId = oldest.candidate_id;
       }
       return { sequence: next, enteredPopulation: true, evictedId, alreadyReported: false };
@@ -120,17 +138,26 @@ export class SearchStore {
   private copiesMemberBeforeFull(candidate: Candidate, populationSize: number): boolean {
     const hash = candidate.hashes?.functional;
     if (!hash || this.populationSize() >= populationSize) return false;
-    return this.db.prepare('SELECT 1 FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE c.functional_hash = ? LIMIT 1').get(hash) !== undefined;
+    return this.db.prepare('SELECT 1 FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE p.evicted_at IS NULL AND c.functional_hash = ? LIMIT 1').get(hash) !== undefined;
   }
 
-  /** The population, oldest first. */
-  population(): Candidate[] {
-    const rows = this.db.prepare('SELECT c.message FROM population p JOIN candidates c ON c.id = p.candidate_id ORDER BY p.position').all() as Row[];
+  /**
+   * The population, oldest first: now, or as it was once the first `asOf` candidates (sequences
+   * 1..asOf) had been reported.
+   */
+  population(asOf?: number): Candidate[] {
+    const rows = (
+      asOf === undefined
+        ? this.db.prepare('SELECT c.message FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE p.evicted_at IS NULL ORDER BY p.position').all()
+        : this.db
+            .prepare('SELECT c.message FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE p.entered_at <= ? AND (p.evicted_at IS NULL OR p.evicted_at > ?) ORDER BY p.position')
+            .all(asOf, asOf)
+    ) as Row[];
     return rows.map((r) => decode(r)!);
   }
 
   populationSize(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM population').get() as { n: number }).n;
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM population WHERE evicted_at IS NULL').get() as { n: number }).n;
   }
 
   /** The first evaluated candidate with this functional hash. */

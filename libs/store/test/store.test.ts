@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Candidate, RejectionReason, SearchConfig, SelectionCriterion } from '@evonorm/contracts';
+import Database from 'better-sqlite3';
 import { SearchStore } from '../src/index.js';
 
 const evaluated = (id: string, accuracy: number, hash = ''): Candidate =>
@@ -30,6 +31,66 @@ describe('SearchStore', () => {
     assert.deepEqual(store.report(evaluated('b', 0.9), 3), { sequence: 2, enteredPopulation: false, evictedId: '', alreadyReported: true });
     assert.equal(store.get('a')!.fitness!.scores[0]!.accuracy, 0.1, 'evicted members stay in the history');
     assert.equal(store.best()!.id, 'd');
+    store.close();
+  });
+
+  it('reads the population back as of any earlier report: members that had entered and not yet aged out', () => {
+    const store = SearchStore.open(':memory:');
+    // Sequences: a1 b2 (rejected r3) c4 d5 e6, population size 3: d evicts a at 5, e evicts b at 6.
+    store.report(evaluated('a', 0.1), 3);
+    store.report(evaluated('b', 0.2), 3);
+    store.report(rejected('r', RejectionReason.REJECTION_REASON_UNSTABLE), 3);
+    for (const [id, acc] of [
+      ['c', 0.3],
+      ['d', 0.4],
+      ['e', 0.5],
+    ] as const)
+      store.report(evaluated(id, acc), 3);
+    const asOf = (n: number) => store.population(n).map((c) => c.id);
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map(asOf), [[], ['a'], ['a', 'b'], ['a', 'b'], ['a', 'b', 'c'], ['b', 'c', 'd'], ['c', 'd', 'e']]);
+    assert.deepEqual(
+      asOf(99),
+      store.population().map((c) => c.id),
+    );
+    assert.equal(store.populationSize(), 3);
+  });
+
+  it('gives a store written before membership was kept its columns on open, with its members as they were', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'evonorm-store-')), 'old.sqlite');
+    // The population table of stores from before 2026-12-06: evicted rows deleted, no times.
+    const old = new Database(path);
+    old.exec(`CREATE TABLE candidates (sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, parent_id TEXT, functional_hash TEXT, evaluated INTEGER NOT NULL,
+      mean_accuracy REAL, rejection_reason INTEGER, duplicate_of TEXT, created_ms INTEGER NOT NULL, message BLOB NOT NULL);
+      CREATE TABLE population (position INTEGER PRIMARY KEY AUTOINCREMENT, candidate_id TEXT NOT NULL UNIQUE REFERENCES candidates (id));`);
+    for (const [sequence, id] of [
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ] as const) {
+      old.prepare('INSERT INTO candidates VALUES (?, ?, NULL, ?, 1, 0.5, NULL, NULL, 0, ?)').run(sequence, id, id, Buffer.from(Candidate.encode(evaluated(id, 0.5, id)).finish()));
+    }
+    old.exec(`INSERT INTO population (candidate_id) VALUES ('b'), ('c')`); // a had aged out
+    old.close();
+    const store = SearchStore.open(path);
+    assert.deepEqual(
+      store.population().map((c) => c.id),
+      ['b', 'c'],
+    );
+    assert.deepEqual(
+      store.population(2).map((c) => c.id),
+      ['b'],
+      'a member enters at its own sequence; the deleted eviction of a is not known',
+    );
+    store.report(evaluated('d', 0.6), 2);
+    assert.deepEqual(
+      store.population().map((c) => c.id),
+      ['c', 'd'],
+    );
+    assert.deepEqual(
+      store.population(3).map((c) => c.id),
+      ['b', 'c'],
+      'evictions after the migration are kept',
+    );
     store.close();
   });
 

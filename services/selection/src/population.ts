@@ -75,9 +75,12 @@ export class Population {
     return this.store.statistics().candidates;
   }
 
-  /** One tournament seeded by `seed`; undefined when the population is empty. */
-  sample(seed: Seed): { parent: Candidate; tournament: Candidate[] } | undefined {
-    const members = this.store.population();
+  /**
+   * One tournament seeded by `seed`, from the population now or as of the first `asOf` reports
+   * (SampleParentRequest.as_of); undefined when that population is empty.
+   */
+  sample(seed: Seed, asOf?: number): { parent: Candidate; tournament: Candidate[]; population: number } | undefined {
+    const members = this.store.population(asOf);
     if (members.length === 0) return undefined;
     const rng = Rng.fromSeed(seed);
     const k = Math.max(1, Math.min(members.length, Math.round(members.length * this.config.tournamentFraction)));
@@ -85,7 +88,7 @@ export class Population {
     const { objectives } = this;
     const parent =
       objectives.accuracy === 'per_architecture' || objectives.cost ? rng.pick(paretoFront(tournament, objectives)) : tournament.reduce((best, c) => (meanAccuracy(c) > meanAccuracy(best) ? c : best));
-    return { parent, tournament };
+    return { parent, tournament, population: members.length };
   }
 
   /** The criterion and objectives as a front's comparison. */

@@ -71,9 +71,20 @@ export function selectionService(search: SearchConfig, store: SearchStore, logge
   return {
     getSearch: unary('GetSearch', logger, () => ({ config: search, candidates: BigInt(population.reported), population: population.size })),
     sampleParent: unary('SampleParent', logger, (request) => {
-      const drawn = population.sample(requireSeed('seed', request.seed));
-      if (!drawn) throw failedPrecondition('the population is empty: report evaluated candidates (the initial population) first');
-      return { parent: drawn.parent, tournament: drawn.tournament.map((c) => c.id) };
+      const seed = requireSeed('seed', request.seed);
+      let asOf: number | undefined;
+      if (request.asOf !== undefined) {
+        const reported = population.reported;
+        if (request.asOf > BigInt(reported)) throw invalidArgument('as_of', `must be at most the ${reported} candidates reported so far, got ${request.asOf}`);
+        asOf = Number(request.asOf);
+      }
+      const drawn = population.sample(seed, asOf);
+      if (!drawn) {
+        throw failedPrecondition(
+          asOf === undefined ? 'the population is empty: report evaluated candidates (the initial population) first' : `the population was empty after the first ${asOf} reports`,
+        );
+      }
+      return { parent: drawn.parent, tournament: drawn.tournament.map((c) => c.id), population: drawn.population };
     }),
     reportCandidate: unary('ReportCandidate', logger, (request) => {
       const outcome = population.report(requireCandidate(request.candidate, search));

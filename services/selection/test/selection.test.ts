@@ -74,6 +74,23 @@ describe('selection service (separate process, generated client)', () => {
     assert.deepEqual(front.response!.candidates.map((c) => c.id).sort(), ['c1', 'c4']);
   });
 
+  it('draws from the population as of an earlier report (as_of), and refuses one not reported yet', async () => {
+    type Drawn = { parent: Candidate; tournament: string[]; population: number };
+    // After 4 reports the population was c0..c3 (c4 had not evicted c0): c1 still wins the whole-population tournament.
+    const earlier = await call<Drawn>('sampleParent', { seed: 3n, asOf: 4n });
+    assert.deepEqual([earlier.response!.tournament.sort(), earlier.response!.population], [['c0', 'c1', 'c2', 'c3'], 4]);
+    const early = await call<Drawn>('sampleParent', { seed: 3n, asOf: 1n });
+    assert.deepEqual([early.response!.parent.id, early.response!.population], ['c0', 1]);
+    const now = await call<Drawn>('sampleParent', { seed: 3n });
+    assert.equal(now.response!.population, 4);
+    const empty = await call('sampleParent', { seed: 3n, asOf: 0n });
+    assert.equal(empty.code, status.FAILED_PRECONDITION);
+    assert.match(empty.details, /population was empty after the first 0 reports/);
+    const ahead = await call('sampleParent', { seed: 3n, asOf: 99n });
+    assert.equal(ahead.code, status.INVALID_ARGUMENT);
+    assert.match(ahead.details, /as_of.*at most the 5 candidates reported so far, got 99/);
+  });
+
   it('is idempotent by candidate id, records rejections, and finds evaluations by functional hash', async () => {
     const again = await report(evaluated('c1', [0.1, 0.1]));
     assert.equal(again.response!.alreadyReported, true);

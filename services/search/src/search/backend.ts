@@ -37,8 +37,11 @@ export interface SearchBackend {
   getSearch(): Promise<GetSearchResponse>;
   randomGraph(seed: bigint, batchIndependent: boolean): Promise<LayerGraph>;
   mutate(parent: LayerGraph, seed: bigint, batchIndependent: boolean): Promise<LayerGraph>;
-  /** The tournament winner, or undefined while the population is empty. */
-  sampleParent(seed: bigint): Promise<Candidate | undefined>;
+  /**
+   * The tournament winner and the size of the population it was drawn from (now, or as of the first
+   * `asOf` reports: SampleParentRequest.as_of), or undefined while that population is empty.
+   */
+  sampleParent(seed: bigint, asOf?: number): Promise<{ readonly parent: Candidate; readonly population: number } | undefined>;
   screen(graph: LayerGraph, batchIndependent: boolean): Promise<ScreenResponse>;
   testStability(request: TestStabilityRequest, signal: AbortSignal): Promise<TestStabilityResponse>;
   testQuality(request: TestQualityRequest, signal: AbortSignal): Promise<TestQualityResponse>;
@@ -96,9 +99,10 @@ export function grpcBackend(
       (await call<object, { graph?: LayerGraph }>('mutation', mutation, 'randomGraph', { seed, space: { batchIndependent, minNodes: 0, maxNodes: 0 } })).graph!,
     mutate: async (parent, seed, batchIndependent) =>
       (await call<object, { child?: LayerGraph }>('mutation', mutation, 'mutate', { parent, seed, space: { batchIndependent, minNodes: 0, maxNodes: 0 } })).child!,
-    sampleParent: async (seed) => {
+    sampleParent: async (seed, asOf) => {
       try {
-        return (await call<object, { parent?: Candidate }>('selection', selection, 'sampleParent', { seed })).parent;
+        const drawn = await call<object, { parent?: Candidate; population: number }>('selection', selection, 'sampleParent', { seed, ...(asOf === undefined ? {} : { asOf: BigInt(asOf) }) });
+        return drawn.parent ? { parent: drawn.parent, population: drawn.population } : undefined;
       } catch (error) {
         if (isServiceError(error) && error.code === status.FAILED_PRECONDITION) return undefined; // empty population
         throw error;

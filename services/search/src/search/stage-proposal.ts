@@ -23,8 +23,6 @@ function formulaOf(graph: LayerGraph | undefined): { text: string; latex: string
 
 export class ProposalStage {
   private readonly zoo;
-  /** Whether the population has been full (P members); it then stays full, members only aging out. */
-  private full = false;
 
   constructor(
     private readonly plan: SearchPlan,
@@ -35,35 +33,39 @@ export class ProposalStage {
     this.zoo = plan.initZoo ? zooLayers().filter((z) => z.batchIndependent || !plan.batchIndependent) : [];
   }
 
-  /** Candidate i's graph and parent. */
+  /**
+   * Candidate i's graph and parent. A tournament draws from the population as it was once
+   * candidates 0 .. i − concurrency had been reported: when a search that runs through proposes
+   * candidate i (loop.ts), and what the store answers after a stop and --resume too, so a resumed
+   * search proposes what an uninterrupted one would have.
+   */
   async graph(i: number): Promise<{ graph: LayerGraph; parentId: string }> {
     const { plan, backend } = this;
     const zooLayer = this.zoo[i];
     if (zooLayer) return { graph: graphToProto(zooLayer.graph), parentId: '' };
-    if (plan.strategy === 'evolve' && i >= plan.population && (await this.mutates(i))) {
-      const parent = await backend.sampleParent(seedFor(plan.seed, i, 'tournament'));
-      if (parent) return { graph: await backend.mutate(parent.graph!, seedFor(plan.seed, i, 'mutation'), plan.batchIndependent), parentId: parent.id };
+    if (plan.strategy === 'evolve' && i >= plan.population) {
+      const drawn = await backend.sampleParent(seedFor(plan.seed, i, 'tournament'), Math.max(0, i - plan.concurrency + 1));
+      if (drawn && this.mutates(i, drawn.population)) {
+        return { graph: await backend.mutate(drawn.parent.graph!, seedFor(plan.seed, i, 'mutation'), plan.batchIndependent), parentId: drawn.parent.id };
+      }
     }
     return { graph: await backend.randomGraph(seedFor(plan.seed, i, 'graph'), plan.batchIndependent), parentId: '' };
   }
 
   /**
-   * Whether candidate i (i >= P) is a tournament winner's mutant rather than a random graph.
-   * From the zoo: always (the first P candidates, the zoo then random graphs, were the initial
-   * population). From random graphs, where about 1 in 130 candidates adds a distinct layer, filling
-   * P = 12 members first would spend most of a 2,000-candidate search on random search; counting
-   * the first P candidates instead left seed 1 of that comparison with one member (tanh) whose
-   * mutants were all rejected or duplicates. So while n < P members have entered, candidate i
-   * mutates with probability n / P (a draw seeded by (seed, i)) and is a random graph otherwise:
-   * evolution starts from the first member and the population keeps filling. The n seen here is
-   * fixed by the seed: candidate i is proposed right after candidate i - concurrency was reported
-   * (loop.ts).
+   * Whether candidate i (i >= P), with `members` in the population it draws from, is a tournament
+   * winner's mutant rather than a random graph. From the zoo: always (the first P candidates, the
+   * zoo then random graphs, were the initial population). From random graphs, where about 1 in 130
+   * candidates adds a distinct layer, filling P = 12 members first would spend most of a
+   * 2,000-candidate search on random search; counting the first P candidates instead left seed 1 of
+   * that comparison with one member (tanh) whose mutants were all rejected or duplicates. So while
+   * n < P members have entered, candidate i mutates with probability n / P (a draw seeded by
+   * (seed, i)) and is a random graph otherwise: evolution starts from the first member and the
+   * population keeps filling.
    */
-  private async mutates(i: number): Promise<boolean> {
-    if (this.zoo.length > 0 || this.full) return true;
-    const members = (await this.backend.getSearch()).population;
-    this.full = members >= this.plan.population;
-    return this.full || Rng.fromSeed(seedFor(this.plan.seed, i, 'start')).float() < members / this.plan.population;
+  private mutates(i: number, members: number): boolean {
+    if (this.zoo.length > 0 || members >= this.plan.population) return true;
+    return Rng.fromSeed(seedFor(this.plan.seed, i, 'start')).float() < members / this.plan.population;
   }
 
   /** Proposes and screens candidate i. */
