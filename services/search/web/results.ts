@@ -98,15 +98,19 @@ function curveData(
 /** Best-so-far mean validation accuracy by candidate count or by training seconds: each arm's mean over seeds with its 95% band, and each search's own curve. */
 function curvesPlot(compare: CompareView, axis: Axis): HTMLElement {
   const { mean, own } = curveData(compare, axis);
-  // A band over two seeds can pass 0% or 100%; accuracy cannot, so it is drawn clipped to [0, 1].
-  const bands = mean.filter((p) => p.low !== null && p.high !== null).map((p) => ({ ...p, low: Math.max(0, p.low!), high: Math.min(1, p.high!) }));
+  // The y range fits the curves (to the next 5 points, within 0–100%): searches differ by a few
+  // points, which a 0–100% axis flattens. A band over few seeds can reach past it (Student t with
+  // one degree of freedom multiplies the spread by 12.7), so bands are drawn clipped to the range.
+  const values = [...mean.map((p) => p.mean), ...own.map((p) => p.best)];
+  const domain: [number, number] = values.length ? [Math.max(0, Math.floor((Math.min(...values) - 0.02) * 20) / 20), Math.min(1, Math.ceil((Math.max(...values) + 0.02) * 20) / 20)] : [0, 1];
+  const bands = mean.filter((p) => p.low !== null && p.high !== null).map((p) => ({ ...p, low: Math.max(domain[0], p.low!), high: Math.min(domain[1], p.high!) }));
   const plot = Plot.plot({
     width: 720,
     height: 320,
     marginLeft: 48,
     grid: true,
     x: { label: axis === 'candidates' ? 'candidates →' : 'training seconds →' },
-    y: { label: '↑ best-so-far mean validation accuracy', domain: [0, 1], tickFormat: '%' },
+    y: { label: '↑ best-so-far mean validation accuracy', domain, tickFormat: '%' },
     color: { legend: true, domain: [...armNames(compare)] },
     marks: [
       Plot.areaY(bands, { x: 'x', y1: 'low', y2: 'high', fill: 'arm', fillOpacity: 0.2, curve: 'step-after' }),
@@ -124,7 +128,7 @@ function curvesPlot(compare: CompareView, axis: Axis): HTMLElement {
     axis === 'candidates'
       ? 'Solid: the mean over seeds of each arm'
       : 'Solid: the mean over seeds of each arm, up to the least training seconds any search spent (replica-reported, every seed and quality test)';
-  fig.append(h('figcaption', {}, `${means}; band: its 95% CI over seeds (Student t, clipped to 0–100%; none with one seed); dashed: each search. Validation accuracy, as the searches scored it.`));
+  fig.append(h('figcaption', {}, `${means}; band: its 95% CI over seeds (Student t, clipped to the plot; none with one seed); dashed: each search. Validation accuracy, as the searches scored it.`));
   return fig;
 }
 
