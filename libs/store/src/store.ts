@@ -50,8 +50,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 /**
  * Membership over time: a member's row stays when it ages out, with the sequence of the report
- * that evicted it. Stores from before these columns get them on open; their earlier evictions
- * were deleted, so the population as of a sequence before the migration can miss members.
+ * that evicted it. Stores from before these columns get them on open, and their deleted evictions
+ * are rebuilt (restoreEvictions).
  */
 const MEMBERSHIP_COLUMNS = `
 ALTER TABLE population ADD COLUMN entered_at INTEGER NOT NULL DEFAULT 0;
@@ -59,6 +59,26 @@ ALTER TABLE population ADD COLUMN evicted_at INTEGER;
 UPDATE population SET entered_at = (SELECT sequence FROM candidates WHERE id = population.candidate_id);
 CREATE INDEX IF NOT EXISTS population_members ON population (evicted_at);
 `;
+
+/**
+ * Rebuilds the rows that stores from before the membership columns deleted on eviction. The
+ * population is first in, first out with P places, and once any member has aged out it is full, so
+ * P is the member count, and the member that entered k-th aged out when the (k + P)-th entered. The
+ * entries before the oldest member are the evaluated candidates before it, provided none was kept
+ * out (a copy of a member before the population was full): exactly when there are as many of them
+ * as positions before it. Otherwise it leaves them out, and a population as of a report before the
+ * migration can miss members that aged out.
+ */
+function restoreEvictions(db: Database.Database): void {
+  const members = db.prepare('SELECT position, entered_at FROM population ORDER BY position').all() as Array<{ position: number; entered_at: number }>;
+  const oldest = members[0];
+  if (!oldest || oldest.position === 1) return;
+  const earlier = db.prepare('SELECT id, sequence FROM candidates WHERE evaluated = 1 AND sequence < ? ORDER BY sequence').all(oldest.entered_at) as Array<{ id: string; sequence: number }>;
+  if (earlier.length !== oldest.position - 1) return;
+  const entered = [...earlier.map((e) => e.sequence), ...members.map((m) => m.entered_at)];
+  const insert = db.prepare('INSERT INTO population (position, candidate_id, entered_at, evicted_at) VALUES (?, ?, ?, ?)');
+  earlier.forEach((e, k) => insert.run(k + 1, e.id, e.sequence, entered[k + members.length]!));
+}
 
 type Row = { message: Buffer };
 
@@ -82,7 +102,12 @@ export class SearchStore {
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
     const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('population') as Array<{ name: string }>;
-    if (!columns.some((c) => c.name === 'evicted_at')) db.transaction(() => db.exec(MEMBERSHIP_COLUMNS))();
+    if (!columns.some((c) => c.name === 'evicted_at')) {
+      db.transaction(() => {
+        db.exec(MEMBERSHIP_COLUMNS);
+        restoreEvictions(db);
+      })();
+    }
     return new SearchStore(db);
   }
 

@@ -55,43 +55,60 @@ describe('SearchStore', () => {
     assert.equal(store.populationSize(), 3);
   });
 
-  it('gives a store written before membership was kept its columns on open, with its members as they were', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'evonorm-store-')), 'old.sqlite');
-    // The population table of stores from before 2026-12-06: evicted rows deleted, no times.
-    const old = new Database(path);
-    old.exec(`CREATE TABLE candidates (sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, parent_id TEXT, functional_hash TEXT, evaluated INTEGER NOT NULL,
-      mean_accuracy REAL, rejection_reason INTEGER, duplicate_of TEXT, created_ms INTEGER NOT NULL, message BLOB NOT NULL);
-      CREATE TABLE population (position INTEGER PRIMARY KEY AUTOINCREMENT, candidate_id TEXT NOT NULL UNIQUE REFERENCES candidates (id));`);
-    for (const [sequence, id] of [
-      [1, 'a'],
-      [2, 'b'],
-      [3, 'c'],
-    ] as const) {
-      old.prepare('INSERT INTO candidates VALUES (?, ?, NULL, ?, 1, 0.5, NULL, NULL, 0, ?)').run(sequence, id, id, Buffer.from(Candidate.encode(evaluated(id, 0.5, id)).finish()));
-    }
-    old.exec(`INSERT INTO population (candidate_id) VALUES ('b'), ('c')`); // a had aged out
-    old.close();
-    const store = SearchStore.open(path);
-    assert.deepEqual(
-      store.population().map((c) => c.id),
-      ['b', 'c'],
+  it('gives a store written before membership was kept its columns on open, and rebuilds the evictions it deleted', () => {
+    /** A store as written before 2026-12-06: `evaluatedIds` in sequence order, the population's rows at their positions, evicted rows deleted. */
+    const oldStore = (evaluatedIds: string[], members: Array<[position: number, id: string]>): string => {
+      const path = join(mkdtempSync(join(tmpdir(), 'evonorm-store-')), 'old.sqlite');
+      const old = new Database(path);
+      old.exec(`CREATE TABLE candidates (sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, parent_id TEXT, functional_hash TEXT, evaluated INTEGER NOT NULL,
+        mean_accuracy REAL, rejection_reason INTEGER, duplicate_of TEXT, created_ms INTEGER NOT NULL, message BLOB NOT NULL);
+        CREATE TABLE population (position INTEGER PRIMARY KEY AUTOINCREMENT, candidate_id TEXT NOT NULL UNIQUE REFERENCES candidates (id));`);
+      evaluatedIds.forEach((id, k) =>
+        old.prepare('INSERT INTO candidates VALUES (?, ?, NULL, ?, 1, 0.5, NULL, NULL, 0, ?)').run(k + 1, id, id, Buffer.from(Candidate.encode(evaluated(id, 0.5, id)).finish())),
+      );
+      for (const [position, id] of members) old.prepare('INSERT INTO population (position, candidate_id) VALUES (?, ?)').run(position, id);
+      old.close();
+      return path;
+    };
+    const ids = (candidates: Candidate[]) => candidates.map((c) => c.id);
+    // a, b, c, d entered a population of 2 in turn: a aged out when c entered (3), b when d entered (4).
+    const store = SearchStore.open(
+      oldStore(
+        ['a', 'b', 'c', 'd'],
+        [
+          [3, 'c'],
+          [4, 'd'],
+        ],
+      ),
     );
+    assert.deepEqual(ids(store.population()), ['c', 'd']);
     assert.deepEqual(
-      store.population(2).map((c) => c.id),
-      ['b'],
-      'a member enters at its own sequence; the deleted eviction of a is not known',
+      [1, 2, 3, 4].map((n) => ids(store.population(n))),
+      [['a'], ['a', 'b'], ['b', 'c'], ['c', 'd']],
     );
-    store.report(evaluated('d', 0.6), 2);
+    store.report(evaluated('e', 0.6), 2);
     assert.deepEqual(
-      store.population().map((c) => c.id),
-      ['c', 'd'],
-    );
-    assert.deepEqual(
-      store.population(3).map((c) => c.id),
-      ['b', 'c'],
+      [4, 5].map((n) => ids(store.population(n))),
+      [
+        ['c', 'd'],
+        ['d', 'e'],
+      ],
       'evictions after the migration are kept',
     );
     store.close();
+    // A copy kept out before the population was full (a2): which earlier candidate entered is not known, so nothing is rebuilt.
+    const kept = SearchStore.open(
+      oldStore(
+        ['a', 'a2', 'b', 'c'],
+        [
+          [2, 'b'],
+          [3, 'c'],
+        ],
+      ),
+    );
+    assert.deepEqual(ids(kept.population()), ['b', 'c']);
+    assert.deepEqual(ids(kept.population(3)), ['b'], 'a is missing: its eviction was deleted and cannot be placed');
+    kept.close();
   });
 
   it('fills the population with distinct layers: a copy of a member enters only once the population is full', () => {
