@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Candidate, RejectionReason } from '@evonorm/contracts';
+import { Candidate, InferenceCost, RejectionReason } from '@evonorm/contracts';
+import { reuse } from '../src/search/outcomes.js';
 import { DEFAULT_PLAN, PlanError, candidateId, candidateIndex, candidateTable, newStats, paretoFront, parseScale, planFrom, renderView, scaleFor, seedFor, topCandidates } from '../src/index.js';
 
 const evaluated = (id: string, scores: Record<string, number>, duplicateOf = ''): Candidate =>
@@ -128,5 +129,19 @@ describe('rankings and the live view', () => {
     const again = renderView({ ...DEFAULT_PLAN, candidates: 10, minutes: 0 }, stats, [], '', 120);
     // Spent 62 s; 4 candidates at 30 s each: 120 s, 1.9× less.
     assert.equal(again[5], 'compute: micro 2 s · stability 4 s · quality 30 s · evaluation 26 s · 1.9× less than all 4 at full budget');
+  });
+});
+
+describe('functional duplicates', () => {
+  it('reuse their original’s scores or rejection and its inference cost, naming the first original', () => {
+    const cost = InferenceCost.fromPartial({ ratio: 2.5, layerMs: 0.25, referenceMs: 0.1, executionProvider: 'cpu', shape: [8, 64, 32, 32], clock: 'process-cpu' });
+    const original = Candidate.fromPartial({ id: 'c000003', fitness: { scores: [{ architecture: 'resnet_v2', accuracy: 0.7 }] }, cost });
+    const dup = reuse(Candidate.fromPartial({ id: 'c000009' }), original);
+    assert.deepEqual([dup.id, dup.duplicateOf, dup.fitness, dup.cost], ['c000009', 'c000003', original.fitness, cost]);
+    // A duplicate of a duplicate names the first original.
+    assert.equal(reuse(Candidate.fromPartial({ id: 'c000011' }), dup).duplicateOf, 'c000003');
+    const rejectedOriginal = Candidate.fromPartial({ id: 'c000004', rejection: { reason: RejectionReason.REJECTION_REASON_UNSTABLE, detail: 'grew' } });
+    const rejectedDup = reuse(Candidate.fromPartial({ id: 'c000010' }), rejectedOriginal);
+    assert.deepEqual([rejectedDup.rejection, rejectedDup.fitness, rejectedDup.cost], [rejectedOriginal.rejection, undefined, undefined]);
   });
 });

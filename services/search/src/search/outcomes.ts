@@ -45,10 +45,15 @@ export function architectureIntervals(c: Candidate): Record<string, Interval> {
   );
 }
 
-/** The outcome of `original` for its functional duplicate `candidate`. */
+/**
+ * The outcome of `original` for its functional duplicate `candidate`: its scores, or its rejection,
+ * and its inference cost. The duplicate computes the same function, and under `--objectives
+ * accuracy,cost` a member without a cost would count as the slowest layer in every tournament.
+ */
 export function reuse(candidate: Candidate, original: Candidate): Candidate {
   const source = original.duplicateOf || original.id;
-  return original.fitness ? { ...candidate, fitness: original.fitness, duplicateOf: source } : { ...candidate, rejection: original.rejection, duplicateOf: source };
+  const outcome = original.fitness ? { fitness: original.fitness } : { rejection: original.rejection };
+  return { ...candidate, ...outcome, ...(original.cost ? { cost: original.cost } : {}), duplicateOf: source };
 }
 
 export function rejected(candidate: Candidate, rejection: Rejection): Candidate {
