@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Candidate, InferenceCost, RejectionReason } from '@evonorm/contracts';
 import { reuse } from '../src/search/outcomes.js';
+import { numericsChange } from '../src/search/run-folder.js';
 import { DEFAULT_PLAN, PlanError, candidateId, candidateIndex, candidateTable, newStats, paretoFront, parseScale, planFrom, renderView, scaleFor, seedFor, topCandidates } from '../src/index.js';
 
 const evaluated = (id: string, scores: Record<string, number>, duplicateOf = ''): Candidate =>
@@ -143,5 +144,17 @@ describe('functional duplicates', () => {
     const rejectedOriginal = Candidate.fromPartial({ id: 'c000004', rejection: { reason: RejectionReason.REJECTION_REASON_UNSTABLE, detail: 'grew' } });
     const rejectedDup = reuse(Candidate.fromPartial({ id: 'c000010' }), rejectedOriginal);
     assert.deepEqual([rejectedDup.rejection, rejectedDup.fitness, rejectedDup.cost], [rejectedOriginal.rejection, undefined, undefined]);
+  });
+});
+
+describe('resuming under other numerics', () => {
+  it('warns, naming what changed, and says nothing when it matches or was not recorded', () => {
+    const started = { ep: 'cpu', threadsPerReplica: 1, rejectionThreads: 1 };
+    assert.equal(numericsChange(started, { ...started }), undefined);
+    assert.equal(numericsChange(undefined, { ...started, threadsPerReplica: 4 }), undefined);
+    const warning = numericsChange(started, { ...started, threadsPerReplica: 2 });
+    assert.match(warning!, /threadsPerReplica 1 → 2/);
+    assert.match(warning!, /--threads-per-replica/);
+    assert.doesNotMatch(warning!, /ep cpu/);
   });
 });

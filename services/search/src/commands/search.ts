@@ -14,7 +14,7 @@ import { DEFAULT_PLAN, PLAN_FLAGS, PlanError, planFrom, scaleText, validatePlan,
 import { toJson } from '../search/json.js';
 import { jsonSink, liveSink, lineSink, type ProgressSink } from '../search/progress.js';
 import { candidateTable, topCandidates } from '../search/ranking.js';
-import { archivePath, defaultRunDir, readRun, recordPath, restoreRunStore, storePath, writeRun } from '../search/run-folder.js';
+import { archivePath, defaultRunDir, numericsChange, readRun, recordPath, restoreRunStore, storePath, writeRun, type RunRecord } from '../search/run-folder.js';
 import { writeLiveServices } from '../report/environment.js';
 import { CLIENT_TLS_FLAGS, FlagError, channelCredentials, clientTlsOf, defineFlags, flagUsage, parseFlags, type FlagSpec, type FlagValues } from '@evonorm/rpc';
 
@@ -138,10 +138,12 @@ export async function searchCommand(argv: string[]): Promise<number> {
   let dir: string;
   let plan: SearchPlan;
   let addresses = remoteAddresses(values);
+  let resumed: RunRecord | undefined;
   try {
     if (values.resume) {
       dir = values.resume;
       const record = readRun(dir);
+      resumed = record;
       const changed = Object.keys(PLAN_FLAGS).filter((f) => given.has(f) && !BUDGET_FLAGS.has(f) && !(BOOLEAN_PLAN_FLAGS.has(f) && flags[f] === 'false'));
       if (changed.length > 0) throw new FlagError(`--resume continues the search as planned; only --candidates and --minutes may change (got --${changed.join(', --')})`);
       plan = validatePlan({
@@ -203,7 +205,10 @@ export async function searchCommand(argv: string[]): Promise<number> {
     if (error instanceof PlacementError) throw new FlagError(error.message);
     throw error;
   }
-  if (!values.resume) writeRun(dir, { version: 1, plan, ...(addresses ? { addresses } : {}), createdUnixMs: Date.now() });
+  const numerics = addresses ? undefined : { ep: placement.ep, threadsPerReplica: placement.threadsPerReplica, rejectionThreads: placement.rejectionThreads };
+  if (!resumed) writeRun(dir, { version: 1, plan, ...(addresses ? { addresses } : {}), ...(numerics ? { numerics } : {}), createdUnixMs: Date.now() });
+  const changed = numerics && numericsChange(resumed?.numerics, numerics);
+  if (changed) console.error(`evonorm: warning: ${changed}`);
 
   const sink = sinkFor(json, plan);
   const hardStop = new AbortController();

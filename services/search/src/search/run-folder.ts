@@ -17,7 +17,28 @@ export interface RunRecord {
   readonly plan: SearchPlan;
   /** Absent for the embedded default (services started locally for each run). */
   readonly addresses?: Addresses;
+  /** Where the embedded default's trainings ran (absent with remote services, and in older records). */
+  readonly numerics?: Numerics;
   readonly createdUnixMs: number;
+}
+
+/**
+ * What a search's float results depend on beyond its plan: ONNX Runtime's execution provider and
+ * thread counts (its reductions split work by thread, so sums round differently).
+ */
+export interface Numerics {
+  readonly ep: string;
+  readonly threadsPerReplica: number;
+  /** Threads of the rejection service's stability test. */
+  readonly rejectionThreads: number;
+}
+
+/** A warning when a resumed search trains under other numerics than it started with; undefined when they agree (or were not recorded). */
+export function numericsChange(recorded: Numerics | undefined, now: Numerics): string | undefined {
+  if (!recorded) return undefined;
+  const changes = (['ep', 'threadsPerReplica', 'rejectionThreads'] as const).filter((k) => recorded[k] !== now[k]).map((k) => `${k} ${recorded[k]} → ${now[k]}`);
+  if (changes.length === 0) return undefined;
+  return `this search started under other numerics (${changes.join(', ')}): ONNX Runtime's results can differ between providers and thread counts, so from here on it may not decide what an uninterrupted run does. Pass the flags it started with (--ep, --threads-per-replica) to continue it exactly.`;
 }
 
 export class RunFolderError extends Error {
