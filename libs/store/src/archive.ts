@@ -1,13 +1,14 @@
 /**
- * A search's store as text (history.jsonl): a first line with the store's metadata, then one line
- * per candidate (proto JSON) in report order. SQLite files are neither diffable nor fit to commit
- * with an experiment's results; the archive is both, and replaying its reports in order rebuilds
- * the same store (sequences, population, metadata), so a search or a comparison can be continued on
- * another machine.
+ * A search's store as text (history.jsonl): a first line with the store's metadata and the
+ * population's membership over time, then one line per candidate (proto JSON) in report order.
+ * SQLite files are neither diffable nor fit to commit with an experiment's results; the archive is
+ * both, and replaying its reports in order, then setting the membership it records, rebuilds the
+ * same store (sequences, population and its history, metadata), so a search or a comparison can
+ * be continued on another machine.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Candidate, SearchConfig } from '@evonorm/contracts';
-import { SearchStore } from './store.js';
+import { SearchStore, type Membership } from './store.js';
 
 export const ARCHIVE_FORMAT = 'evonorm-history';
 
@@ -16,6 +17,12 @@ interface ArchiveHeader {
   readonly version: 1;
   readonly candidates: number;
   readonly meta: Record<string, string>;
+  /**
+   * The population's members over time, [id, entered at, aged out at or null], in the order they
+   * entered (absent in archives written before 2026-12-06): a restore keeps the population these
+   * reports had, even where today's rules for entering it differ.
+   */
+  readonly membership?: ReadonlyArray<readonly [string, number, number | null]>;
 }
 
 export class ArchiveError extends Error {
@@ -32,7 +39,8 @@ export function writeArchive(store: SearchStore, path: string): number {
     for (const c of page.candidates) lines.push(JSON.stringify(Candidate.toJSON(c)));
     if (page.next === undefined) break;
   }
-  const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: 1, candidates: lines.length, meta: store.allMeta() };
+  const membership = store.membership().map((m) => [m.id, m.enteredAt, m.evictedAt] as const);
+  const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: 1, candidates: lines.length, meta: store.allMeta(), membership };
   const partial = `${path}.partial`;
   writeFileSync(partial, `${[JSON.stringify(header), ...lines].join('\n')}\n`);
   renameSync(partial, path);
@@ -52,8 +60,15 @@ const checkHeader = (path: string, line: string): ArchiveHeader => {
   if (header?.format !== ARCHIVE_FORMAT || header.version !== 1 || typeof header.candidates !== 'number') {
     throw new ArchiveError(`${path} is not an ${ARCHIVE_FORMAT} archive (version 1)`);
   }
-  return { format: ARCHIVE_FORMAT, version: 1, candidates: header.candidates, meta: header.meta ?? {} };
+  const membership = header.membership;
+  if (membership !== undefined && !(Array.isArray(membership) && membership.every(isMembershipEntry))) {
+    throw new ArchiveError(`${path}: its header's membership is not a list of [id, entered at, aged out at or null]`);
+  }
+  return { format: ARCHIVE_FORMAT, version: 1, candidates: header.candidates, meta: header.meta ?? {}, ...(membership ? { membership } : {}) };
 };
+
+const isMembershipEntry = (e: unknown): e is readonly [string, number, number | null] =>
+  Array.isArray(e) && e.length === 3 && typeof e[0] === 'string' && Number.isInteger(e[1]) && (e[2] === null || Number.isInteger(e[2]));
 
 /** The candidate count the archive's header states, read from its first line only (an archive can hold thousands of candidates). */
 export function archivedCount(path: string): number {
@@ -72,15 +87,16 @@ export function archivedCount(path: string): number {
   }
 }
 
-/** The archive's metadata and candidates, checked for form and count. */
-export function readArchive(path: string): { meta: Record<string, string>; candidates: Candidate[] } {
+/** The archive's metadata, candidates and (when recorded) population membership, checked for form and count. */
+export function readArchive(path: string): { meta: Record<string, string>; candidates: Candidate[]; membership?: Membership[] } {
   const lines = readFileSync(path, 'utf8')
     .split('\n')
     .filter((line) => line.length > 0);
   const header = checkHeader(path, lines[0] ?? '');
   const candidates = lines.slice(1).map((line, k) => Candidate.fromJSON(parseLine(path, line, k + 1)));
   if (candidates.length !== header.candidates) throw new ArchiveError(`${path} holds ${candidates.length} candidates, its header says ${header.candidates} (cut short?)`);
-  return { meta: header.meta, candidates };
+  const membership = header.membership?.map(([id, enteredAt, evictedAt]) => ({ id, enteredAt, evictedAt }));
+  return { meta: header.meta, candidates, ...(membership ? { membership } : {}) };
 }
 
 /**
@@ -90,7 +106,7 @@ export function readArchive(path: string): { meta: Record<string, string>; candi
  */
 export function restoreArchive(path: string, storeFile: string): number {
   if (existsSync(storeFile)) throw new ArchiveError(`${storeFile} exists; a restore only creates a store`);
-  const { meta, candidates } = readArchive(path);
+  const { meta, candidates, membership } = readArchive(path);
   if (meta.config === undefined) throw new ArchiveError(`${path} has no saved search configuration (meta "config"), so its population size is unknown`);
   const populationSize = SearchConfig.fromJSON(JSON.parse(meta.config)).populationSize;
   const building = `${storeFile}.restoring`;
@@ -104,6 +120,13 @@ export function restoreArchive(path: string, storeFile: string): number {
         throw new ArchiveError(`${path}: candidate ${c.id} (line ${k + 2}) was stored at sequence ${outcome.sequence}, not ${k + 1} (reported twice?)`);
       }
     });
+    if (membership) {
+      const reported = new Set(candidates.map((c) => c.id));
+      const unknown = membership.find((m) => !reported.has(m.id) || m.enteredAt < 1 || m.enteredAt > candidates.length || (m.evictedAt !== null && m.evictedAt <= m.enteredAt));
+      if (unknown) throw new ArchiveError(`${path}: its membership names ${unknown.id} (entered ${unknown.enteredAt}, aged out ${unknown.evictedAt}), which its candidates do not bear out`);
+      // Replaying applies today's rules for entering the population; the archive says what they were.
+      if (JSON.stringify(store.membership()) !== JSON.stringify(membership)) store.replaceMembership(membership);
+    }
   } finally {
     store.close();
   }

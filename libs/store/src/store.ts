@@ -20,6 +20,15 @@ export interface ReportOutcome {
   readonly alreadyReported: boolean;
 }
 
+/** One member of the population over time (SearchStore.membership). */
+export interface Membership {
+  readonly id: string;
+  /** The sequence of its own report. */
+  readonly enteredAt: number;
+  /** The sequence of the report that aged it out; null while it is a member. */
+  readonly evictedAt: number | null;
+}
+
 export interface StoreStatistics {
   readonly candidates: number;
   readonly evaluated: number;
@@ -183,6 +192,24 @@ export class SearchStore {
 
   populationSize(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM population WHERE evicted_at IS NULL').get() as { n: number }).n;
+  }
+
+  /** Every member the population has had, in the order they entered: when each entered and, if it has, aged out (report sequences). */
+  membership(): Membership[] {
+    const rows = this.db.prepare('SELECT candidate_id AS id, entered_at AS enteredAt, evicted_at AS evictedAt FROM population ORDER BY position').all() as Membership[];
+    return rows.map((r) => ({ id: r.id, enteredAt: r.enteredAt, evictedAt: r.evictedAt ?? null }));
+  }
+
+  /**
+   * Sets the membership as recorded elsewhere (a history archive), in place of what this store's
+   * own rules gave: an archive written under earlier rules restores to the population it had.
+   */
+  replaceMembership(members: readonly Membership[]): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM population');
+      const insert = this.db.prepare('INSERT INTO population (position, candidate_id, entered_at, evicted_at) VALUES (?, ?, ?, ?)');
+      members.forEach((m, k) => insert.run(k + 1, m.id, m.enteredAt, m.evictedAt));
+    })();
   }
 
   /** The first evaluated candidate with this functional hash. */

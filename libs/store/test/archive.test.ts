@@ -43,10 +43,40 @@ describe('history archive', () => {
       original.population().map((c) => c.id),
     );
     assert.deepEqual(restored.allMeta(), original.allMeta());
+    assert.deepEqual(restored.membership(), original.membership());
     assert.equal(restored.config()!.seed, 18_446_744_073_709_551_615n);
     assert.deepEqual(restored.statistics(), original.statistics());
     original.close();
     restored.close();
+  });
+
+  it("restores the population the archive records, where replaying under today's rules would give another", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evonorm-archive-'));
+    const original = filledStore(join(dir, 'a.sqlite'));
+    const replayed = original.membership();
+    assert.ok(
+      replayed.some((m) => m.evictedAt !== null),
+      'the filled store has aged members out',
+    );
+    // A membership today's rules would not give (as if written under other rules): c000000 never aged out, c000003 never entered.
+    const other = replayed.filter((m) => m.id !== 'c000003').map((m) => (m.id === 'c000000' ? { ...m, evictedAt: null } : m));
+    original.replaceMembership(other);
+    writeArchive(original, join(dir, 'history.jsonl'));
+    restoreArchive(join(dir, 'history.jsonl'), join(dir, 'b.sqlite'));
+    const restored = SearchStore.open(join(dir, 'b.sqlite'));
+    assert.deepEqual(restored.membership(), other);
+    assert.deepEqual(
+      restored.population().map((c) => c.id),
+      original.population().map((c) => c.id),
+    );
+    original.close();
+    restored.close();
+    // A membership that names a candidate the archive does not hold is refused.
+    const lines = readFileSync(join(dir, 'history.jsonl'), 'utf8').split('\n');
+    const header = JSON.parse(lines[0]!) as { membership: unknown[] };
+    header.membership.push(['c999999', 3, null]);
+    writeFileSync(join(dir, 'bad.jsonl'), [JSON.stringify(header), ...lines.slice(1)].join('\n'));
+    assert.throws(() => restoreArchive(join(dir, 'bad.jsonl'), join(dir, 'c.sqlite')), /membership names c999999/);
   });
 
   it('refuses a cut-short archive, one that is not an archive, and overwriting a store', () => {
