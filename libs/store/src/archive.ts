@@ -39,8 +39,8 @@ export function writeArchive(store: SearchStore, path: string): number {
     for (const c of page.candidates) lines.push(JSON.stringify(Candidate.toJSON(c)));
     if (page.next === undefined) break;
   }
-  const membership = store.membership().map((m) => [m.id, m.enteredAt, m.evictedAt] as const);
-  const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: 1, candidates: lines.length, meta: store.allMeta(), membership };
+  const membership = store.membership()?.map((m) => [m.id, m.enteredAt, m.evictedAt] as const);
+  const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: 1, candidates: lines.length, meta: store.allMeta(), ...(membership ? { membership } : {}) };
   const partial = `${path}.partial`;
   writeFileSync(partial, `${[JSON.stringify(header), ...lines].join('\n')}\n`);
   renameSync(partial, path);
@@ -121,9 +121,14 @@ export function restoreArchive(path: string, storeFile: string): number {
       }
     });
     if (membership) {
-      const reported = new Set(candidates.map((c) => c.id));
-      const unknown = membership.find((m) => !reported.has(m.id) || m.enteredAt < 1 || m.enteredAt > candidates.length || (m.evictedAt !== null && m.evictedAt <= m.enteredAt));
-      if (unknown) throw new ArchiveError(`${path}: its membership names ${unknown.id} (entered ${unknown.enteredAt}, aged out ${unknown.evictedAt}), which its candidates do not bear out`);
+      // Each member entered at its own report, once, in report order, and aged out at a later report.
+      const sequenceOf = new Map(candidates.map((c, k) => [c.id, k + 1]));
+      let previous = 0;
+      for (const m of membership) {
+        const fits = sequenceOf.get(m.id) === m.enteredAt && m.enteredAt > previous && (m.evictedAt === null || (m.evictedAt > m.enteredAt && m.evictedAt <= candidates.length));
+        if (!fits) throw new ArchiveError(`${path}: its membership names ${m.id} (entered ${m.enteredAt}, aged out ${m.evictedAt}), which its candidates do not bear out`);
+        previous = m.enteredAt;
+      }
       // Replaying applies today's rules for entering the population; the archive says what they were.
       if (JSON.stringify(store.membership()) !== JSON.stringify(membership)) store.replaceMembership(membership);
     }

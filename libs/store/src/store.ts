@@ -72,21 +72,24 @@ CREATE INDEX IF NOT EXISTS population_members ON population (evicted_at);
 /**
  * Rebuilds the rows that stores from before the membership columns deleted on eviction. The
  * population is first in, first out with P places, and once any member has aged out it is full, so
- * P is the member count, and the member that entered k-th aged out when the (k + P)-th entered. The
- * entries before the oldest member are the evaluated candidates before it, provided none was kept
- * out (a copy of a member before the population was full): exactly when there are as many of them
- * as positions before it. Otherwise it leaves them out, and a population as of a report before the
- * migration can miss members that aged out.
+ * P is the member count, and the entry at position q aged out when the one at q + P entered.
+ * Which candidates the entries before the oldest member were: every evaluated candidate reported
+ * after the population first filled entered it, so the last (positions before the oldest member −
+ * P) evaluated candidates before it are the entries at positions P + 1 on, the ones a resume needs.
+ * The first P entries are known too when no copy was kept out while the population filled (as many
+ * evaluated candidates as positions); otherwise they stay out, and a population as of one of
+ * their reports can miss them.
  */
 function restoreEvictions(db: Database.Database): void {
   const members = db.prepare('SELECT position, entered_at FROM population ORDER BY position').all() as Array<{ position: number; entered_at: number }>;
   const oldest = members[0];
   if (!oldest || oldest.position === 1) return;
+  const before = oldest.position - 1;
   const earlier = db.prepare('SELECT id, sequence FROM candidates WHERE evaluated = 1 AND sequence < ? ORDER BY sequence').all(oldest.entered_at) as Array<{ id: string; sequence: number }>;
-  if (earlier.length !== oldest.position - 1) return;
-  const entered = [...earlier.map((e) => e.sequence), ...members.map((m) => m.entered_at)];
+  const known = earlier.length === before ? earlier : earlier.slice(Math.max(0, earlier.length - Math.max(0, before - members.length)));
+  const entered = [...known.map((e) => e.sequence), ...members.map((m) => m.entered_at)];
   const insert = db.prepare('INSERT INTO population (position, candidate_id, entered_at, evicted_at) VALUES (?, ?, ?, ?)');
-  earlier.forEach((e, k) => insert.run(k + 1, e.id, e.sequence, entered[k + members.length]!));
+  known.forEach((e, k) => insert.run(oldest.position - known.length + k, e.id, e.sequence, entered[k + members.length]!));
 }
 
 type Row = { message: Buffer };
@@ -100,24 +103,47 @@ function meanAccuracy(c: Candidate): number | null {
   return scores.length ? scores.reduce((s, x) => s + x.accuracy, 0) / scores.length : null;
 }
 
-export class SearchStore {
-  private constructor(private readonly db: Database.Database) {}
+const keepsMembership = (db: Database.Database): boolean => (db.prepare('SELECT name FROM pragma_table_info(?)').all('population') as Array<{ name: string }>).some((c) => c.name === 'evicted_at');
 
-  /** Opens (creating if needed) the store at `path`, or an in-memory one for ':memory:'. */
-  static open(path: string): SearchStore {
+export interface OpenOptions {
+  /**
+   * Only read (history, report, dashboard): the file must exist, and a store from before the
+   * membership columns is read as it is, not migrated, so a search that an older build is still
+   * running is left alone.
+   */
+  readonly readOnly?: boolean;
+}
+
+export class SearchStore {
+  private constructor(
+    private readonly db: Database.Database,
+    /** Whether the population table keeps aged-out members (entered_at, evicted_at); false only for an older store opened read-only. */
+    private readonly membershipKept: boolean,
+  ) {}
+
+  /** Opens (creating if needed, unless read-only) the store at `path`, or an in-memory one for ':memory:'. */
+  static open(path: string, options: OpenOptions = {}): SearchStore {
+    if (options.readOnly) {
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      return new SearchStore(db, keepsMembership(db));
+    }
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
-    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('population') as Array<{ name: string }>;
-    if (!columns.some((c) => c.name === 'evicted_at')) {
-      db.transaction(() => {
-        db.exec(MEMBERSHIP_COLUMNS);
-        restoreEvictions(db);
-      })();
-    }
-    return new SearchStore(db);
+    // Immediate: of two processes opening one older store at once, the second sees it migrated.
+    db.transaction(() => {
+      if (keepsMembership(db)) return;
+      db.exec(MEMBERSHIP_COLUMNS);
+      restoreEvictions(db);
+    }).immediate();
+    return new SearchStore(db, true);
+  }
+
+  /** The current members' filter on the population table (alias p). */
+  private get current(): string {
+    return this.membershipKept ? 'p.evicted_at IS NULL' : '1';
   }
 
   /**
@@ -172,7 +198,7 @@ export class SearchStore {
   private copiesMemberBeforeFull(candidate: Candidate, populationSize: number): boolean {
     const hash = candidate.hashes?.functional;
     if (!hash || this.populationSize() >= populationSize) return false;
-    return this.db.prepare('SELECT 1 FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE p.evicted_at IS NULL AND c.functional_hash = ? LIMIT 1').get(hash) !== undefined;
+    return this.db.prepare(`SELECT 1 FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE ${this.current} AND c.functional_hash = ? LIMIT 1`).get(hash) !== undefined;
   }
 
   /**
@@ -180,9 +206,10 @@ export class SearchStore {
    * 1..asOf) had been reported.
    */
   population(asOf?: number): Candidate[] {
+    if (asOf !== undefined && !this.membershipKept) throw new Error('the population as of an earlier report needs a store opened for writing (it migrates older stores)');
     const rows = (
       asOf === undefined
-        ? this.db.prepare('SELECT c.message FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE p.evicted_at IS NULL ORDER BY p.position').all()
+        ? this.db.prepare(`SELECT c.message FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE ${this.current} ORDER BY p.position`).all()
         : this.db
             .prepare('SELECT c.message FROM population p JOIN candidates c ON c.id = p.candidate_id WHERE p.entered_at <= ? AND (p.evicted_at IS NULL OR p.evicted_at > ?) ORDER BY p.position')
             .all(asOf, asOf)
@@ -191,11 +218,16 @@ export class SearchStore {
   }
 
   populationSize(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM population WHERE evicted_at IS NULL').get() as { n: number }).n;
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM population p WHERE ${this.current}`).get() as { n: number }).n;
   }
 
-  /** Every member the population has had, in the order they entered: when each entered and, if it has, aged out (report sequences). */
-  membership(): Membership[] {
+  /**
+   * Every member the population has had, in the order they entered: when each entered and, if it
+   * has, aged out (report sequences). Undefined for an older store opened read-only, which did not
+   * keep them.
+   */
+  membership(): Membership[] | undefined {
+    if (!this.membershipKept) return undefined;
     const rows = this.db.prepare('SELECT candidate_id AS id, entered_at AS enteredAt, evicted_at AS evictedAt FROM population ORDER BY position').all() as Membership[];
     return rows.map((r) => ({ id: r.id, enteredAt: r.enteredAt, evictedAt: r.evictedAt ?? null }));
   }

@@ -53,7 +53,7 @@ describe('history archive', () => {
   it("restores the population the archive records, where replaying under today's rules would give another", () => {
     const dir = mkdtempSync(join(tmpdir(), 'evonorm-archive-'));
     const original = filledStore(join(dir, 'a.sqlite'));
-    const replayed = original.membership();
+    const replayed = original.membership()!;
     assert.ok(
       replayed.some((m) => m.evictedAt !== null),
       'the filled store has aged members out',

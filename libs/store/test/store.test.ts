@@ -96,7 +96,7 @@ describe('SearchStore', () => {
       'evictions after the migration are kept',
     );
     store.close();
-    // A copy kept out before the population was full (a2): which earlier candidate entered is not known, so nothing is rebuilt.
+    // A copy kept out before the population was full (a2): which candidates filled it is not known, so nothing is rebuilt.
     const kept = SearchStore.open(
       oldStore(
         ['a', 'a2', 'b', 'c'],
@@ -109,6 +109,52 @@ describe('SearchStore', () => {
     assert.deepEqual(ids(kept.population()), ['b', 'c']);
     assert.deepEqual(ids(kept.population(3)), ['b'], 'a is missing: its eviction was deleted and cannot be placed');
     kept.close();
+    // The same with more reports: entries after the population filled are every evaluated candidate, so the recent ones are rebuilt.
+    // a (1), a2 kept out (2), b (3) fill it; c (4) evicts a, d (5) evicts b, e (6) evicts c.
+    const tail = SearchStore.open(
+      oldStore(
+        ['a', 'a2', 'b', 'c', 'd', 'e'],
+        [
+          [4, 'd'],
+          [5, 'e'],
+        ],
+      ),
+    );
+    assert.deepEqual(
+      [5, 6].map((n) => ids(tail.population(n))),
+      [
+        ['c', 'd'],
+        ['d', 'e'],
+      ],
+    );
+    assert.deepEqual(ids(tail.population(4)), ['c'], 'b filled the population: not rebuilt');
+    tail.close();
+  });
+
+  it('reads an older store read-only as it is, without migrating it under a search that may still run', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'evonorm-store-')), 'old.sqlite');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE candidates (sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, parent_id TEXT, functional_hash TEXT, evaluated INTEGER NOT NULL,
+      mean_accuracy REAL, rejection_reason INTEGER, duplicate_of TEXT, created_ms INTEGER NOT NULL, message BLOB NOT NULL);
+      CREATE TABLE population (position INTEGER PRIMARY KEY AUTOINCREMENT, candidate_id TEXT NOT NULL UNIQUE REFERENCES candidates (id));
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+    old.prepare('INSERT INTO candidates VALUES (1, ?, NULL, ?, 1, 0.5, NULL, NULL, 0, ?)').run('a', 'a', Buffer.from(Candidate.encode(evaluated('a', 0.5, 'a')).finish()));
+    old.exec(`INSERT INTO population (candidate_id) VALUES ('a')`);
+    old.close();
+    const reader = SearchStore.open(path, { readOnly: true });
+    assert.deepEqual(
+      reader.population().map((c) => c.id),
+      ['a'],
+    );
+    assert.equal(reader.populationSize(), 1);
+    assert.equal(reader.membership(), undefined);
+    assert.throws(() => reader.population(1), /opened for writing/);
+    reader.close();
+    const check = new Database(path, { readonly: true });
+    const columns = (check.prepare('SELECT name FROM pragma_table_info(?)').all('population') as Array<{ name: string }>).map((c) => c.name);
+    check.close();
+    assert.deepEqual(columns, ['position', 'candidate_id'], 'left as it was');
+    assert.throws(() => SearchStore.open(join(path, '..', 'missing.sqlite'), { readOnly: true }));
   });
 
   it('fills the population with distinct layers: a copy of a member enters only once the population is full', () => {

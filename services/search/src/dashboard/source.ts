@@ -113,7 +113,7 @@ export class StoreSource {
   poll(reason: string): Snapshot {
     if (!this.store) {
       if (!existsSync(storePath(this.dir))) return { history: [], frontIds: [], frontSource: FRONT_FROM_CODE, replicas: [], status: `${reason}; no history yet` };
-      this.store = SearchStore.open(storePath(this.dir));
+      this.store = SearchStore.open(storePath(this.dir), { readOnly: true });
     }
     for (let page = this.store.page(Number(this.history.at(-1)?.sequence ?? 0), 1000, false); ; page = this.store.page(page.next, 1000, false)) {
       this.history.push(...page.candidates);

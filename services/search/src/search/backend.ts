@@ -102,7 +102,10 @@ export function grpcBackend(
     sampleParent: async (seed, asOf) => {
       try {
         const drawn = await call<object, { parent?: Candidate; population: number }>('selection', selection, 'sampleParent', { seed, ...(asOf === undefined ? {} : { asOf: BigInt(asOf) }) });
-        return drawn.parent ? { parent: drawn.parent, population: drawn.population } : undefined;
+        if (!drawn.parent) return undefined;
+        // A selection service from before as_of leaves the size out (0 beside a parent): ask for it, as searches did then.
+        const population = drawn.population > 0 ? drawn.population : (await call<object, GetSearchResponse>('selection', selection, 'getSearch', {})).population;
+        return { parent: drawn.parent, population };
       } catch (error) {
         if (isServiceError(error) && error.code === status.FAILED_PRECONDITION) return undefined; // empty population
         throw error;

@@ -10,7 +10,7 @@ import { archivePath, readRun, storePath, type RunRecord } from './run-folder.js
 export async function readHistory(dir: string, channel: ChannelCredentials = channelCredentials()): Promise<{ record: RunRecord; history: Candidate[] }> {
   const record = readRun(dir);
   if (existsSync(storePath(dir))) {
-    const store = SearchStore.open(storePath(dir));
+    const store = SearchStore.open(storePath(dir), { readOnly: true });
     try {
       const history: Candidate[] = [];
       for (let page = store.page(0, 1000, false); ; page = store.page(page.next, 1000, false)) {

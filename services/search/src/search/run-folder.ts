@@ -38,7 +38,7 @@ export function numericsChange(recorded: Numerics | undefined, now: Numerics): s
   if (!recorded) return undefined;
   const changes = (['ep', 'threadsPerReplica', 'rejectionThreads'] as const).filter((k) => recorded[k] !== now[k]).map((k) => `${k} ${recorded[k]} → ${now[k]}`);
   if (changes.length === 0) return undefined;
-  return `this search started under other numerics (${changes.join(', ')}): ONNX Runtime's results can differ between providers and thread counts, so from here on it may not decide what an uninterrupted run does. Pass the flags it started with (--ep, --threads-per-replica) to continue it exactly.`;
+  return `this search started under other numerics (${changes.join(', ')}): ONNX Runtime's results can differ between providers and thread counts, so from here on it may not decide what an uninterrupted run does. To continue it exactly, pass the flags it started with (--ep, and on the CPU --threads-per-replica; on CUDA the threads follow the machine's cores and --replicas-per-gpu).`;
 }
 
 export class RunFolderError extends Error {
@@ -60,7 +60,7 @@ export function restoreRunStore(dir: string): number | undefined {
 
 /** Writes (or refreshes) the folder's history.jsonl from its store, unless its header already counts as many candidates; returns the count. */
 export function archiveRun(dir: string): number {
-  const store = SearchStore.open(storePath(dir));
+  const store = SearchStore.open(storePath(dir), { readOnly: true });
   try {
     const stored = store.statistics().candidates;
     if (existsSync(archivePath(dir)) && archivedCount(archivePath(dir)) === stored) return stored;
