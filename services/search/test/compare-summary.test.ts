@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { summarize, type SearchEntry } from '../src/commands/compare.js';
-import { separation, separationText } from '../src/search/separation.js';
+import { seedLeads, seedLeadsText, separation, separationText } from '../src/search/separation.js';
 import { confidenceInterval } from '../src/search/statistics.js';
 
 /** A finished search whose best-so-far is `bests` after candidates 1, 2, ..., one training second each. */
@@ -105,5 +105,27 @@ describe('compare.json of a comparison stopped part way', () => {
       separationText({ arms: ['a', 'b'], byCandidates: oneSeed, bySeconds: null }),
       'a vs b, 95% intervals of the mean best so far over seeds: by candidates, b ahead at the end, intervals not apart there; by training seconds, no common budget',
     );
+  });
+
+  it("compares each seed's two searches candidate by candidate: who leads at the end, from when, and how often", () => {
+    const searches = [
+      { arm: 'evolve', seed: '0', byCandidates: [null, 0.5, 0.5, 0.7, 0.8] },
+      { arm: 'random', seed: '0', byCandidates: [null, 0.5, 0.6, 0.6, 0.6] },
+      { arm: 'evolve', seed: '1', byCandidates: [0.4, 0.4, 0.4] },
+      { arm: 'random', seed: '1', byCandidates: [null, 0.4, 0.4] },
+      { arm: 'evolve', seed: '2', byCandidates: [0.5] }, // random-seed2 has not run
+    ];
+    const leads = seedLeads(['evolve', 'random'], searches);
+    assert.deepEqual(leads, [
+      { seed: '0', leader: 'evolve', from: 4, ahead: 2, level: 2, behind: 1 },
+      // Candidate 1: evolve had a score, random none yet; level from then on.
+      { seed: '1', leader: null, from: null, ahead: 1, level: 2, behind: 0 },
+    ]);
+    assert.equal(
+      seedLeadsText(['evolve', 'random'], leads),
+      'evolve vs random, best so far paired by seed: seed 0 evolve above random from candidate 4 on (evolve ahead at 2, level at 2, behind at 1 of 5 counts); seed 1 level at the end (evolve ahead at 1, level at 2, behind at 0 of 3 counts)',
+    );
+    const result = summarize({ ...head, candidates: 5 }, order, [entry('evolve', 0, [0.3, 0.5]), entry('random', 0, [0.4, 0.4])]);
+    assert.deepEqual(result.seedLeads, [{ arms: ['evolve', 'random'], seeds: [{ seed: '0', leader: 'evolve', from: 2, ahead: 1, level: 0, behind: 1 }] }]);
   });
 });

@@ -15,7 +15,7 @@ import type { Candidate } from '@evonorm/contracts';
 import { structuralHash, zooLayers } from '@evonorm/graph';
 import { topCandidates } from '../src/search/ranking.js';
 import type { CompareResult } from '../src/commands/compare.js';
-import { separationText } from '../src/search/separation.js';
+import { seedLeadsText, separationText } from '../src/search/separation.js';
 import type { RerankResult } from '../src/search/rerank.js';
 import { readRun } from '../src/search/run-folder.js';
 import { drawn, launchChromium, openPage, textOf, type OpenedPage } from './report-browser.js';
@@ -289,6 +289,9 @@ describe('evonorm report of an evonorm compare folder (headless Chromium)', () =
     // Whether the intervals come apart, in the words compare prints.
     assert.equal(compare.separations.length, 1);
     assert.ok(text.includes(separationText(compare.separations[0]!)), `separation in ${text}`);
+    const [leads] = compare.seedLeads;
+    assert.equal(leads!.seeds.length, 2);
+    assert.ok(text.includes(seedLeadsText(leads!.arms, leads!.seeds)), `seed leads in ${text}`);
   });
 
   it("ranks each search's best against BN-ReLU and answers from that rerank", async () => {

@@ -5,7 +5,7 @@
  */
 import * as Plot from '@observablehq/plot';
 import type { CandidateView, CompareView, IntervalView, RerankView } from '../src/report/model.js';
-import { separationText } from '../src/search/separation.js';
+import { seedLeadsText, separationText } from '../src/search/separation.js';
 import { intervalText } from '../src/search/statistics.js';
 import { formula, h } from './sections.js';
 
@@ -163,6 +163,8 @@ export function compareSection(compare: CompareView): HTMLElement {
     : '';
   const separations = compare.separations ?? [];
   const separationsText = separations.length ? ` ${separations.map((s) => `${separationText(s)}.`).join(' ')}` : '';
+  const leads = (compare.seedLeads ?? []).filter((l) => l.seeds.length > 0);
+  const leadsText = leads.length ? ` ${leads.map((l) => `${seedLeadsText(l.arms, l.seeds)}.`).join(' ')}` : '';
   const pending = compare.pending ?? [];
   const pendingText = pending.length ? ` Unfinished: ${pending.length} search(es) still to run (${pending.join(', ')}); these figures are over the finished ones.` : '';
   const noRerank = pending.length ? 'The rerank runs when every search has finished.' : 'The comparison ran without a rerank (--rerank-steps 0).';
@@ -173,7 +175,7 @@ export function compareSection(compare: CompareView): HTMLElement {
     h(
       'p',
       { class: 'note' },
-      `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}${separationsText}${generalizationText}${pendingText}`,
+      `${compare.seeds.length} seed(s) per arm, ${compare.candidates} candidates per search${compare.vary ? `, --vary ${compare.vary}` : ''}. Mean best so far at the end: ${last.join('; ')}.${evenText}${separationsText}${leadsText}${generalizationText}${pendingText}`,
     ),
     curvesPlot(compare, 'candidates'),
     ...(compare.summaryBySeconds ? [curvesPlot(compare, 'seconds')] : []),

@@ -20,7 +20,7 @@ import { parseSeed, structuralHash } from '@evonorm/graph';
 import { FlagError, defineFlags, flagUsage, parseFlags, type FlagSpec } from '@evonorm/rpc';
 import { compareArms, parseVary, type Arm } from '../search/compare-arms.js';
 import { meanCurve, meanCurveBySeconds, searchCurve, type SearchCurve } from '../search/curves.js';
-import { separation, separationText, type ArmSeparation } from '../search/separation.js';
+import { seedLeads, seedLeadsText, separation, separationText, type ArmSeparation, type SeedLead } from '../search/separation.js';
 import { generalization, pooledGeneralization, type Generalization } from '../search/generalization.js';
 import { readHistory } from '../search/history.js';
 import { PLAN_FLAGS, PlanError, STRATEGIES } from '../search/plan.js';
@@ -101,6 +101,8 @@ export interface CompareResult {
   readonly generalization: Readonly<Record<string, Generalization | null>>;
   /** Per pair of arms: from which budget on one arm's mean best-so-far stays above the other's with the 95% intervals apart. */
   readonly separations: readonly ArmSeparation[];
+  /** Per pair of arms: their searches of each seed compared candidate by candidate (same seed, same first draws). */
+  readonly seedLeads: ReadonlyArray<{ readonly arms: readonly [string, string]; readonly seeds: readonly SeedLead[] }>;
   readonly rerank: RerankResult | null;
 }
 
@@ -168,7 +170,8 @@ export function summarize(
       bySeconds: separation({ arm: a.name, curve: summaryBySeconds[a.name]! }, { arm: b.name, curve: summaryBySeconds[b.name]! }, (p) => p.seconds),
     })),
   );
-  return { ...head, searches, pending: order.filter((o) => !done.has(o.name)).map((o) => o.name), summary, summaryBySeconds, generalization: pooled, separations };
+  const leads = separations.map(({ arms }) => ({ arms, seeds: seedLeads(arms, searches) }));
+  return { ...head, searches, pending: order.filter((o) => !done.has(o.name)).map((o) => o.name), summary, summaryBySeconds, generalization: pooled, separations, seedLeads: leads };
 }
 
 function writeCompareJson(dir: string, result: CompareResult): void {
@@ -307,6 +310,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     if (g) console.log(`  ${arm.name}: of ${g.topQuarter} layers in the top quarter on ${g.architectures[0]} or ${g.architectures[1]} (of ${g.layers}), ${g.flips} in the bottom half on the other`);
   }
   for (const s of final.separations) console.log(`  ${separationText(s)}`);
+  for (const { arms: pair, seeds } of final.seedLeads) if (seeds.length > 0) console.log(`  ${seedLeadsText(pair, seeds)}`);
   if (rerankResult) console.log(`\nrerank against BN-ReLU and EvoNorm (test split):\n${rerankTable(rerankResult)}`);
   console.log(`\nwritten to ${join(dir, 'compare.json')}`);
   return 0;

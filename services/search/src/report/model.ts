@@ -4,7 +4,7 @@
  * browser bundle can share these types.
  */
 import type { LadderEntry } from '../search/ladder.js';
-import type { ArmSeparation } from '../search/separation.js';
+import type { ArmSeparation, SeedLead } from '../search/separation.js';
 import type { Interval } from '../search/statistics.js';
 
 /** evaluated, duplicate (outcome reused from a functionally equal candidate), or a rejection reason such as low_quality. */
@@ -151,5 +151,7 @@ export interface CompareView {
   readonly summaryBySeconds?: Readonly<Record<string, ReadonlyArray<IntervalView & { readonly seconds: number }>>>;
   /** Per pair of arms: from which budget on one stays above the other with the 95% intervals apart (absent in older files). */
   readonly separations?: readonly ArmSeparation[];
+  /** Per pair of arms: each seed's two searches compared candidate by candidate (absent in older files). */
+  readonly seedLeads?: ReadonlyArray<{ readonly arms: readonly [string, string]; readonly seeds: readonly SeedLead[] }>;
   readonly rerank: RerankView | null;
 }

@@ -59,3 +59,54 @@ export function separationText({ arms, byCandidates, bySeconds }: ArmSeparation)
     s === null ? 'no common budget' : s.from === null ? `${s.leader} ahead at the end, intervals not apart there` : `${s.leader} above ${s.trailing} from ${unit(s.from)} on`;
   return `${arms[0]} vs ${arms[1]}, 95% intervals of the mean best so far over seeds: by candidates, ${on(byCandidates, (n) => `candidate ${n}`)}; by training seconds, ${on(bySeconds, (x) => `${Math.round(x)} s`)}`;
 }
+
+/** Two arms' searches of one seed compared candidate by candidate (they share the seed's draws, so they start alike). */
+export interface SeedLead {
+  readonly seed: string;
+  /** The arm ahead after the last candidate both searches have; null when they are level there. */
+  readonly leader: string | null;
+  /** The least candidate count from which on the leader's best so far stays strictly above the other's; null when level at the end. */
+  readonly from: number | null;
+  /** Candidate counts at which the first arm's best so far was above, level with and below the second's. */
+  readonly ahead: number;
+  readonly level: number;
+  readonly behind: number;
+}
+
+/** Per seed both arms have run, how their best-so-far curves compare (a search with nothing evaluated yet counts as below any score). */
+export function seedLeads(arms: readonly [string, string], searches: ReadonlyArray<{ readonly arm: string; readonly seed: string; readonly byCandidates: ReadonlyArray<number | null> }>): SeedLead[] {
+  const of = (arm: string, seed: string) => searches.find((s) => s.arm === arm && s.seed === seed)?.byCandidates;
+  const seeds = [...new Set(searches.filter((s) => s.arm === arms[0]).map((s) => s.seed))];
+  return seeds.flatMap((seed) => {
+    const a = of(arms[0], seed);
+    const b = of(arms[1], seed);
+    if (!a || !b) return [];
+    const length = Math.min(a.length, b.length);
+    // Nothing evaluated yet is below any score; both without one are level (−∞ − −∞ is NaN, hence || 0).
+    const sign = (i: number): number => Math.sign((a[i] ?? -Infinity) - (b[i] ?? -Infinity)) || 0;
+    let ahead = 0;
+    let level = 0;
+    let behind = 0;
+    for (let i = 0; i < length; i++) {
+      const s = sign(i);
+      if (s > 0) ahead++;
+      else if (s < 0) behind++;
+      else level++;
+    }
+    const end = length > 0 ? sign(length - 1) : 0;
+    let from: number | null = null;
+    if (end !== 0) for (let i = length - 1; i >= 0 && sign(i) === end; i--) from = i + 1;
+    return [{ seed, leader: end > 0 ? arms[0] : end < 0 ? arms[1] : null, from, ahead, level, behind }];
+  });
+}
+
+/** "paired by seed: seed 0 evolve above random from candidate 221 on (behind at 0 of 2000 counts); ..." */
+export function seedLeadsText(arms: readonly [string, string], leads: readonly SeedLead[]): string {
+  const one = (l: SeedLead): string => {
+    const counts = `${arms[0]} ahead at ${l.ahead}, level at ${l.level}, behind at ${l.behind} of ${l.ahead + l.level + l.behind} counts`;
+    if (l.leader === null) return `seed ${l.seed} level at the end (${counts})`;
+    const trailing = l.leader === arms[0] ? arms[1] : arms[0];
+    return `seed ${l.seed} ${l.leader} above ${trailing} from candidate ${l.from} on (${counts})`;
+  };
+  return `${arms[0]} vs ${arms[1]}, best so far paired by seed: ${leads.map(one).join('; ')}`;
+}
