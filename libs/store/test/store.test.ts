@@ -13,6 +13,22 @@ const evaluated = (id: string, accuracy: number, hash = ''): Candidate =>
   Candidate.fromPartial({ id, hashes: { structural: 'ab', functional: hash }, fitness: { scores: [{ architecture: 'resnet_v2', accuracy }], meanAccuracy: accuracy } });
 const rejected = (id: string, reason: RejectionReason): Candidate => Candidate.fromPartial({ id, rejection: { reason, detail: 'x' } });
 
+/** A store as written before 2026-12-06: `evaluatedIds` in sequence order, the population's rows at their positions, evicted rows deleted. */
+function oldStore(evaluatedIds: string[], members: Array<[position: number, id: string]>): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'evonorm-store-')), 'old.sqlite');
+  const old = new Database(path);
+  old.exec(`CREATE TABLE candidates (sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, parent_id TEXT, functional_hash TEXT, evaluated INTEGER NOT NULL,
+    mean_accuracy REAL, rejection_reason INTEGER, duplicate_of TEXT, created_ms INTEGER NOT NULL, message BLOB NOT NULL);
+    CREATE TABLE population (position INTEGER PRIMARY KEY AUTOINCREMENT, candidate_id TEXT NOT NULL UNIQUE REFERENCES candidates (id));
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+  evaluatedIds.forEach((id, k) =>
+    old.prepare('INSERT INTO candidates VALUES (?, ?, NULL, ?, 1, 0.5, NULL, NULL, 0, ?)').run(k + 1, id, id, Buffer.from(Candidate.encode(evaluated(id, 0.5, id)).finish())),
+  );
+  for (const [position, id] of members) old.prepare('INSERT INTO population (position, candidate_id) VALUES (?, ?)').run(position, id);
+  old.close();
+  return path;
+}
+
 describe('SearchStore', () => {
   it('keeps the population in age order, evicting the oldest, and every candidate in the history', () => {
     const store = SearchStore.open(':memory:');
@@ -56,20 +72,6 @@ describe('SearchStore', () => {
   });
 
   it('gives a store written before membership was kept its columns on open, and rebuilds the evictions it deleted', () => {
-    /** A store as written before 2026-12-06: `evaluatedIds` in sequence order, the population's rows at their positions, evicted rows deleted. */
-    const oldStore = (evaluatedIds: string[], members: Array<[position: number, id: string]>): string => {
-      const path = join(mkdtempSync(join(tmpdir(), 'evonorm-store-')), 'old.sqlite');
-      const old = new Database(path);
-      old.exec(`CREATE TABLE candidates (sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, parent_id TEXT, functional_hash TEXT, evaluated INTEGER NOT NULL,
-        mean_accuracy REAL, rejection_reason INTEGER, duplicate_of TEXT, created_ms INTEGER NOT NULL, message BLOB NOT NULL);
-        CREATE TABLE population (position INTEGER PRIMARY KEY AUTOINCREMENT, candidate_id TEXT NOT NULL UNIQUE REFERENCES candidates (id));`);
-      evaluatedIds.forEach((id, k) =>
-        old.prepare('INSERT INTO candidates VALUES (?, ?, NULL, ?, 1, 0.5, NULL, NULL, 0, ?)').run(k + 1, id, id, Buffer.from(Candidate.encode(evaluated(id, 0.5, id)).finish())),
-      );
-      for (const [position, id] of members) old.prepare('INSERT INTO population (position, candidate_id) VALUES (?, ?)').run(position, id);
-      old.close();
-      return path;
-    };
     const ids = (candidates: Candidate[]) => candidates.map((c) => c.id);
     // a, b, c, d entered a population of 2 in turn: a aged out when c entered (3), b when d entered (4).
     const store = SearchStore.open(
@@ -132,15 +134,7 @@ describe('SearchStore', () => {
   });
 
   it('reads an older store read-only as it is, without migrating it under a search that may still run', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'evonorm-store-')), 'old.sqlite');
-    const old = new Database(path);
-    old.exec(`CREATE TABLE candidates (sequence INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, parent_id TEXT, functional_hash TEXT, evaluated INTEGER NOT NULL,
-      mean_accuracy REAL, rejection_reason INTEGER, duplicate_of TEXT, created_ms INTEGER NOT NULL, message BLOB NOT NULL);
-      CREATE TABLE population (position INTEGER PRIMARY KEY AUTOINCREMENT, candidate_id TEXT NOT NULL UNIQUE REFERENCES candidates (id));
-      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
-    old.prepare('INSERT INTO candidates VALUES (1, ?, NULL, ?, 1, 0.5, NULL, NULL, 0, ?)').run('a', 'a', Buffer.from(Candidate.encode(evaluated('a', 0.5, 'a')).finish()));
-    old.exec(`INSERT INTO population (candidate_id) VALUES ('a')`);
-    old.close();
+    const path = oldStore(['a'], [[1, 'a']]);
     const reader = SearchStore.open(path, { readOnly: true });
     assert.deepEqual(
       reader.population().map((c) => c.id),

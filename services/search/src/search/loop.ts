@@ -9,8 +9,9 @@
  * index order; the parent of candidate i is drawn right after candidate i - concurrency was
  * reported, from the population as of that report (SampleParentRequest.as_of, which a resumed
  * search needs: it proposes its first candidates with more reported). The population every
- * tournament sees is therefore fixed by the seed, however the trainings interleave; so are multi-fidelity promotions (promotion.ts), which compare candidate i
- * with candidates 0 .. i - concurrency. Functional duplicates are decided at proposal time against
+ * tournament sees is therefore fixed by the seed, however the trainings interleave; so are
+ * multi-fidelity promotions (promotion.ts), which compare candidate i with candidates
+ * 0 .. i - concurrency. Functional duplicates are decided at proposal time against
  * every earlier candidate and reuse its outcome (AutoML-Zero's functional-equivalence cache).
  */
 import { setMaxListeners } from 'node:events';
