@@ -103,6 +103,21 @@ function meanAccuracy(c: Candidate): number | null {
   return scores.length ? scores.reduce((s, x) => s + x.accuracy, 0) / scores.length : null;
 }
 
+/**
+ * The layout this build writes, in SQLite's user_version: 0 before it was recorded (a store from
+ * before the membership columns, or one written just after them), 2 with them. A store from a
+ * newer build is refused rather than misread or written in a layout this build does not know.
+ */
+export const STORE_SCHEMA_VERSION = 2;
+
+function checkSchemaVersion(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > STORE_SCHEMA_VERSION) {
+    db.close();
+    throw new Error(`${path} was written by a newer evonorm (store layout ${version}; this build reads up to ${STORE_SCHEMA_VERSION}): use that build or newer`);
+  }
+}
+
 const keepsMembership = (db: Database.Database): boolean => (db.prepare('SELECT name FROM pragma_table_info(?)').all('population') as Array<{ name: string }>).some((c) => c.name === 'evicted_at');
 
 export interface OpenOptions {
@@ -125,18 +140,22 @@ export class SearchStore {
   static open(path: string, options: OpenOptions = {}): SearchStore {
     if (options.readOnly) {
       const db = new Database(path, { readonly: true, fileMustExist: true });
+      checkSchemaVersion(db, path);
       return new SearchStore(db, keepsMembership(db));
     }
     const db = new Database(path);
+    checkSchemaVersion(db, path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
     // Immediate: of two processes opening one older store at once, the second sees it migrated.
     db.transaction(() => {
-      if (keepsMembership(db)) return;
-      db.exec(MEMBERSHIP_COLUMNS);
-      restoreEvictions(db);
+      if (!keepsMembership(db)) {
+        db.exec(MEMBERSHIP_COLUMNS);
+        restoreEvictions(db);
+      }
+      db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
     }).immediate();
     return new SearchStore(db, true);
   }

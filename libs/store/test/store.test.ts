@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Candidate, RejectionReason, SearchConfig, SelectionCriterion } from '@evonorm/contracts';
 import Database from 'better-sqlite3';
-import { SearchStore } from '../src/index.js';
+import { STORE_SCHEMA_VERSION, SearchStore } from '../src/index.js';
 
 const evaluated = (id: string, accuracy: number, hash = ''): Candidate =>
   Candidate.fromPartial({ id, hashes: { structural: 'ab', functional: hash }, fitness: { scores: [{ architecture: 'resnet_v2', accuracy }], meanAccuracy: accuracy } });
@@ -149,6 +149,30 @@ describe('SearchStore', () => {
     check.close();
     assert.deepEqual(columns, ['position', 'candidate_id'], 'left as it was');
     assert.throws(() => SearchStore.open(join(path, '..', 'missing.sqlite'), { readOnly: true }));
+  });
+
+  it('records its layout version and refuses a store a newer build wrote, for reading and for writing', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'evonorm-store-')), 'run.sqlite');
+    SearchStore.open(path).close();
+    const version = (): number => {
+      const db = new Database(path, { readonly: true });
+      const v = db.pragma('user_version', { simple: true }) as number;
+      db.close();
+      return v;
+    };
+    assert.equal(version(), STORE_SCHEMA_VERSION);
+    const migrated = oldStore(['a'], [[1, 'a']]);
+    SearchStore.open(migrated).close();
+    const check = new Database(migrated, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), STORE_SCHEMA_VERSION, 'a migrated store is stamped too');
+    check.close();
+    const newer = new Database(path);
+    newer.pragma(`user_version = ${STORE_SCHEMA_VERSION + 1}`);
+    newer.close();
+    const refusal = new RegExp(`newer evonorm \\(store layout ${STORE_SCHEMA_VERSION + 1}; this build reads up to ${STORE_SCHEMA_VERSION}\\)`);
+    assert.throws(() => SearchStore.open(path), refusal);
+    assert.throws(() => SearchStore.open(path, { readOnly: true }), refusal);
+    assert.equal(version(), STORE_SCHEMA_VERSION + 1, 'left as the newer build wrote it');
   });
 
   it('fills the population with distinct layers: a copy of a member enters only once the population is full', () => {
