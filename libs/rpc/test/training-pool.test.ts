@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Server, ServerCredentials, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { TrainingServiceService, type GetWorkerInfoRequest, type GetWorkerInfoResponse, type TrainRequest, type TrainResponse } from '@evonorm/contracts';
+import { TrainingServiceService, type GetWorkerInfoRequest, type GetWorkerInfoResponse, TrainRequest, type TrainResponse } from '@evonorm/contracts';
 import { TrainingPool } from '../src/index.js';
 
 interface FakeReplica {
@@ -50,7 +50,7 @@ async function fakeReplica(name: string): Promise<FakeReplica> {
   });
 }
 
-const request = (seed: bigint): TrainRequest => ({ graph: undefined, seed, config: undefined, progressEvery: 0, engine: 0, stopAfterStep: 0, resumeFrom: undefined });
+const request = (seed: bigint): TrainRequest => TrainRequest.fromPartial({ seed });
 
 describe('training pool placement', async () => {
   const a = await fakeReplica('a');

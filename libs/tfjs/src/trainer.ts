@@ -118,8 +118,13 @@ export class TfjsTrainer {
     return { loss: result[0]!, correct: result[1]! };
   }
 
-  /** Mean loss and accuracy over the first ⌊count / evalBatch⌋·evalBatch examples (inference form). */
-  async evaluate(images: Float32Array, labels: Uint8Array): Promise<{ loss: number; accuracy: number; examples: number }> {
+  /**
+   * Mean loss and accuracy over the first ⌊count / evalBatch⌋·evalBatch examples: inference form,
+   * or with `batchStatistics` training form (each batch normalized by its own statistics; the
+   * moving averages stay as they are), as the ONNX engine does.
+   */
+  async evaluate(images: Float32Array, labels: Uint8Array, options: { readonly batchStatistics?: boolean } = {}): Promise<{ loss: number; accuracy: number; examples: number }> {
+    const form = options.batchStatistics ? 'train' : 'infer';
     const batch = this.options.evalBatch ?? 250;
     const size = this.spec.input.reduce((a, b) => a * b, 1);
     const batches = Math.floor(labels.length / batch);
@@ -130,7 +135,7 @@ export class TfjsTrainer {
       const [l, c] = tf.tidy(() => {
         const x = this.images(images.subarray(k * batch * size, (k + 1) * batch * size), batch);
         const y = tf.tensor1d(Int32Array.from(labels.subarray(k * batch, (k + 1) * batch)), 'int32');
-        const out = applyNetwork(this.spec, this.layer, x, (name) => this.params.get(name) ?? this.state.get(name)!, 'infer');
+        const out = applyNetwork(this.spec, this.layer, x, (name) => this.params.get(name) ?? this.state.get(name)!, form);
         const r = lossAndCorrect(out.logits, y, this.spec.classes);
         return [r.loss.dataSync()[0]!, r.correct.dataSync()[0]!] as const;
       });

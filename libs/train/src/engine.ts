@@ -5,7 +5,7 @@
  */
 import type { LayerGraph } from '@evonorm/graph';
 import type { NetworkSpec } from '@evonorm/nets';
-import { OnnxTrainer, networkLayout, type OnnxTrainerOptions } from '@evonorm/onnx';
+import { OnnxTrainer, networkLayout, type EvaluateOptions, type OnnxTrainerOptions } from '@evonorm/onnx';
 import { TfjsTrainer, nativeTfjsAvailable } from '@evonorm/tfjs';
 
 export type EngineName = 'onnx' | 'tfjs' | 'auto';
@@ -14,7 +14,8 @@ export interface Trainer {
   /** e.g. "onnx/cpu". */
   readonly engine: string;
   step(images: Float32Array, labels: Uint8Array, lr: number): Promise<{ loss: number; correct: number }>;
-  evaluate(images: Float32Array, labels: Uint8Array): Promise<{ loss: number; accuracy: number; examples: number }>;
+  /** Inference form, or with `batchStatistics` training form (each batch by its own statistics; moving averages unchanged). */
+  evaluate(images: Float32Array, labels: Uint8Array, options?: EvaluateOptions): Promise<{ loss: number; accuracy: number; examples: number }>;
   gradients(images: Float32Array, labels: Uint8Array, at?: ReadonlyMap<string, Float32Array>): Promise<{ loss: number; grads: Map<string, Float32Array> }>;
   parameters(): Map<string, Float32Array>;
   /** Parameters, momenta and moving statistics (copies), named param.*, momentum.*, state.* by every engine. */
@@ -52,7 +53,7 @@ export async function createTrainer(engine: EngineName, spec: NetworkSpec, layer
   return {
     engine: label,
     step: (images, labels, lr) => trainer.step(images, labels, lr),
-    evaluate: (images, labels) => trainer.evaluate(images, labels),
+    evaluate: (images, labels, options) => trainer.evaluate(images, labels, options),
     gradients: (images, labels, at) => trainer.gradients(images, labels, at),
     parameters: () => trainer.parameters(),
     saveState: () => trainer.saveState(),

@@ -46,6 +46,11 @@ export interface TrainOptions {
   readonly stopAfter?: number;
   /** Continue a checkpoint of this same training (layer, network, seed, data, schedule) instead of starting afresh. */
   readonly resume?: TrainingCheckpoint;
+  /**
+   * Score in training form, each evaluation batch normalized by its own statistics instead of the
+   * moving averages (which are left as they are, so a checkpoint continues unchanged).
+   */
+  readonly scoreWithBatchStatistics?: boolean;
 }
 
 export type TrainingFailure = { readonly kind: 'non_finite_loss'; readonly step: number; readonly detail: string } | { readonly kind: 'diverged'; readonly step: number; readonly detail: string };
@@ -176,7 +181,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       );
       dataSeconds += (performance.now() - mark) / 1000;
       mark = performance.now();
-      const result = await trainer.evaluate(all.images, all.labels);
+      const result = await trainer.evaluate(all.images, all.labels, { batchStatistics: options.scoreWithBatchStatistics ?? false });
       evaluationSeconds = (performance.now() - mark) / 1000;
       accuracy = result.accuracy;
       evalLoss = result.loss;

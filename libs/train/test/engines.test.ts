@@ -92,6 +92,23 @@ describe('tfjs and onnx engines agree', () => {
     const e2 = await tfjs.evaluate(testBatch.images, testBatch.labels);
     assert.ok(Math.abs(e1.loss - e2.loss) <= 1e-3 * e1.loss, `evaluation loss ${e1.loss} vs ${e2.loss}`);
     assert.equal(e1.accuracy, e2.accuracy);
+    // Training form: each batch by its own statistics. Both engines agree, and each agrees with its
+    // own gradient graph's loss on the same batch (another graph, also training form); the moving
+    // averages are not touched.
+    const before = onnx.saveState();
+    const t1 = await onnx.evaluate(testBatch.images, testBatch.labels, { batchStatistics: true });
+    const t2 = await tfjs.evaluate(testBatch.images, testBatch.labels, { batchStatistics: true });
+    assert.ok(Math.abs(t1.loss - t2.loss) <= 1e-3 * t1.loss, `batch-statistics evaluation loss ${t1.loss} vs ${t2.loss}`);
+    assert.equal(t1.accuracy, t2.accuracy);
+    for (const [label, trainer, t] of [
+      ['onnx', onnx, t1],
+      ['tfjs', tfjs, t2],
+    ] as const) {
+      const g = await trainer.gradients(testBatch.images, testBatch.labels);
+      assert.ok(Math.abs(t.loss - g.loss) <= 1e-5 * g.loss, `${label}: batch-statistics evaluation loss ${t.loss} vs training-form loss ${g.loss}`);
+    }
+    assert.ok(Math.abs(t1.loss - e1.loss) > 1e-3 * e1.loss, `the forms differ for B0 after 4 steps: ${t1.loss} vs ${e1.loss}`);
+    for (const [name, value] of onnx.saveState()) assert.deepEqual(value, before.get(name), `${name} unchanged by evaluation`);
     await onnx.release();
     await tfjs.release();
   });
@@ -105,6 +122,7 @@ describe('tfjs and onnx engines agree', () => {
       await trainer.step(batch.images, batch.labels, 0.05);
       await trainer.gradients(batch.images, batch.labels);
       await trainer.evaluate(testBatch.images, testBatch.labels);
+      await trainer.evaluate(testBatch.images, testBatch.labels, { batchStatistics: true });
       assert.equal(tf.memory().numTensors, before, `after round ${i}`);
     }
     await trainer.release();

@@ -112,6 +112,7 @@ export function trainingService(catalog: DatasetCatalog, worker: WorkerOptions, 
         const result = await train({
           ...(resume ? { resume } : {}),
           ...(request.stopAfterStep ? { stopAfter: request.stopAfterStep } : {}),
+          ...(request.scoreWithBatchStatistics ? { scoreWithBatchStatistics: true } : {}),
           network: spec,
           layer,
           dataset,

@@ -145,6 +145,19 @@ describe('training service (separate process, generated client)', () => {
     assert.match(truncated.details, /^resume_from: checkpoint tensor .* has \d+ values, this network's has \d+/);
   });
 
+  it('scores with batch statistics when asked (score_with_batch_statistics), training and checkpointing exactly as without', async () => {
+    const short = config({ steps: 8 });
+    const moving = (await train(client, request({ config: short, stopAfterStep: 3 }))).events.at(-1)!.result!;
+    const outcome = await train(client, request({ config: short, stopAfterStep: 3, scoreWithBatchStatistics: true }));
+    assert.equal(outcome.code, status.OK, outcome.details);
+    const batch = outcome.events.at(-1)!.result!;
+    assert.deepEqual(batch.lossCurve, moving.lossCurve, 'the same training');
+    assert.deepEqual(batch.checkpoint, moving.checkpoint, 'the same checkpoint: the moving averages are left as they are');
+    assert.equal(batch.score!.steps, 3);
+    // BN-ReLU three steps in: its moving averages are still near their initial values, so the two forms score apart.
+    assert.notEqual(batch.score!.loss, moving.score!.loss);
+  });
+
   const checkpoint = { step: 3, steps: 20, tensors: [{ name: 'param.w', data: Buffer.alloc(8) }] };
   const BAD: Array<{ name: string; req: TrainRequest; code: status; says: RegExp }> = [
     { name: 'stop past the schedule', req: request({ stopAfterStep: 20 }), code: status.INVALID_ARGUMENT, says: /^stop_after_step: must be in \[1, 19\] \(0 runs to config\.steps\), got 20/ },

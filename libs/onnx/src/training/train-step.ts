@@ -83,10 +83,14 @@ export function buildTrainStep(spec: NetworkSpec, layer: LayerGraph, layout: Net
   return g.model();
 }
 
-/** Inputs: images, labels, params, state. Outputs: loss_sum, correct (inference form, moving averages). */
-export function buildEvaluation(spec: NetworkSpec, layer: LayerGraph, layout: NetworkLayout, batch: number): Uint8Array {
+/**
+ * Inputs: images, labels, params, state. Outputs: loss_sum, correct. Inference form (moving
+ * averages), or with `batchStatistics` training form: each batch normalized by its own statistics,
+ * the moving averages read by nothing and left as they are.
+ */
+export function buildEvaluation(spec: NetworkSpec, layer: LayerGraph, layout: NetworkLayout, batch: number, batchStatistics = false): Uint8Array {
   const { g, images, labels, input } = networkGraph(`${spec.name}_eval`, spec, layout, batch);
-  const net = emitNetworkTensors(g, spec, layer, images, 'infer', input);
+  const net = emitNetworkTensors(g, spec, layer, images, batchStatistics ? 'train' : 'infer', input);
   const { lossSum, correct } = lossAndCorrect(g, net.logits, labels);
   const b = g.builder;
   b.output(b.node('Identity', [lossSum], {}, { output: 'loss_sum' }), 'float32', [1, 1]);

@@ -41,6 +41,11 @@ export interface SetupSeconds {
   session: number;
 }
 
+export interface EvaluateOptions {
+  /** Normalize each evaluation batch by its own statistics (training form) instead of the moving averages. */
+  readonly batchStatistics?: boolean;
+}
+
 export interface StepResult {
   readonly loss: number;
   readonly correct: number;
@@ -74,7 +79,8 @@ function graphKey(kind: string, spec: NetworkSpec, layer: LayerGraph, batch: num
 }
 
 export class OnnxTrainer {
-  private evalSession?: { key: string; session: ort.InferenceSession };
+  /** The evaluation's sessions, by form (moving averages, batch statistics). */
+  private readonly evalSessions = new Map<boolean, { key: string; session: ort.InferenceSession }>();
   private gradientSession?: { key: string; batch: number; session: ort.InferenceSession };
   /** Graph building and session creation so far (the evaluation's and gradient's sessions included). */
   readonly setupSeconds: SetupSeconds;
@@ -155,12 +161,19 @@ export class OnnxTrainer {
     return { loss: (out.loss!.data as Float32Array)[0]!, correct: (out.correct!.data as Float32Array)[0]! };
   }
 
-  /** Mean loss and accuracy over the first ⌊count / evalBatch⌋·evalBatch examples (inference form). */
-  async evaluate(images: Float32Array, labels: Uint8Array): Promise<{ loss: number; accuracy: number; examples: number }> {
+  /**
+   * Mean loss and accuracy over the first ⌊count / evalBatch⌋·evalBatch examples: inference form,
+   * or with `batchStatistics` training form (each batch of evalBatch normalized by its own
+   * statistics; the moving averages stay as they are).
+   */
+  async evaluate(images: Float32Array, labels: Uint8Array, options: EvaluateOptions = {}): Promise<{ loss: number; accuracy: number; examples: number }> {
     const batch = this.options.evalBatch ?? 250;
-    if (!this.evalSession) {
-      const key = graphKey('evaluation', this.spec, this.layer, batch);
-      this.evalSession = { key, session: await this.lend(key, () => buildEvaluation(this.spec, this.layer, this.layout, batch)) };
+    const batchStatistics = options.batchStatistics ?? false;
+    let evalSession = this.evalSessions.get(batchStatistics);
+    if (!evalSession) {
+      const key = graphKey(batchStatistics ? 'evaluation-batch-statistics' : 'evaluation', this.spec, this.layer, batch);
+      evalSession = { key, session: await this.lend(key, () => buildEvaluation(this.spec, this.layer, this.layout, batch, batchStatistics)) };
+      this.evalSessions.set(batchStatistics, evalSession);
     }
     const size = this.spec.input.reduce((a, b) => a * b, 1);
     const batches = Math.floor(labels.length / batch);
@@ -173,7 +186,7 @@ export class OnnxTrainer {
         labels: new ort.Tensor('float32', oneHot(labels.subarray(k * batch, (k + 1) * batch), this.spec.classes), [batch, this.spec.classes]),
       };
       for (const [name, t] of this.tensors) if (!name.startsWith('momentum.')) feeds[name] = t;
-      const out = await this.evalSession.session.run(feeds);
+      const out = await evalSession.session.run(feeds);
       loss += (out.loss_sum!.data as Float32Array)[0]!;
       correct += (out.correct!.data as Float32Array)[0]!;
     }
@@ -239,7 +252,7 @@ export class OnnxTrainer {
       await this.session.release();
       rmSync(this.profileDir, { recursive: true, force: true });
     } else await this.cache.giveBack(this.sessionKey, options, this.session);
-    if (this.evalSession) await this.cache.giveBack(this.evalSession.key, options, this.evalSession.session);
+    for (const evalSession of this.evalSessions.values()) await this.cache.giveBack(evalSession.key, options, evalSession.session);
     if (this.gradientSession) await this.cache.giveBack(this.gradientSession.key, options, this.gradientSession.session);
   }
 }
