@@ -14,7 +14,8 @@
  * - "quality": each layer's quality test as the search runs it (under --quality-rung, evaluation seed
  *   0's training stopped after --quality-steps, and below --min-accuracy the retry seeds up to
  *   --quality-tries; with --quality-rung false, --quality-steps trainings on the quality seeds), and
- *   "rejections": which zoo layers it would reject;
+ *   "rejections": which zoo layers it would reject. A rung that stops before the end is scored both
+ *   ways, and these lines and "ladder" come once for each (rungStatistics: moving, batch);
  * - "ladder": the ladder's recall, the share of the long budget's top 10% that passes the quality
  *   test and, with --promotion-fraction F < 1, is promoted against the other layers' rung scores;
  * - "reference": BN-ReLU's accuracy in this same run, short and long, and the run's wall seconds.
@@ -30,8 +31,9 @@ import { ZOO_NAMES, renderFormula, zooLayer, type LayerGraph } from '@evonorm/gr
 import { TrainingPool, defineFlags, trainingTargets } from '@evonorm/rpc';
 import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
 import { evaluationSeed, qualitySeed } from '../src/search/seeds.js';
+import type { SearchPlan } from '../src/search/plan.js';
 import { promotionDecision } from '../src/search/promotion.js';
-import { rungStep } from '../src/search/stage-quality-rung.js';
+import { rungRequest } from '../src/search/stage-quality-rung.js';
 import { runQualityTries } from '../src/search/stage-rejection.js';
 import { mean, sd, spearman } from '../src/search/statistics.js';
 import { startTrainingReplicas } from '../src/search/training-replicas.js';
@@ -79,28 +81,30 @@ async function main(): Promise<void> {
   const pool = new TrainingPool(trainingTargets(replicas.addresses), { perReplica: 1 });
   const signal = new AbortController().signal;
   setMaxListeners(0, signal); // one listener per training in flight
-  const train = async (graph: LayerGraph, architecture: string, steps: number, seed: bigint, stopAfterStep = 0): Promise<number> => {
-    const r = await pool.train(
-      TrainRequest.fromPartial({ graph: graphToProto(graph), seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps), stopAfterStep }),
-      signal,
-    );
+  const accuracy = async (request: TrainRequest): Promise<number> => {
+    const r = await pool.train(request, signal);
     return r.failure !== 0 ? 0 : r.score!.accuracy;
   };
+  const train = (graph: LayerGraph, architecture: string, steps: number, seed: bigint): Promise<number> =>
+    accuracy(TrainRequest.fromPartial({ graph: graphToProto(graph), seed, engine: engineCode(plan.engine), progressEvery: 1_000_000, config: trainingConfig(plan, architecture, steps) }));
   // What stage-rejection asks, scored like an evaluation. Every try's accuracy. Under --quality-rung:
-  // evaluation seed 0's training stopped at the rung, then the retry seeds the same way.
-  const rung = rungStep(plan);
-  const rungTry = (graph: LayerGraph, architecture: string, seed: bigint): Promise<number> => train(graph, architecture, plan.evaluationSteps, seed, rung < plan.evaluationSteps ? rung : 0);
-  const qualityTest = async (graph: LayerGraph, architecture: string): Promise<number[]> => {
+  // evaluation seed 0's training stopped at the rung (the search's own request), then the retry seeds the same way.
+  const rungTry = (rungPlan: SearchPlan, graph: LayerGraph, architecture: string, seed: bigint): Promise<number> => accuracy(rungRequest(rungPlan, graphToProto(graph), architecture, seed));
+  const qualityTest = async (rungPlan: SearchPlan, graph: LayerGraph, architecture: string): Promise<number[]> => {
     if (!plan.qualityRung)
       return runQualityTries(
         plan,
         (seed) => train(graph, architecture, plan.qualitySteps, seed),
         (accuracy) => accuracy >= plan.minAccuracy,
       );
-    const tries = [await rungTry(graph, architecture, evaluationSeed(plan.seed, 0))];
-    for (let attempt = 1; attempt < plan.qualityTries && tries.at(-1)! < plan.minAccuracy; attempt++) tries.push(await rungTry(graph, architecture, qualitySeed(plan.seed, attempt)));
+    const tries = [await rungTry(rungPlan, graph, architecture, evaluationSeed(plan.seed, 0))];
+    for (let attempt = 1; attempt < plan.qualityTries && tries.at(-1)! < plan.minAccuracy; attempt++) tries.push(await rungTry(rungPlan, graph, architecture, qualitySeed(plan.seed, attempt)));
     return tries;
   };
+  // A rung that stops before the end is scored both ways (moving averages, batch statistics; the
+  // plan's first): the quality, rejections and ladder lines for each, from the same trainings.
+  const stopsEarly = plan.qualityRung && plan.qualitySteps > 0 && plan.qualitySteps < plan.evaluationSteps;
+  const rungPlans: SearchPlan[] = stopsEarly ? [plan, { ...plan, rungStatistics: plan.rungStatistics === 'batch' ? 'moving' : 'batch' }] : [plan];
   const seeds = (n: number): bigint[] => Array.from({ length: n }, (_, j) => evaluationSeed(plan.seed, j));
   const print = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));
   try {
@@ -110,23 +114,27 @@ async function main(): Promise<void> {
         const perArch = await Promise.all(
           plan.architectures.map(async (architecture) => {
             const [quality, shortScores, longScores] = await Promise.all([
-              plan.qualitySteps > 0 ? qualityTest(layer.graph, architecture) : null,
+              plan.qualitySteps > 0 ? Promise.all(rungPlans.map((rungPlan) => qualityTest(rungPlan, layer.graph, architecture))) : null,
               Promise.all(seeds(values.seeds).map((seed) => train(layer.graph, architecture, short, seed))),
               Promise.all(seeds(values['long-seeds']).map((seed) => train(layer.graph, architecture, long, seed))),
             ]);
             return { architecture, quality, short: shortScores, long: longScores };
           }),
         );
-        const rejectedOn = perArch.find((a) => a.quality !== null && Math.max(...a.quality) < plan.minAccuracy)?.architecture ?? null;
-        print({
-          type: 'quality',
-          layer: layer.name,
-          steps: plan.qualitySteps,
-          minAccuracy: plan.minAccuracy,
-          tries: plan.qualityTries,
-          accuracies: Object.fromEntries(perArch.map((a) => [a.architecture, a.quality])),
-          rejectedOn,
-        });
+        // Per rung form: the first architecture the layer fails on every try, or null.
+        const rejectedOn = rungPlans.map((_, k) => perArch.find((a) => a.quality !== null && Math.max(...a.quality[k]!) < plan.minAccuracy)?.architecture ?? null);
+        rungPlans.forEach((rungPlan, k) =>
+          print({
+            type: 'quality',
+            layer: layer.name,
+            steps: plan.qualitySteps,
+            minAccuracy: plan.minAccuracy,
+            tries: plan.qualityTries,
+            ...(stopsEarly ? { rungStatistics: rungPlan.rungStatistics } : {}),
+            accuracies: Object.fromEntries(perArch.map((a) => [a.architecture, a.quality?.[k] ?? null])),
+            rejectedOn: rejectedOn[k],
+          }),
+        );
         for (const a of perArch)
           print({ type: 'layer', layer: layer.name, formula: renderFormula(layer.graph, 'text'), architecture: a.architecture, shortSteps: short, short: a.short, longSteps: long, long: a.long });
         return { layer: layer.name, perArch, rejectedOn };
@@ -164,46 +172,52 @@ async function main(): Promise<void> {
     });
     print({ type: 'fidelity', architecture: 'mean', shortSteps: short, longSteps: long, spearman: spearman(meanShort, meanLong), layers: results.length });
     const zooNames = new Set<string>(values.zoo);
-    print({
-      type: 'rejections',
-      qualitySteps: plan.qualitySteps,
-      minAccuracy: plan.minAccuracy,
-      qualityTries: plan.qualityTries,
-      zooRejected: results.filter((r) => zooNames.has(r.layer) && r.rejectedOn !== null).map((r) => r.layer),
-      randomRejected: results.filter((r) => !zooNames.has(r.layer) && r.rejectedOn !== null).length,
-      layers: results.length,
-    });
-    // The ladder's recall: of the layers the long budget puts in its top 10%, the share the ladder
-    // sends to the full budget (passes the quality rung and, with --promotion-fraction F < 1, has a
-    // rung score in the best F of the other passing layers', as promotion.ts decides in a search).
-    const passing = results.map((r) => r.rejectedOn === null && plan.qualitySteps > 0);
-    const rungMeans = results.map((r) => mean(r.perArch.map((a) => a.quality?.at(-1) ?? 0)));
-    // Every other passing layer counts as earlier, however few (population 1: no grace period).
-    const promoted = results.map((_, i) =>
-      passing[i]
-        ? promotionDecision(
-            { ...plan, population: 1 },
-            rungMeans[i]!,
-            rungMeans.filter((__, j) => j !== i && passing[j]),
-          ).promoted
-        : plan.qualitySteps === 0,
-    );
     const topCount = Math.max(1, Math.ceil(0.1 * results.length));
     const top = results
       .map((r, i) => ({ layer: r.layer, long: meanLong[i]! }))
       .sort((a, b) => b.long - a.long)
       .slice(0, topCount)
       .map((t) => t.layer);
-    const promotedNames = results.filter((_, i) => promoted[i]).map((r) => r.layer);
-    print({
-      type: 'ladder',
-      promotionFraction: plan.promotionFraction,
-      qualityRung: plan.qualityRung,
-      longSteps: long,
-      top,
-      promoted: promotedNames,
-      recall: top.filter((name) => promotedNames.includes(name)).length / top.length,
-      layers: results.length,
+    rungPlans.forEach((rungPlan, k) => {
+      const form = stopsEarly ? { rungStatistics: rungPlan.rungStatistics } : {};
+      print({
+        type: 'rejections',
+        qualitySteps: plan.qualitySteps,
+        minAccuracy: plan.minAccuracy,
+        qualityTries: plan.qualityTries,
+        ...form,
+        zooRejected: results.filter((r) => zooNames.has(r.layer) && r.rejectedOn[k] !== null).map((r) => r.layer),
+        randomRejected: results.filter((r) => !zooNames.has(r.layer) && r.rejectedOn[k] !== null).length,
+        layers: results.length,
+      });
+      // The ladder's recall: of the layers the long budget puts in its top 10%, the share the ladder
+      // sends to the full budget (passes the quality rung and, with --promotion-fraction F < 1, has a
+      // rung score in the best F of the other passing layers', as promotion.ts decides in a search).
+      const passing = results.map((r) => r.rejectedOn[k] === null && plan.qualitySteps > 0);
+      const rungMeans = results.map((r) => mean(r.perArch.map((a) => a.quality?.[k]?.at(-1) ?? 0)));
+      // Every other passing layer counts as earlier, however few (population 1: no grace period).
+      const promoted = results.map((_, i) =>
+        passing[i]
+          ? promotionDecision(
+              { ...plan, population: 1 },
+              rungMeans[i]!,
+              rungMeans.filter((__, j) => j !== i && passing[j]),
+            ).promoted
+          : plan.qualitySteps === 0,
+      );
+      const promotedNames = results.filter((_, i) => promoted[i]).map((r) => r.layer);
+      print({
+        type: 'ladder',
+        promotionFraction: plan.promotionFraction,
+        qualityRung: plan.qualityRung,
+        ...form,
+        longSteps: long,
+        top,
+        promoted: promotedNames,
+        recall: top.filter((name) => promotedNames.includes(name)).length / top.length,
+        rungScores: Object.fromEntries(results.map((r, i) => [r.layer, passing[i] ? rungMeans[i] : null])),
+        layers: results.length,
+      });
     });
     const bn = results.findIndex((r) => r.layer === 'bn-relu');
     print({
@@ -219,6 +233,7 @@ async function main(): Promise<void> {
         minAccuracy: plan.minAccuracy,
         qualityTries: plan.qualityTries,
         qualityRung: plan.qualityRung,
+        rungStatistics: plan.rungStatistics,
         width: plan.width,
         depth: plan.depth,
         validationExamples: plan.validationExamples,

@@ -189,6 +189,30 @@ describe('the quality test as the first rung of the evaluation (--quality-rung, 
     );
   });
 
+  it('scores the rung with batch statistics under --rung-statistics batch, and the continued evaluation in inference form', async () => {
+    assert.equal(DEFAULT_PLAN.rungStatistics, 'moving');
+    assert.equal(rungRequest(plan, candidate().graph!, 'resnet_v2', seed0).scoreWithBatchStatistics, false);
+    const batch = planFrom({ 'stability-steps': '0', 'micro-steps': '0', architectures: 'resnet_v2,mobilenet_v2', 'rung-statistics': 'batch' });
+    assert.equal(rungRequest(batch, candidate().graph!, 'resnet_v2', seed0).scoreWithBatchStatistics, true);
+    assert.equal(rungRequest({ ...batch, qualitySteps: 200 }, candidate().graph!, 'resnet_v2', seed0).scoreWithBatchStatistics, false, 'a rung that is the whole training is its final score');
+    const { backend, calls } = trainingBackend(() => 0.5);
+    const outcome = await rejectionStage(batch, backend, newStats(0), candidate(), new AbortController().signal);
+    if (outcome.rejected) assert.fail('a layer at 50% passes the rung');
+    await evaluationStage(batch, backend, newStats(0), candidate(), new AbortController().signal, outcome.heads);
+    assert.deepEqual(
+      calls.map((c) => [c.stopAfterStep, c.resumeFrom?.step ?? 0, c.scoreWithBatchStatistics]),
+      [
+        [40, 0, true],
+        [40, 0, true],
+        [0, 40, false],
+        [0, 40, false],
+      ],
+    );
+    assert.throws(() => planFrom({ 'rung-statistics': 'median' }), /--rung-statistics must be moving or batch/);
+    const { rungStatistics: _, ...old } = DEFAULT_PLAN;
+    assert.equal(planFromJson({ ...old, seed: '0' }).rungStatistics, 'moving', 'runs saved before the flag resume as they started');
+  });
+
   it('is off for runs saved before it, so they resume as they started', () => {
     const { qualityRung: _, ...old } = DEFAULT_PLAN;
     assert.equal(planFromJson({ ...old, seed: '0' }).qualityRung, false);

@@ -100,6 +100,15 @@ export interface SearchPlan {
    */
   readonly qualityRung: boolean;
   /**
+   * How the quality rung scores a layer (with qualityRung, where the rung stops before the end):
+   * 'moving', in inference form with the moving averages, as the final score; or 'batch', every
+   * batch statistic (the layer's, the proxies' plain BatchNorms) taken from the validation batch
+   * itself. Halfway through the schedule moving
+   * averages lag the weights, which scores layers with batch statistics low and made promotion
+   * drop them (docs/experiments.md). The final score is always in inference form.
+   */
+  readonly rungStatistics: 'moving' | 'batch';
+  /**
    * Multi-fidelity (needs qualityRung): a layer that passes the rung continues to the full budget
    * only when its rung score is among the best promotionFraction of earlier candidates' (ASHA's
    * 1/η; promotion.ts); the rest are reported not_promoted. 1: every layer continues.
@@ -161,6 +170,7 @@ export const DEFAULT_PLAN: SearchPlan = {
   // on MobileNetV2 and was rejected (docs/experiments.md, "Evolution versus random search").
   qualityTries: 2,
   qualityRung: true,
+  rungStatistics: 'moving',
   promotionFraction: 1,
   evaluationSteps: 80,
   evaluationSeeds: 1,
@@ -223,6 +233,7 @@ export function validatePlan(plan: SearchPlan): SearchPlan {
   check(plan.minAccuracy > 0 && plan.minAccuracy <= 1, 'min-accuracy', 'must be in (0, 1]', plan.minAccuracy);
   check(isInt(plan.qualityTries, 1, 8), 'quality-tries', 'must be an integer in 1..8', plan.qualityTries);
   check(typeof plan.qualityRung === 'boolean', 'quality-rung', 'must be true or false', plan.qualityRung);
+  check(plan.rungStatistics === 'moving' || plan.rungStatistics === 'batch', 'rung-statistics', 'must be moving or batch', plan.rungStatistics);
   check(
     plan.promotionFraction > 0 && plan.promotionFraction <= 1,
     'promotion-fraction',
@@ -283,6 +294,7 @@ export function planFromJson(raw: Readonly<Record<string, unknown>>): SearchPlan
     adaptiveHalfWidth: DEFAULT_PLAN.adaptiveHalfWidth,
     qualityTries: 1,
     qualityRung: false,
+    rungStatistics: 'moving',
     promotionFraction: 1,
     microSteps: 0,
     microMinAccuracy: DEFAULT_PLAN.microMinAccuracy,
@@ -328,6 +340,7 @@ export const PLAN_FLAGS: Record<string, (plan: Record<string, unknown>, value: s
     if (v !== 'true' && v !== 'false') throw new PlanError(`--quality-rung must be true or false, got ${JSON.stringify(v)}`);
     p.qualityRung = v === 'true';
   },
+  'rung-statistics': (p, v) => (p.rungStatistics = v),
   'promotion-fraction': (p, v) => (p.promotionFraction = Number(v)),
   'evaluation-steps': (p, v) => (p.evaluationSteps = Number(v)),
   'evaluation-seeds': (p, v) => (p.evaluationSeeds = Number(v)),

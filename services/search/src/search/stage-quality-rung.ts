@@ -32,6 +32,8 @@ export function rungRequest(plan: SearchPlan, graph: LayerGraph, architecture: s
     progressEvery: 1_000_000,
     config: trainingConfig(plan, architecture, plan.evaluationSteps),
     stopAfterStep: stop < plan.evaluationSteps ? stop : 0,
+    // A rung that is the end of the evaluation is its final score, always in inference form.
+    scoreWithBatchStatistics: plan.rungStatistics === 'batch' && stop < plan.evaluationSteps,
   });
 }
 
