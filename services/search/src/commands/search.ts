@@ -29,7 +29,7 @@ export const SEARCH_USAGE = `usage: evonorm search [--dir runs/<time>] [--json] 
             --stability-steps ${DEFAULT_PLAN.stabilitySteps}  --micro-steps ${DEFAULT_PLAN.microSteps}  --micro-min-accuracy ${DEFAULT_PLAN.microMinAccuracy}
             (the micro-quality rung, first: the first proxy at half resolution; 0 steps: off)  --quality-steps ${DEFAULT_PLAN.qualitySteps}  --min-accuracy ${DEFAULT_PLAN.minAccuracy}  --quality-tries ${DEFAULT_PLAN.qualityTries}
             --quality-rung ${DEFAULT_PLAN.qualityRung} (the quality test is the first rung of the evaluation's seed-0 trainings)
-            --rung-statistics ${DEFAULT_PLAN.rungStatistics} (batch: score the rung with each batch's own statistics, not moving averages)
+            --rung-statistics ${DEFAULT_PLAN.rungStatistics} (how the rung scores: batch, each validation batch's own statistics; moving, the moving averages)
             --promotion-fraction ${DEFAULT_PLAN.promotionFraction} (F < 1: only layers whose rung score is in the best F of earlier ones train on)
             --evaluation-steps ${DEFAULT_PLAN.evaluationSteps}  --validation-examples ${DEFAULT_PLAN.validationExamples}
             --measure-cost ${DEFAULT_PLAN.measureCost} (time each evaluated layer's ONNX export against BN-ReLU on a replica)
