@@ -33,7 +33,7 @@ import { engineCode, trainingConfig } from '../src/search/proxy-config.js';
 import { evaluationSeed, qualitySeed } from '../src/search/seeds.js';
 import type { SearchPlan } from '../src/search/plan.js';
 import { promotionDecision } from '../src/search/promotion.js';
-import { rungRequest } from '../src/search/stage-quality-rung.js';
+import { rungRequest, rungStopsEarly } from '../src/search/stage-quality-rung.js';
 import { runQualityTries } from '../src/search/stage-rejection.js';
 import { mean, sd, spearman } from '../src/search/statistics.js';
 import { startTrainingReplicas } from '../src/search/training-replicas.js';
@@ -102,8 +102,9 @@ async function main(): Promise<void> {
     return tries;
   };
   // A rung that stops before the end is scored both ways (moving averages, batch statistics; the
-  // plan's first): the quality, rejections and ladder lines for each, from the same trainings.
-  const stopsEarly = plan.qualityRung && plan.qualitySteps > 0 && plan.qualitySteps < plan.evaluationSteps;
+  // plan's first): the quality, rejections and ladder lines for each. Each way is its own training,
+  // on the same seeds, so the same weights are scored.
+  const stopsEarly = plan.qualityRung && plan.qualitySteps > 0 && rungStopsEarly(plan);
   const rungPlans: SearchPlan[] = stopsEarly ? [plan, { ...plan, rungStatistics: plan.rungStatistics === 'batch' ? 'moving' : 'batch' }] : [plan];
   const seeds = (n: number): bigint[] => Array.from({ length: n }, (_, j) => evaluationSeed(plan.seed, j));
   const print = (line: Record<string, unknown>): void => console.log(JSON.stringify(line));

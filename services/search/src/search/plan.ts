@@ -103,9 +103,9 @@ export interface SearchPlan {
    * How the quality rung scores a layer (with qualityRung, where the rung stops before the end):
    * 'moving', in inference form with the moving averages, as the final score; or 'batch', every
    * batch statistic (the layer's, the proxies' plain BatchNorms) taken from the validation batch
-   * itself. Halfway through the schedule moving
-   * averages lag the weights, which scores layers with batch statistics low and made promotion
-   * drop them (docs/experiments.md). The final score is always in inference form.
+   * itself. Halfway through the schedule moving averages lag the weights, which scores layers with
+   * batch statistics low and made promotion drop them (docs/experiments.md). The final score is
+   * always in inference form.
    */
   readonly rungStatistics: 'moving' | 'batch';
   /**

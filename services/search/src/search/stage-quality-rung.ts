@@ -22,18 +22,23 @@ export function rungStep(plan: SearchPlan): number {
   return Math.min(plan.qualitySteps, plan.evaluationSteps);
 }
 
+/** Whether the rung stops before the end of the evaluation (else it is the whole training and its score the final one). */
+export function rungStopsEarly(plan: SearchPlan): boolean {
+  return rungStep(plan) < plan.evaluationSteps;
+}
+
 /** Evaluation seed `seed`'s training of `graph` on `architecture`, stopped at the rung (unless the rung is the end). */
 export function rungRequest(plan: SearchPlan, graph: LayerGraph, architecture: string, seed: bigint): TrainRequest {
-  const stop = rungStep(plan);
+  const early = rungStopsEarly(plan);
   return TrainRequest.fromPartial({
     graph,
     seed,
     engine: engineCode(plan.engine),
     progressEvery: 1_000_000,
     config: trainingConfig(plan, architecture, plan.evaluationSteps),
-    stopAfterStep: stop < plan.evaluationSteps ? stop : 0,
+    stopAfterStep: early ? rungStep(plan) : 0,
     // A rung that is the end of the evaluation is its final score, always in inference form.
-    scoreWithBatchStatistics: plan.rungStatistics === 'batch' && stop < plan.evaluationSteps,
+    scoreWithBatchStatistics: plan.rungStatistics === 'batch' && early,
   });
 }
 
